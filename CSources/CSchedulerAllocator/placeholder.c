@@ -1,0 +1,2 @@
+#include "CSchedulerAllocator.h"
+int cscheduler_allocator_placeholder(void) { return 0; }

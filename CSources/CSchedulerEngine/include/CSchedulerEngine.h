@@ -1,0 +1,5 @@
+/* Placeholder until the C Engine core lands. */
+#ifndef CSCHEDULER_ENGINE_H
+#define CSCHEDULER_ENGINE_H
+int cscheduler_engine_placeholder(void);
+#endif

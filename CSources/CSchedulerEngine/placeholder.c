@@ -1,0 +1,2 @@
+#include "CSchedulerEngine.h"
+int cscheduler_engine_placeholder(void) { return 0; }

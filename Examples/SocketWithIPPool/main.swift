@@ -1,0 +1,1 @@
+print("socket-with-ip-pool: placeholder")

@@ -1,0 +1,67 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Module layout (why several modules behind one `SchedulerCore`):
+// - SchedulerPool: addresses, networks and the IP pool. No Foundation, typed throws only, so the
+//   same sources also build as Embedded Swift for wasm32 (`make wasm-test`).
+// - SchedulerSocket: the blocking `Socket` on io_uring with a POSIX fallback.
+// - SchedulerEngine: the async many-connection engine (TCPServer) on its own rings.
+// - SchedulerCore: the library users import; it re-exports the three above.
+let package = Package(
+    name: "scheduler-core",
+    products: [
+        .library(name: "SchedulerCore", targets: ["SchedulerCore"]),
+        .executable(name: "socket-with-ip-pool", targets: ["SocketWithIPPool"]),
+        .executable(name: "echo-server", targets: ["EchoServer"]),
+        .executable(name: "pool-bench", targets: ["PoolBenchmark"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C cores
+        .target(name: "CSchedulerAllocator", path: "CSources/CSchedulerAllocator",
+                cSettings: [.unsafeFlags(["-O2"])]),
+        .target(name: "CSchedulerIO", path: "CSources/CSchedulerIO",
+                cSettings: [.define("_GNU_SOURCE"), .unsafeFlags(["-O2"])],
+                linkerSettings: [.linkedLibrary("uring")]),
+        .target(name: "CSchedulerEngine", path: "CSources/CSchedulerEngine",
+                cSettings: [.define("_GNU_SOURCE"), .unsafeFlags(["-O2"])],
+                linkerSettings: [.linkedLibrary("uring")]),
+
+        // Swift modules
+        .target(name: "SchedulerPool", dependencies: ["CSchedulerAllocator"]),
+        .target(name: "SchedulerSocket", dependencies: [
+            "SchedulerPool", "CSchedulerIO",
+            .product(name: "SystemPackage", package: "swift-system"),
+        ]),
+        .target(name: "SchedulerEngine", dependencies: [
+            "SchedulerPool", "SchedulerSocket", "CSchedulerEngine",
+        ]),
+        .target(name: "SchedulerCore", dependencies: [
+            "SchedulerPool", "SchedulerSocket", "SchedulerEngine",
+        ]),
+
+        // Executables
+        .executableTarget(name: "SocketWithIPPool", dependencies: ["SchedulerCore"],
+                          path: "Examples/SocketWithIPPool"),
+        .executableTarget(name: "EchoServer", dependencies: [
+            "SchedulerCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Examples/EchoServer"),
+
+        // Benchmarks (run by `make bench`, never by `make test`)
+        .target(name: "CLinearScan", path: "bench/pool/CLinearScan",
+                cSettings: [.unsafeFlags(["-O2"])]),
+        .executableTarget(name: "PoolBenchmark", dependencies: ["SchedulerCore", "CLinearScan"],
+                          path: "bench/pool/PoolBenchmark"),
+
+        // Tests
+        .testTarget(name: "SchedulerPoolTests", dependencies: ["SchedulerPool"]),
+        .testTarget(name: "SchedulerSocketTests", dependencies: ["SchedulerSocket"]),
+        .testTarget(name: "SchedulerEngineTests", dependencies: ["SchedulerEngine"]),
+        .testTarget(name: "APIContractTests", dependencies: ["SchedulerCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,2 @@
+// Placeholder until the Engine module lands; replaced by its real sources.
+enum _PlaceholderEngine {}

@@ -1,0 +1,4 @@
+import Testing
+@testable import SchedulerEngine
+
+@Test func placeholderSchedulerEngine() { #expect(Bool(true)) }

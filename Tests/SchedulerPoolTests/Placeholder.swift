@@ -1,0 +1,4 @@
+import Testing
+@testable import SchedulerPool
+
+@Test func placeholderSchedulerPool() { #expect(Bool(true)) }

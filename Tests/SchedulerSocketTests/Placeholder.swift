@@ -1,0 +1,4 @@
+import Testing
+@testable import SchedulerSocket
+
+@Test func placeholderSchedulerSocket() { #expect(Bool(true)) }
