@@ -1,2 +1,0 @@
-#include "CSchedulerIO.h"
-int cscheduler_io_placeholder(void) { return 0; }

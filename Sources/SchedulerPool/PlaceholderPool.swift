@@ -1,2 +1,0 @@
-// Placeholder until the Pool module lands; replaced by its real sources.
-enum _PlaceholderPool {}
