@@ -1,0 +1,63 @@
+// The test harness of the wasm32 program: there is no XCTest or Swift Testing in Embedded
+// Swift, so each check either counts as passed or ends the program with status 1 at once.
+import CWasmTestSupport
+
+/// Counts passed checks and ends the program on the first failed one.
+final class Checker {
+    private(set) var passed = 0
+    private var test = ""
+
+    /// Runs one named test; its checks are reported under that name.
+    func run(_ name: String, _ body: (Checker) -> Void) {
+        test = name
+        let before = passed
+        body(self)
+        print("  ok   \(name) (\(passed - before) checks)")
+    }
+
+    /// Passes when `condition` holds; otherwise prints what was expected and exits with 1.
+    func expect(_ condition: Bool, _ what: @autoclosure () -> String, line: UInt = #line) {
+        guard condition else { fail(what(), line: line) }
+        passed += 1
+    }
+
+    /// Reports a failed check and ends the program with status 1.
+    func fail(_ message: String, line: UInt = #line) -> Never {
+        print("  FAIL \(test): \(message) (wasm/PoolTests, line \(line))")
+        print("wasm-test: \(passed) passed, 1 failed")
+        cwasmtest_exit(1)
+    }
+
+    /// Passes when `actual == expected`, naming both values when they differ.
+    func expectEqual<T: Equatable & CustomStringConvertible>(
+        _ actual: T, _ expected: T, _ what: @autoclosure () -> String, line: UInt = #line
+    ) {
+        expect(actual == expected, "\(what()): got \(actual.description), expected \(expected.description)", line: line)
+    }
+
+    /// Returns the value `body` produced; a thrown error is a failure that names `what`.
+    func expectNoThrow<T, E: Error>(
+        _ what: @autoclosure () -> String, line: UInt = #line, _ body: () throws(E) -> T
+    ) -> T {
+        do {
+            let value = try body()
+            passed += 1
+            return value
+        } catch {
+            fail("\(what()) threw", line: line)
+        }
+    }
+
+    /// Returns the error `body` threw; not throwing is a failure that names `what`.
+    func expectThrows<T, E: Error>(
+        _ what: @autoclosure () -> String, line: UInt = #line, _ body: () throws(E) -> T
+    ) -> E {
+        do {
+            _ = try body()
+        } catch {
+            passed += 1
+            return error
+        }
+        fail("\(what()) did not throw", line: line)
+    }
+}

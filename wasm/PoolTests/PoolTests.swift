@@ -1,0 +1,155 @@
+// IPPool on wasm32: allocation to exhaustion, release and reuse, bindings, bad ranges, and an
+// IPv6 range, all through the public API and the C allocator underneath it.
+import SchedulerPool
+
+/// Adds `cidr` to `pool`, failing the run when it is refused.
+func addRange(_ cidr: String, to pool: IPPool, _ t: Checker, line: UInt = #line) {
+    t.expectNoThrow("addCIDRRange(\"\(cidr)\")", line: line) { try pool.addCIDRRange(cidr) }
+}
+
+/// Allocates for (`subinstance`, `resource`), failing the run when the pool refuses.
+func allocate(
+    _ pool: IPPool, _ subinstance: String, _ resource: String, _ type: ResourceType = .custom("socket"),
+    _ t: Checker, line: UInt = #line
+) -> IPAddress {
+    t.expectNoThrow("allocate(\(subinstance), \(resource))", line: line) {
+        try pool.allocate(subinstance: subinstance, resource: resource, type: type)
+    }
+}
+
+func testExhaustion(_ t: Checker) {
+    let pool = IPPool(name: "wasm-v4")
+    addRange("10.0.0.0/29", to: pool, t)
+    guard let network = IPNetwork("10.0.0.0/29") else { t.fail("IPNetwork(\"10.0.0.0/29\") is nil") }
+
+    // A /29 holds 8 addresses; the network (.0) and broadcast (.7) addresses are never handed out.
+    var seen = Set<IPAddress>()
+    for index in 0..<6 {
+        let ip = allocate(pool, "tenant", "r\(index)", t)
+        t.expect(network.contains(ip), "\(ip) lies in 10.0.0.0/29")
+        t.expect(ip != parsed("10.0.0.0", t) && ip != parsed("10.0.0.7", t), "\(ip) is neither network nor broadcast")
+        t.expect(seen.insert(ip).inserted, "\(ip) was handed out once only")
+    }
+    t.expectEqual(seen.count, 6, "distinct addresses in a full /29")
+    _ = t.expectThrows("a 7th allocation from a full /29") {
+        try pool.allocate(subinstance: "tenant", resource: "r6", type: .custom("socket"))
+    }
+    // Idempotent per owner: a full pool still answers an owner that already holds an address.
+    let again = allocate(pool, "tenant", "r3", t)
+    t.expect(seen.contains(again), "the same owner gets its address back from a full pool")
+    t.expectEqual(pool.bindings(subinstance: "tenant").count, 6, "bindings of the one tenant")
+}
+
+func testRelease(_ t: Checker) {
+    let pool = IPPool(name: "wasm-release")
+    addRange("192.168.1.0/30", to: pool, t)  // two usable addresses: .1 and .2
+    let first = allocate(pool, "a", "one", t)
+    let second = allocate(pool, "b", "two", t)
+    t.expect(first != second, "two owners get two addresses")
+    _ = t.expectThrows("a 3rd allocation from a /30") {
+        try pool.allocate(subinstance: "c", resource: "three", type: .vm("vm-3"))
+    }
+
+    t.expectNoThrow("release(a, one)") { try pool.release(subinstance: "a", resource: "one") }
+    t.expect(pool.binding(for: first) == nil, "no binding for \(first) after its release")
+    t.expect(pool.binding(for: second) != nil, "the other binding stays")
+    let reused = allocate(pool, "c", "three", .vm("vm-3"), t)
+    t.expect(reused == first, "the released \(first) is the only free address, got \(reused)")
+
+    _ = t.expectThrows("release of an owner that holds nothing") {
+        try pool.release(subinstance: "a", resource: "one")
+    }
+    _ = t.expectThrows("release of an unknown subinstance") {
+        try pool.release(subinstance: "nobody", resource: "nothing")
+    }
+    t.expect(pool.binding(for: reused) != nil, "a failed release changes nothing")
+}
+
+func testBindings(_ t: Checker) {
+    let pool = IPPool(name: "wasm-bindings")
+    addRange("172.16.0.0/24", to: pool, t)
+    let web = allocate(pool, "tenant-a", "web", .vm("web-vm-001"), t)
+    let db = allocate(pool, "tenant-a", "db", .container("db-container"), t)
+    let api = allocate(pool, "tenant-b", "api", .custom("api-socket"), t)
+
+    guard let binding = pool.binding(for: web) else { t.fail("no binding for \(web)") }
+    t.expect(binding.ip == web, "binding.ip")
+    t.expectEqual(binding.subinstance, "tenant-a", "binding.subinstance")
+    t.expectEqual(binding.resource, "web", "binding.resource")
+    t.expect(binding.type == .vm("web-vm-001"), "binding.type is .vm(\"web-vm-001\")")
+    t.expectEqual(binding.pool, "wasm-bindings", "binding.pool")
+    t.expect(pool.binding(for: db)?.type == .container("db-container"), "container binding type")
+    t.expect(pool.binding(for: api)?.type == .custom("api-socket"), "custom binding type")
+
+    let tenantA = pool.bindings(subinstance: "tenant-a")
+    t.expectEqual(tenantA.count, 2, "bindings of tenant-a")
+    t.expect(Set(tenantA.map { $0.ip }) == Set([web, db]), "tenant-a holds web and db")
+    t.expectEqual(pool.bindings(subinstance: "tenant-b").count, 1, "bindings of tenant-b")
+    t.expectEqual(pool.bindings(subinstance: "tenant-c").count, 0, "bindings of an unknown tenant")
+    t.expect(pool.binding(for: parsed("172.16.0.200", t)) == nil, "no binding for a free address")
+    t.expect(allocate(pool, "tenant-a", "web", .vm("web-vm-001"), t) == web, "allocate is idempotent per owner")
+}
+
+func testBadRanges(_ t: Checker) {
+    let pool = IPPool(name: "wasm-ranges")
+    addRange("10.10.0.0/24", to: pool, t)
+    for bad in ["10.10.1.0/33", "not-a-range", "10.10.1.0", "", "::/129"] {
+        _ = t.expectThrows("addCIDRRange(\"\(bad)\")") { try pool.addCIDRRange(bad) }
+    }
+    for overlapping in ["10.10.0.128/25", "10.0.0.0/8", "10.10.0.7/32"] {
+        _ = t.expectThrows("addCIDRRange(\"\(overlapping)\") overlaps 10.10.0.0/24") {
+            try pool.addCIDRRange(overlapping)
+        }
+    }
+    addRange("10.10.1.0/24", to: pool, t)
+    addRange("fd00:1::/120", to: pool, t)
+}
+
+func testIPv6Range(_ t: Checker) {
+    let pool = IPPool(name: "wasm-v6")
+    addRange("fd00:abcd::/64", to: pool, t)
+    guard let network = IPNetwork("fd00:abcd::/64") else { t.fail("IPNetwork(\"fd00:abcd::/64\") is nil") }
+    var held: [IPAddress] = []
+    var seen = Set<IPAddress>()
+    for index in 0..<500 {
+        let ip = allocate(pool, "v6-tenant", "r\(index)", .container("c\(index)"), t)
+        t.expect(ip.family == .ipv6, "\(ip) is IPv6")
+        t.expect(network.contains(ip), "\(ip) lies in fd00:abcd::/64")
+        t.expect(seen.insert(ip).inserted, "\(ip) was handed out once only")
+        held.append(ip)
+    }
+    for index in stride(from: 0, to: 500, by: 2) {
+        t.expectNoThrow("release(v6-tenant, r\(index))") {
+            try pool.release(subinstance: "v6-tenant", resource: "r\(index)")
+        }
+        t.expect(pool.binding(for: held[index]) == nil, "\(held[index]) is free after its release")
+    }
+    t.expectEqual(pool.bindings(subinstance: "v6-tenant").count, 250, "bindings left after releasing half")
+    var current = Set(pool.bindings(subinstance: "v6-tenant").map { $0.ip })
+    for index in 0..<250 {
+        let ip = allocate(pool, "v6-other", "n\(index)", t)
+        t.expect(network.contains(ip), "\(ip) lies in fd00:abcd::/64")
+        t.expect(current.insert(ip).inserted, "\(ip) is not held by anyone else")
+    }
+    t.expectEqual(current.count, 500, "distinct addresses held after the refill")
+}
+
+func testLargeRange(_ t: Checker) {
+    // 4094 usable addresses: enough to fill more than one 64-bit leaf word of the allocator
+    // and its summary level.
+    let pool = IPPool(name: "wasm-large")
+    addRange("10.64.0.0/20", to: pool, t)
+    var seen = Set<IPAddress>()
+    for index in 0..<4094 {
+        let ip = (try? pool.allocate(subinstance: "bulk", resource: "r\(index)", type: .custom("x")))
+        guard let ip else { t.fail("allocation \(index) of 4094 from 10.64.0.0/20 failed") }
+        guard seen.insert(ip).inserted else { t.fail("\(ip) was handed out twice") }
+    }
+    t.expectEqual(seen.count, 4094, "distinct addresses in a full /20")
+    _ = t.expectThrows("allocation 4095 from a full /20") {
+        try pool.allocate(subinstance: "bulk", resource: "overflow", type: .custom("x"))
+    }
+    t.expectNoThrow("release(bulk, r1000)") { try pool.release(subinstance: "bulk", resource: "r1000") }
+    let refill = allocate(pool, "bulk", "late", .custom("x"), t)
+    t.expect(pool.binding(for: refill)?.resource == "late", "the freed address goes to the late owner")
+}
