@@ -1,0 +1,177 @@
+import Synchronization
+
+/// A named set of CIDR ranges from which addresses are handed to owners, each owner being a
+/// (subinstance, resource) pair; safe to share between threads.
+///
+/// Ranges of both families may be mixed; a range that overlaps one already present is refused.
+/// IPv4 network and broadcast addresses are never handed out for prefixes shorter than /31;
+/// a /31 hands out both its addresses (RFC 3021) and a /32 its one address. IPv6 ranges
+/// shorter than /127 keep their subnet-router anycast address (all host bits zero) back.
+public final class IPPool: Sendable {
+    /// The pool's name, copied into every binding it issues.
+    public let name: String
+    let state = Mutex(PoolState())
+
+    /// An empty in-memory pool.
+    public init(name: String) {
+        self.name = name
+    }
+
+    /// Adds a CIDR range such as `"192.168.1.0/24"`; throws `.malformedRange` for bad text
+    /// (host bits set included) and `.overlappingRange` when it shares addresses with a range of the pool.
+    public func addCIDRRange(_ cidr: String) throws(IPPoolError) {
+        guard let network = IPNetwork(cidr) else { throw IPPoolError.malformedRange(cidr) }
+        try addRange(network)
+    }
+
+    /// Adds a parsed range; throws `.overlappingRange` when it shares addresses with a range of the pool.
+    public func addRange(_ network: IPNetwork) throws(IPPoolError) {
+        try state.withLock { (state) throws(IPPoolError) in
+            if let existing = state.ranges.first(where: { $0.network.overlaps(network) }) {
+                throw IPPoolError.overlappingRange(network, existing: existing.network)
+            }
+            state.ranges.append(try PoolRange(network: network))
+        }
+    }
+
+    /// The ranges of the pool, in the order they were added.
+    public var ranges: [IPNetwork] {
+        state.withLock { state in state.ranges.map { $0.network } }
+    }
+
+    /// Allocates a free address to the owner, or returns the one it already holds (allocation is
+    /// idempotent per subinstance and resource; `type` of an existing binding is kept).
+    /// Throws `.exhausted` when every range is full.
+    public func allocate(subinstance: String, resource: String, type: ResourceType) throws(IPPoolError) -> IPAddress {
+        try state.withLock { (state) throws(IPPoolError) -> IPAddress in
+            if let held = state.address(subinstance: subinstance, resource: resource) { return held }
+            for index in state.ranges.indices {
+                guard let offset = try state.ranges[index].allocator.allocate() else { continue }
+                state.ranges[index].allocated += 1
+                let ip = state.ranges[index].address(at: offset)
+                _ = state.record(ip, subinstance: subinstance, resource: resource, type: type)
+                return ip
+            }
+            throw IPPoolError.exhausted(pool: name)
+        }
+    }
+
+    /// Allocates the given address to the owner; returns it unchanged if the owner already holds it.
+    /// Throws `.addressOutsideRanges`, `.reservedAddress`, `.addressHeldByAnotherOwner`, or
+    /// `.ownerHoldsAnotherAddress` (release the old address first).
+    @discardableResult
+    public func allocate(_ ip: IPAddress, subinstance: String, resource: String, type: ResourceType)
+        throws(IPPoolError) -> IPAddress
+    {
+        try state.withLock { (state) throws(IPPoolError) -> IPAddress in
+            guard let index = state.rangeIndex(containing: ip) else {
+                throw IPPoolError.addressOutsideRanges(ip, pool: name)
+            }
+            if let holding = state.holders[ip] {
+                if holding.subinstance == subinstance && holding.resource == resource { return ip }
+                throw IPPoolError.addressHeldByAnotherOwner(
+                    ip, subinstance: holding.subinstance, resource: holding.resource)
+            }
+            let offset = state.ranges[index].offset(of: ip)
+            if state.ranges[index].reserved.contains(offset) {
+                throw IPPoolError.reservedAddress(ip, range: state.ranges[index].network)
+            }
+            if let held = state.address(subinstance: subinstance, resource: resource) {
+                throw IPPoolError.ownerHoldsAnotherAddress(subinstance: subinstance, resource: resource, held: held)
+            }
+            guard try state.ranges[index].allocator.mark(offset) else {
+                preconditionFailure("allocator and holders disagree about " + ip.description)
+            }
+            state.ranges[index].allocated += 1
+            _ = state.record(ip, subinstance: subinstance, resource: resource, type: type)
+            return ip
+        }
+    }
+
+    /// The binding of an allocated address, or `nil` if the address is free or not in the pool.
+    public func binding(for ip: IPAddress) -> IPBinding? {
+        state.withLock { state in
+            state.holders[ip].map { makeBinding(ip, $0) }
+        }
+    }
+
+    /// The binding the owner holds, or `nil`.
+    public func binding(subinstance: String, resource: String) -> IPBinding? {
+        state.withLock { state in
+            guard let ip = state.address(subinstance: subinstance, resource: resource),
+                let holding = state.holders[ip]
+            else { return nil }
+            return makeBinding(ip, holding)
+        }
+    }
+
+    /// Every binding of a subinstance, ordered by address.
+    public func bindings(subinstance: String) -> [IPBinding] {
+        state.withLock { state in
+            let addresses = (state.owners[subinstance] ?? [:]).values.sorted()
+            return addresses.compactMap { ip in state.holders[ip].map { makeBinding(ip, $0) } }
+        }
+    }
+
+    /// Every binding of the pool, ordered by address.
+    public func allBindings() -> [IPBinding] {
+        state.withLock { state in
+            state.holders.keys.sorted().map { ip in makeBinding(ip, state.holders[ip]!) }
+        }
+    }
+
+    /// Releases the address the owner holds and returns it; throws `.unknownOwner` if it holds none.
+    @discardableResult
+    public func release(subinstance: String, resource: String) throws(IPPoolError) -> IPAddress {
+        try state.withLock { (state) throws(IPPoolError) -> IPAddress in
+            guard let ip = state.address(subinstance: subinstance, resource: resource),
+                let holding = state.holders[ip]
+            else { throw IPPoolError.unknownOwner(subinstance: subinstance, resource: resource) }
+            free(ip, holding, in: &state)
+            return ip
+        }
+    }
+
+    /// Releases an allocated address and returns the binding it had; throws
+    /// `.addressOutsideRanges` or `.unknownBinding` when there is nothing to release.
+    @discardableResult
+    public func release(_ ip: IPAddress) throws(IPPoolError) -> IPBinding {
+        try state.withLock { (state) throws(IPPoolError) -> IPBinding in
+            guard let holding = state.holders[ip] else {
+                if state.rangeIndex(containing: ip) == nil { throw IPPoolError.addressOutsideRanges(ip, pool: name) }
+                throw IPPoolError.unknownBinding(ip)
+            }
+            free(ip, holding, in: &state)
+            return makeBinding(ip, holding)
+        }
+    }
+
+    /// Counts of the whole pool and of each range.
+    public var statistics: PoolStatistics {
+        state.withLock { state in
+            let ranges = state.ranges.map { range in
+                RangeStatistics(network: range.network, total: range.usable, allocated: AddressCount(range.allocated))
+            }
+            return PoolStatistics(ranges: ranges)
+        }
+    }
+
+    /// True while `ip` is held by the allocation numbered `generation`.
+    func holds(_ ip: IPAddress, generation: UInt64) -> Bool {
+        state.withLock { state in state.holders[ip]?.generation == generation }
+    }
+
+    private func makeBinding(_ ip: IPAddress, _ holding: Holding) -> IPBinding {
+        IPBinding(
+            ip: ip, subinstance: holding.subinstance, resource: holding.resource, type: holding.type,
+            pool: name, generation: holding.generation, issuer: self)
+    }
+
+    private func free(_ ip: IPAddress, _ holding: Holding, in state: inout PoolState) {
+        guard let index = state.rangeIndex(containing: ip),
+            state.ranges[index].allocator.unmark(state.ranges[index].offset(of: ip))
+        else { preconditionFailure("allocator and holders disagree about " + ip.description) }
+        state.ranges[index].allocated -= 1
+        state.forget(ip, heldBy: holding)
+    }
+}

@@ -1,0 +1,56 @@
+/// Why a pool or address operation failed; every case carries the input it refused.
+public enum IPPoolError: Error, Sendable, Hashable {
+    /// The text is not an IPv4 or IPv6 address.
+    case malformedAddress(String)
+    /// The text is not a CIDR range (bad address, bad prefix, or host bits set).
+    case malformedRange(String)
+    /// The range shares addresses with a range the pool already has.
+    case overlappingRange(IPNetwork, existing: IPNetwork)
+    /// Every range of the pool is full (or the pool has no range of use).
+    case exhausted(pool: String)
+    /// No binding exists for this owner.
+    case unknownOwner(subinstance: String, resource: String)
+    /// The address lies in the pool but is not allocated.
+    case unknownBinding(IPAddress)
+    /// The address is already allocated to a different owner.
+    case addressHeldByAnotherOwner(IPAddress, subinstance: String, resource: String)
+    /// The owner already holds a different address than the one requested.
+    case ownerHoldsAnotherAddress(subinstance: String, resource: String, held: IPAddress)
+    /// The address lies outside every range of the pool.
+    case addressOutsideRanges(IPAddress, pool: String)
+    /// The address is the network or broadcast address of an IPv4 range, which is never handed out.
+    case reservedAddress(IPAddress, range: IPNetwork)
+    /// The allocator could not obtain memory for the operation.
+    case outOfMemory(operation: String)
+}
+
+extension IPPoolError: CustomStringConvertible {
+    /// A sentence that names the input and the reason.
+    public var description: String {
+        switch self {
+        case .malformedAddress(let text):
+            return "malformed address \"" + text + "\": expected dotted-quad IPv4 or RFC 4291 IPv6 text"
+        case .malformedRange(let text):
+            return "malformed range \"" + text + "\": expected address/prefix with no host bits set"
+        case .overlappingRange(let range, let existing):
+            return "range " + range.description + " overlaps range " + existing.description + " already in the pool"
+        case .exhausted(let pool):
+            return "pool \"" + pool + "\" is exhausted: no free address in any range"
+        case .unknownOwner(let subinstance, let resource):
+            return "no binding for subinstance \"" + subinstance + "\", resource \"" + resource + "\""
+        case .unknownBinding(let ip):
+            return "address " + ip.description + " is not allocated"
+        case .addressHeldByAnotherOwner(let ip, let subinstance, let resource):
+            return "address " + ip.description + " is held by subinstance \"" + subinstance + "\", resource \""
+                + resource + "\""
+        case .ownerHoldsAnotherAddress(let subinstance, let resource, let held):
+            return "subinstance \"" + subinstance + "\", resource \"" + resource + "\" already holds " + held.description
+        case .addressOutsideRanges(let ip, let pool):
+            return "address " + ip.description + " is outside every range of pool \"" + pool + "\""
+        case .reservedAddress(let ip, let range):
+            return "address " + ip.description + " is the network or broadcast address of " + range.description
+        case .outOfMemory(let operation):
+            return operation + ": out of memory"
+        }
+    }
+}
