@@ -1,2 +1,0 @@
-// Placeholder until the Socket module lands; replaced by its real sources.
-enum _PlaceholderSocket {}
