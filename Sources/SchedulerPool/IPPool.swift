@@ -1,4 +1,6 @@
-import Synchronization
+#if canImport(Synchronization)
+    import Synchronization
+#endif
 
 /// A named set of CIDR ranges from which addresses are handed to owners, each owner being a
 /// (subinstance, resource) pair; safe to share between threads.

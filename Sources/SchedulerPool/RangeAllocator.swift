@@ -1,24 +1,60 @@
-/// Hands out free offsets of one range (interim Swift version; replaced by the C core).
-final class RangeAllocator {
-    private var used: Set<UInt128> = []
-    private var cursor: UInt128 = 0
-    private let size: AddressCount
+import CSchedulerAllocator
 
+/// The offsets of one range, kept by the C sparse hierarchical bitmap (`cschedalloc`).
+final class RangeAllocator {
+    private let handle: OpaquePointer
+
+    /// An allocator for 2^hostBits offsets, all free.
     init(hostBits: Int) throws(IPPoolError) {
-        size = AddressCount.powerOfTwo(hostBits)
+        var created: OpaquePointer? = nil
+        let result = cschedalloc_create(UInt32(hostBits), &created)
+        guard result == 0, let created else { throw IPPoolError.outOfMemory(operation: "create range allocator") }
+        handle = created
     }
 
-    /// A free offset, now marked used; `nil` when the range is full.
+    deinit { cschedalloc_destroy(handle) }
+
+    /// The lowest free offset, now marked used; `nil` when the range is full.
     func allocate() throws(IPPoolError) -> UInt128? {
-        if AddressCount(UInt128(used.count)) == size { return nil }
-        while used.contains(cursor) { cursor &+= 1; if AddressCount(cursor) >= size { cursor = 0 } }
-        used.insert(cursor)
-        return cursor
+        var offset = cschedalloc_offset()
+        let result = cschedalloc_allocate(handle, &offset)
+        switch Int(result) {
+        case 0: return UInt128(offset.high) << 64 | UInt128(offset.low)
+        case CSCHEDALLOC_ENOSPC: return nil
+        default: throw IPPoolError.outOfMemory(operation: "allocate")
+        }
     }
 
     /// Marks `offset` used; false if it already was.
-    func mark(_ offset: UInt128) throws(IPPoolError) -> Bool { used.insert(offset).inserted }
+    func mark(_ offset: UInt128) throws(IPPoolError) -> Bool {
+        let result = cschedalloc_mark(handle, Self.cOffset(offset))
+        switch Int(result) {
+        case 0: return true
+        case CSCHEDALLOC_EEXIST: return false
+        case CSCHEDALLOC_ENOMEM: throw IPPoolError.outOfMemory(operation: "mark offset")
+        default: preconditionFailure("cschedalloc_mark: offset outside the range")
+        }
+    }
 
     /// Marks `offset` free; false if it was not used.
-    func unmark(_ offset: UInt128) -> Bool { used.remove(offset) != nil }
+    func unmark(_ offset: UInt128) -> Bool {
+        let result = cschedalloc_unmark(handle, Self.cOffset(offset))
+        switch Int(result) {
+        case 0: return true
+        case CSCHEDALLOC_ENOENT: return false
+        default: preconditionFailure("cschedalloc_unmark: offset outside the range")
+        }
+    }
+
+    /// Whether `offset` is in use.
+    func isUsed(_ offset: UInt128) -> Bool {
+        cschedalloc_test(handle, Self.cOffset(offset)) == 1
+    }
+
+    /// Bytes the C allocator holds for this range now.
+    var memoryBytes: Int { cschedalloc_memory_bytes(handle) }
+
+    private static func cOffset(_ offset: UInt128) -> cschedalloc_offset {
+        cschedalloc_offset(high: UInt64(truncatingIfNeeded: offset >> 64), low: UInt64(truncatingIfNeeded: offset))
+    }
 }

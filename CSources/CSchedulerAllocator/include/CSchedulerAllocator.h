@@ -1,5 +1,80 @@
-/* Placeholder until the C Allocator core lands. */
+/* CSchedulerAllocator: a sparse hierarchical bitmap over the offsets of one address range.
+ *
+ * Portable C11 with no system calls (only malloc and free), so that it also builds for
+ * wasm32. Every function returns >= 0 on success or a negative code below; none touches
+ * errno. A range holds 2^host_bits offsets, host_bits 0...128, addressed by 128-bit offsets.
+ *
+ * Layout: leaves of 4096 bits (64 words of 64 bits plus one summary word whose bit w says
+ * "word w is full"), under internal nodes of fanout 64 whose summary word says "child i is
+ * full". An absent child is entirely free, so memory grows with what is allocated, and a
+ * subtree is freed as soon as it holds nothing. Find-first-free takes count-trailing-zeros of
+ * the inverted summary at each level: O(log64 n) for allocate, mark and unmark, whatever the
+ * fill, and the offset handed out is always the lowest free one. */
 #ifndef CSCHEDULER_ALLOCATOR_H
 #define CSCHEDULER_ALLOCATOR_H
-int cscheduler_allocator_placeholder(void);
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
 #endif
+
+/** A 128-bit offset inside a range: high * 2^64 + low. */
+typedef struct cschedalloc_offset {
+    uint64_t high;
+    uint64_t low;
+} cschedalloc_offset;
+
+/** One range's allocator; opaque. */
+typedef struct cschedalloc cschedalloc;
+
+/** Negative results. */
+enum {
+    /** malloc failed; nothing changed. */
+    CSCHEDALLOC_ENOMEM = -ENOMEM,
+    /** host_bits above 128, or a NULL argument. */
+    CSCHEDALLOC_EINVAL = -EINVAL,
+    /** Every offset is in use. */
+    CSCHEDALLOC_ENOSPC = -ENOSPC,
+    /** mark: the offset is already in use. */
+    CSCHEDALLOC_EEXIST = -EEXIST,
+    /** unmark: the offset is not in use. */
+    CSCHEDALLOC_ENOENT = -ENOENT,
+    /** The offset lies beyond 2^host_bits. */
+    CSCHEDALLOC_ERANGE = -ERANGE,
+};
+
+/** Creates an empty allocator for 2^host_bits offsets (host_bits 0...128) in *out. */
+int cschedalloc_create(unsigned host_bits, cschedalloc **out);
+
+/** Frees the allocator and everything it holds; NULL is ignored. */
+void cschedalloc_destroy(cschedalloc *allocator);
+
+/** Marks the lowest free offset used and stores it in *out; CSCHEDALLOC_ENOSPC when full. */
+int cschedalloc_allocate(cschedalloc *allocator, cschedalloc_offset *out);
+
+/** Marks a given offset used; CSCHEDALLOC_EEXIST if it already is. */
+int cschedalloc_mark(cschedalloc *allocator, cschedalloc_offset offset);
+
+/** Marks a given offset free; CSCHEDALLOC_ENOENT if it is not in use. */
+int cschedalloc_unmark(cschedalloc *allocator, cschedalloc_offset offset);
+
+/** 1 if the offset is in use, 0 if free, or CSCHEDALLOC_ERANGE. */
+int cschedalloc_test(const cschedalloc *allocator, cschedalloc_offset offset);
+
+/** The number of offsets in use. */
+cschedalloc_offset cschedalloc_used(const cschedalloc *allocator);
+
+/** 1 when no offset is free, else 0. */
+int cschedalloc_is_full(const cschedalloc *allocator);
+
+/** Bytes of memory the allocator holds now (nodes, leaves and the header). */
+size_t cschedalloc_memory_bytes(const cschedalloc *allocator);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CSCHEDULER_ALLOCATOR_H */

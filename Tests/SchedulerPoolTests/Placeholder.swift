@@ -1,4 +1,0 @@
-import Testing
-@testable import SchedulerPool
-
-@Test func placeholderSchedulerPool() { #expect(Bool(true)) }
