@@ -1,4 +1,0 @@
-import Testing
-@testable import SchedulerSocket
-
-@Test func placeholderSchedulerSocket() { #expect(Bool(true)) }
