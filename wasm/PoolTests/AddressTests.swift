@@ -66,32 +66,38 @@ func testNetworks(_ t: Checker) {
 
     guard let v6 = IPNetwork("2001:db8::/32") else { t.fail("IPNetwork(\"2001:db8::/32\") is nil") }
     t.expectEqual(v6.prefixLength, 32, "prefix length of 2001:db8::/32")
-    t.expect(v6.count == 1 << 96, "2001:db8::/32 holds 2^96 addresses")
+    t.expect(v6.count == AddressCount(UInt128(1) << 96), "2001:db8::/32 holds 2^96 addresses")
     t.expect(v6.contains(parsed("2001:db8:ffff::1", t)), "2001:db8::/32 contains 2001:db8:ffff::1")
     t.expect(!v6.contains(parsed("2001:db9::", t)), "2001:db8::/32 does not contain 2001:db9::")
 
     guard let single = IPNetwork("10.1.2.3/32") else { t.fail("IPNetwork(\"10.1.2.3/32\") is nil") }
     t.expect(single.count == 1, "a /32 holds one address")
+    guard let everything = IPNetwork("::/0") else { t.fail("IPNetwork(\"::/0\") is nil") }
+    t.expectEqual(everything.count.description, "340282366920938463463374607431768211456", "::/0 holds exactly 2^128 addresses")
+    t.expect(everything.count.uint128Value == nil, "2^128 does not fit in UInt128")
+    t.expect(everything.contains(parsed("ffff::1", t)), "::/0 contains every IPv6 address")
 
-    for text in ["10.0.0.0/33", "10.0.0.0/", "10.0.0.0/-1", "10.0.0.0/8/8", "10.0.0/8", "::/129", "fe80::%1/64", "/24", "10.0.0.0/ 8"] {
+    for text in ["10.0.0.0/33", "10.0.0.0/", "10.0.0.0/-1", "10.0.0.0/8/8", "10.0.0/8", "::/129", "fe80::%1/64", "/24", "10.0.0.0/ 8",
+                 "10.0.0.1/24", "2001:db8::1/64"] {
         t.expect(IPNetwork(text) == nil, "IPNetwork(\"\(text)\") is rejected")
     }
 }
 
 func testSocketAddress(_ t: Checker) {
-    let address = t.expectNoThrow("SocketAddress(host: \"192.168.1.1\", port: 8080)") {
+    let address = t.expectNoThrow("SocketAddress(host: \"192.168.1.1\", port: 8080)") { () throws(IPPoolError) in
         try SocketAddress(host: "192.168.1.1", port: 8080)
     }
     t.expectEqual(address.host, "192.168.1.1", "host")
     t.expectEqual(address.port, 8080, "port")
     t.expect(address.ip == parsed("192.168.1.1", t), "ip")
 
-    let v6 = t.expectNoThrow("SocketAddress(host: \"::1\", port: 443)") {
+    let v6 = t.expectNoThrow("SocketAddress(host: \"::1\", port: 443)") { () throws(IPPoolError) in
         try SocketAddress(host: "::1", port: 443)
     }
     t.expect(v6.ip == parsed("::1", t), "IPv6 socket address ip")
 
-    _ = t.expectThrows("SocketAddress(host: \"300.1.1.1\", port: 1)") {
+    let error = t.expectThrows("SocketAddress(host: \"300.1.1.1\", port: 1)") { () throws(IPPoolError) in
         try SocketAddress(host: "300.1.1.1", port: 1)
     }
+    t.expect(error == .malformedAddress("300.1.1.1"), "the error names the bad host: \(error)")
 }

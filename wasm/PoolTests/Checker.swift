@@ -1,6 +1,7 @@
 // The test harness of the wasm32 program: there is no XCTest or Swift Testing in Embedded
 // Swift, so each check either counts as passed or ends the program with status 1 at once.
 import CWasmTestSupport
+import SchedulerPool
 
 /// Counts passed checks and ends the program on the first failed one.
 final class Checker {
@@ -35,23 +36,25 @@ final class Checker {
         expect(actual == expected, "\(what()): got \(actual.description), expected \(expected.description)", line: line)
     }
 
-    /// Returns the value `body` produced; a thrown error is a failure that names `what`.
-    func expectNoThrow<T, E: Error>(
-        _ what: @autoclosure () -> String, line: UInt = #line, _ body: () throws(E) -> T
+    /// Returns the value `body` produced; a thrown `IPPoolError` is a failure that names `what`.
+    @discardableResult
+    func expectNoThrow<T>(
+        _ what: @autoclosure () -> String, line: UInt = #line, _ body: () throws(IPPoolError) -> T
     ) -> T {
         do {
             let value = try body()
             passed += 1
             return value
         } catch {
-            fail("\(what()) threw", line: line)
+            fail("\(what()) threw: \(error)", line: line)
         }
     }
 
-    /// Returns the error `body` threw; not throwing is a failure that names `what`.
-    func expectThrows<T, E: Error>(
-        _ what: @autoclosure () -> String, line: UInt = #line, _ body: () throws(E) -> T
-    ) -> E {
+    /// Returns the `IPPoolError` `body` threw; not throwing is a failure that names `what`.
+    @discardableResult
+    func expectThrows<T>(
+        _ what: @autoclosure () -> String, line: UInt = #line, _ body: () throws(IPPoolError) -> T
+    ) -> IPPoolError {
         do {
             _ = try body()
         } catch {

@@ -4,15 +4,15 @@ import SchedulerPool
 
 /// Adds `cidr` to `pool`, failing the run when it is refused.
 func addRange(_ cidr: String, to pool: IPPool, _ t: Checker, line: UInt = #line) {
-    t.expectNoThrow("addCIDRRange(\"\(cidr)\")", line: line) { try pool.addCIDRRange(cidr) }
+    t.expectNoThrow("addCIDRRange(\"\(cidr)\")", line: line) { () throws(IPPoolError) in try pool.addCIDRRange(cidr) }
 }
 
 /// Allocates for (`subinstance`, `resource`), failing the run when the pool refuses.
 func allocate(
-    _ pool: IPPool, _ subinstance: String, _ resource: String, _ type: ResourceType = .custom("socket"),
+    _ pool: IPPool, _ subinstance: String, _ resource: String, type: ResourceType = .custom("socket"),
     _ t: Checker, line: UInt = #line
 ) -> IPAddress {
-    t.expectNoThrow("allocate(\(subinstance), \(resource))", line: line) {
+    t.expectNoThrow("allocate(\(subinstance), \(resource))", line: line) { () throws(IPPoolError) in
         try pool.allocate(subinstance: subinstance, resource: resource, type: type)
     }
 }
@@ -31,9 +31,12 @@ func testExhaustion(_ t: Checker) {
         t.expect(seen.insert(ip).inserted, "\(ip) was handed out once only")
     }
     t.expectEqual(seen.count, 6, "distinct addresses in a full /29")
-    _ = t.expectThrows("a 7th allocation from a full /29") {
+    let full = t.expectThrows("a 7th allocation from a full /29") { () throws(IPPoolError) in
         try pool.allocate(subinstance: "tenant", resource: "r6", type: .custom("socket"))
     }
+    t.expect(full == .exhausted(pool: "wasm-v4"), "a full pool throws .exhausted naming it: \(full)")
+    let stats = pool.statistics
+    t.expect(stats.total == 6 && stats.allocated == 6 && stats.free == 0, "statistics of a full /29: \(stats.total) \(stats.allocated) \(stats.free)")
     // Idempotent per owner: a full pool still answers an owner that already holds an address.
     let again = allocate(pool, "tenant", "r3", t)
     t.expect(seen.contains(again), "the same owner gets its address back from a full pool")
@@ -46,31 +49,60 @@ func testRelease(_ t: Checker) {
     let first = allocate(pool, "a", "one", t)
     let second = allocate(pool, "b", "two", t)
     t.expect(first != second, "two owners get two addresses")
-    _ = t.expectThrows("a 3rd allocation from a /30") {
+    t.expectThrows("a 3rd allocation from a /30") { () throws(IPPoolError) in
         try pool.allocate(subinstance: "c", resource: "three", type: .vm("vm-3"))
     }
 
-    t.expectNoThrow("release(a, one)") { try pool.release(subinstance: "a", resource: "one") }
+    t.expectNoThrow("release(a, one)") { () throws(IPPoolError) in try pool.release(subinstance: "a", resource: "one") }
     t.expect(pool.binding(for: first) == nil, "no binding for \(first) after its release")
     t.expect(pool.binding(for: second) != nil, "the other binding stays")
-    let reused = allocate(pool, "c", "three", .vm("vm-3"), t)
+    let reused = allocate(pool, "c", "three", type: .vm("vm-3"), t)
     t.expect(reused == first, "the released \(first) is the only free address, got \(reused)")
 
-    _ = t.expectThrows("release of an owner that holds nothing") {
+    let twice = t.expectThrows("release of an owner that holds nothing") { () throws(IPPoolError) in
         try pool.release(subinstance: "a", resource: "one")
     }
-    _ = t.expectThrows("release of an unknown subinstance") {
+    t.expect(twice == .unknownOwner(subinstance: "a", resource: "one"), "a second release throws .unknownOwner: \(twice)")
+    t.expectThrows("release of an unknown subinstance") { () throws(IPPoolError) in
         try pool.release(subinstance: "nobody", resource: "nothing")
     }
     t.expect(pool.binding(for: reused) != nil, "a failed release changes nothing")
+
+    // By address: release one, then ask for that very address.
+    let binding = t.expectNoThrow("release(\(second))") { () throws(IPPoolError) in try pool.release(second) }
+    t.expectEqual(binding.resource, "two", "release(ip) returns the binding it had")
+    let unknown = t.expectThrows("release of a free address") { () throws(IPPoolError) in try pool.release(second) }
+    t.expect(unknown == .unknownBinding(second), "releasing a free address throws .unknownBinding: \(unknown)")
+    let chosen = t.expectNoThrow("allocate(\(second), d, four)") { () throws(IPPoolError) in
+        try pool.allocate(second, subinstance: "d", resource: "four", type: .custom("chosen"))
+    }
+    t.expect(chosen == second, "allocate(ip) hands out that very address")
+    let held = t.expectThrows("allocate an address another owner holds") { () throws(IPPoolError) in
+        try pool.allocate(second, subinstance: "e", resource: "five", type: .custom("chosen"))
+    }
+    t.expect(held == .addressHeldByAnotherOwner(second, subinstance: "d", resource: "four"), "names the holder: \(held)")
+    let reserved = parsed("192.168.1.3", t)
+    let broadcast = t.expectThrows("allocate the broadcast address") { () throws(IPPoolError) in
+        try pool.allocate(reserved, subinstance: "e", resource: "five", type: .custom("chosen"))
+    }
+    if case .reservedAddress(let ip, _) = broadcast {
+        t.expect(ip == reserved, "the error names \(reserved)")
+    } else {
+        t.fail("allocating 192.168.1.3 in 192.168.1.0/30 threw \(broadcast), expected .reservedAddress")
+    }
+    let outside = parsed("192.168.2.1", t)
+    let outsideError = t.expectThrows("allocate an address outside every range") { () throws(IPPoolError) in
+        try pool.allocate(outside, subinstance: "e", resource: "five", type: .custom("chosen"))
+    }
+    t.expect(outsideError == .addressOutsideRanges(outside, pool: "wasm-release"), "names the address and the pool: \(outsideError)")
 }
 
 func testBindings(_ t: Checker) {
     let pool = IPPool(name: "wasm-bindings")
     addRange("172.16.0.0/24", to: pool, t)
-    let web = allocate(pool, "tenant-a", "web", .vm("web-vm-001"), t)
-    let db = allocate(pool, "tenant-a", "db", .container("db-container"), t)
-    let api = allocate(pool, "tenant-b", "api", .custom("api-socket"), t)
+    let web = allocate(pool, "tenant-a", "web", type: .vm("web-vm-001"), t)
+    let db = allocate(pool, "tenant-a", "db", type: .container("db-container"), t)
+    let api = allocate(pool, "tenant-b", "api", type: .custom("api-socket"), t)
 
     guard let binding = pool.binding(for: web) else { t.fail("no binding for \(web)") }
     t.expect(binding.ip == web, "binding.ip")
@@ -87,22 +119,31 @@ func testBindings(_ t: Checker) {
     t.expectEqual(pool.bindings(subinstance: "tenant-b").count, 1, "bindings of tenant-b")
     t.expectEqual(pool.bindings(subinstance: "tenant-c").count, 0, "bindings of an unknown tenant")
     t.expect(pool.binding(for: parsed("172.16.0.200", t)) == nil, "no binding for a free address")
-    t.expect(allocate(pool, "tenant-a", "web", .vm("web-vm-001"), t) == web, "allocate is idempotent per owner")
+    t.expect(allocate(pool, "tenant-a", "web", type: .vm("web-vm-001"), t) == web, "allocate is idempotent per owner")
 }
 
 func testBadRanges(_ t: Checker) {
     let pool = IPPool(name: "wasm-ranges")
     addRange("10.10.0.0/24", to: pool, t)
-    for bad in ["10.10.1.0/33", "not-a-range", "10.10.1.0", "", "::/129"] {
-        _ = t.expectThrows("addCIDRRange(\"\(bad)\")") { try pool.addCIDRRange(bad) }
+    for bad in ["10.10.1.0/33", "not-a-range", "10.10.1.1/24", "", "::/129", "10.10.1.0/24 "] {
+        let error = t.expectThrows("addCIDRRange(\"\(bad)\")") { () throws(IPPoolError) in try pool.addCIDRRange(bad) }
+        t.expect(error == .malformedRange(bad), "\"\(bad)\" throws .malformedRange naming it: \(error)")
     }
+    guard let existing = IPNetwork("10.10.0.0/24") else { t.fail("IPNetwork(\"10.10.0.0/24\") is nil") }
     for overlapping in ["10.10.0.128/25", "10.0.0.0/8", "10.10.0.7/32"] {
-        _ = t.expectThrows("addCIDRRange(\"\(overlapping)\") overlaps 10.10.0.0/24") {
+        let error = t.expectThrows("addCIDRRange(\"\(overlapping)\") overlaps 10.10.0.0/24") { () throws(IPPoolError) in
             try pool.addCIDRRange(overlapping)
         }
+        if case .overlappingRange(let range, let other) = error {
+            t.expect(range.description == overlapping && other == existing, "names both ranges: \(error)")
+        } else {
+            t.fail("addCIDRRange(\"\(overlapping)\") threw \(error), expected .overlappingRange")
+        }
     }
+    t.expectEqual(pool.ranges.count, 1, "refused ranges change nothing")
     addRange("10.10.1.0/24", to: pool, t)
     addRange("fd00:1::/120", to: pool, t)
+    t.expectEqual(pool.ranges.count, 3, "v4 and v6 ranges side by side")
 }
 
 func testIPv6Range(_ t: Checker) {
@@ -112,14 +153,14 @@ func testIPv6Range(_ t: Checker) {
     var held: [IPAddress] = []
     var seen = Set<IPAddress>()
     for index in 0..<500 {
-        let ip = allocate(pool, "v6-tenant", "r\(index)", .container("c\(index)"), t)
+        let ip = allocate(pool, "v6-tenant", "r\(index)", type: .container("c\(index)"), t)
         t.expect(ip.family == .ipv6, "\(ip) is IPv6")
         t.expect(network.contains(ip), "\(ip) lies in fd00:abcd::/64")
         t.expect(seen.insert(ip).inserted, "\(ip) was handed out once only")
         held.append(ip)
     }
     for index in stride(from: 0, to: 500, by: 2) {
-        t.expectNoThrow("release(v6-tenant, r\(index))") {
+        t.expectNoThrow("release(v6-tenant, r\(index))") { () throws(IPPoolError) in
             try pool.release(subinstance: "v6-tenant", resource: "r\(index)")
         }
         t.expect(pool.binding(for: held[index]) == nil, "\(held[index]) is free after its release")
@@ -146,10 +187,10 @@ func testLargeRange(_ t: Checker) {
         guard seen.insert(ip).inserted else { t.fail("\(ip) was handed out twice") }
     }
     t.expectEqual(seen.count, 4094, "distinct addresses in a full /20")
-    _ = t.expectThrows("allocation 4095 from a full /20") {
+    t.expectThrows("allocation 4095 from a full /20") { () throws(IPPoolError) in
         try pool.allocate(subinstance: "bulk", resource: "overflow", type: .custom("x"))
     }
-    t.expectNoThrow("release(bulk, r1000)") { try pool.release(subinstance: "bulk", resource: "r1000") }
-    let refill = allocate(pool, "bulk", "late", .custom("x"), t)
+    t.expectNoThrow("release(bulk, r1000)") { () throws(IPPoolError) in try pool.release(subinstance: "bulk", resource: "r1000") }
+    let refill = allocate(pool, "bulk", "late", type: .custom("x"), t)
     t.expect(pool.binding(for: refill)?.resource == "late", "the freed address goes to the late owner")
 }

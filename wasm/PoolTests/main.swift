@@ -3,22 +3,27 @@
 // user of the library would. The first failed check ends the program with status 1.
 import SchedulerPool
 
-let checker = Checker()
-#if arch(wasm32) && hasFeature(Embedded)
-print("wasm-test: SchedulerPool on wasm32, Embedded Swift")
-#else
-print("wasm-test: SchedulerPool, host build")
-#endif
+/// Runs every test in order; returns only when all of them passed.
+func runAllTests() {
+    let checker = Checker()
+    #if arch(wasm32) && hasFeature(Embedded)
+    print("wasm-test: SchedulerPool on wasm32, Embedded Swift")
+    #else
+    print("wasm-test: SchedulerPool, host build")
+    #endif
 
-checker.run("IPv4 parsing and printing", testIPv4Parsing)
-checker.run("IPv6 parsing and RFC 5952 printing", testIPv6Parsing)
-checker.run("IPNetwork parsing, contains, count", testNetworks)
-checker.run("SocketAddress", testSocketAddress)
-checker.run("IPv4 pool: allocation to exhaustion", testExhaustion)
-checker.run("IPv4 pool: release and reuse", testRelease)
-checker.run("bindings", testBindings)
-checker.run("malformed and overlapping ranges", testBadRanges)
-checker.run("IPv6 /64 range", testIPv6Range)
-checker.run("many addresses in a /20", testLargeRange)
+    checker.run("IPv4 parsing and printing", testIPv4Parsing)
+    checker.run("IPv6 parsing and RFC 5952 printing", testIPv6Parsing)
+    checker.run("IPNetwork parsing, contains, count", testNetworks)
+    checker.run("SocketAddress", testSocketAddress)
+    checker.run("IPv4 pool: allocation to exhaustion", testExhaustion)
+    checker.run("IPv4 pool: release and reuse", testRelease)
+    checker.run("bindings", testBindings)
+    checker.run("malformed and overlapping ranges", testBadRanges)
+    checker.run("IPv6 /64 range", testIPv6Range)
+    checker.run("many addresses in a /20", testLargeRange)
 
-print("wasm-test: \(checker.passed) passed, 0 failed")
+    print("wasm-test: \(checker.passed) passed, 0 failed")
+}
+
+runAllTests()
