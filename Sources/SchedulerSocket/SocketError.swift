@@ -52,7 +52,7 @@ extension SocketError: CustomStringConvertible {
             return "bind \(binding.ip): the binding of \(binding.subinstance)/\(binding.resource) "
                 + "was released from pool \"\(binding.pool)\""
         case .familyMismatch(let operation, let address, let family):
-            return "\(operation) \(address): a \(address.family) address on an \(family) socket"
+            return "\(operation) \(address): an \(address.family) address on an \(family) socket"
         case .invalidArgument(let operation, let reason):
             return "\(operation): \(reason)"
         case .backendUnavailable(let reason):
