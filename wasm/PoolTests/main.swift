@@ -16,6 +16,8 @@ func runAllTests() {
     checker.run("IPv6 parsing and RFC 5952 printing", testIPv6Parsing)
     checker.run("IPNetwork parsing, contains, count", testNetworks)
     checker.run("SocketAddress", testSocketAddress)
+    checker.run("C allocator: lowest free, exhaustion, mark, unmark", testAllocatorExhaustion)
+    checker.run("C allocator: 128-bit offsets stored sparsely", testAllocatorSparse128)
     checker.run("IPv4 pool: allocation to exhaustion", testExhaustion)
     checker.run("IPv4 pool: release and reuse", testRelease)
     checker.run("bindings", testBindings)
