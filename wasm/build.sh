@@ -36,9 +36,9 @@ SWIFTC="$TOOLBIN/swiftc"
 CLANG="$TOOLBIN/clang"
 WASMKIT="$TOOLBIN/wasmkit"
 EMBEDDED_LIB="$TOOLBIN/../lib/swift/embedded"
-[ -x "$CLANG" ] || skip "no clang beside $SWIFTC (the Swift toolchain ships one)"
-[ -x "$TOOLBIN/wasm-ld" ] || skip "no wasm-ld beside $SWIFTC"
-[ -x "$WASMKIT" ] || skip "no wasmkit beside $SWIFTC (Swift 6.2 and later ship it)"
+[ -x "$CLANG" ] || skip "no clang in $TOOLBIN beside swiftc (the Swift toolchain ships one)"
+[ -x "$TOOLBIN/wasm-ld" ] || skip "no wasm-ld in $TOOLBIN beside swiftc"
+[ -x "$WASMKIT" ] || skip "no wasmkit in $TOOLBIN beside swiftc (Swift 6.2 and later ship it)"
 [ -e "$EMBEDDED_LIB/Swift.swiftmodule/wasm32-unknown-none-wasm.swiftmodule" ] ||
     skip "this Swift toolchain has no Embedded Swift stdlib for wasm32-unknown-none-wasm"
 
@@ -47,8 +47,10 @@ EMBEDDED_LIB="$TOOLBIN/../lib/swift/embedded"
 # under /usr/lib/llvm-N. Any N works: only the builtins archive (128-bit arithmetic and the
 # like) is taken from it.
 find_builtins() {
-    ls -1 /usr/lib/llvm-*/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a 2>/dev/null |
-        sort -V | tail -n 1
+    local archive
+    for archive in /usr/lib/llvm-*/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a; do
+        if [ -f "$archive" ]; then echo "$archive"; fi
+    done | sort -V | tail -n 1
 }
 
 SUDO=""

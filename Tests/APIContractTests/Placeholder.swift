@@ -1,4 +1,0 @@
-import Testing
-import SchedulerCore
-
-@Test func placeholderContract() { #expect(Bool(true)) }

@@ -1,2 +1,0 @@
-#include "CLinearScan.h"
-int clinearscan_placeholder(void) { return 0; }
