@@ -125,22 +125,22 @@ EOF
 fi
 
 OBJS=()
-step "compiling CSources/CSchedulerAllocator for wasm32-wasip1"
-for src in "$ALLOC_DIR"/*.c; do
-    [ -e "$src" ] || continue
-    obj="$OUT/obj/alloc-$(basename "${src%.c}").o"
-    "$CLANG" "${CFLAGS[@]}" -I "$ALLOC_INCLUDE" -c "$src" -o "$obj" ||
-        fail "clang could not compile $src for wasm32-wasip1"
-    OBJS+=("$obj")
-done
+# compile_c FOLDER PREFIX: every .c file of a C target (headers in FOLDER/include) to wasm32.
+compile_c() {
+    local src obj
+    for src in "$1"/*.c; do
+        [ -e "$src" ] || continue
+        obj="$OUT/obj/$2-$(basename "${src%.c}").o"
+        "$CLANG" "${CFLAGS[@]}" -I "$1/include" -c "$src" -o "$obj" ||
+            fail "clang could not compile $src for wasm32-wasip1"
+        OBJS+=("$obj")
+    done
+}
 
+step "compiling CSources/CSchedulerAllocator for wasm32-wasip1"
+compile_c "$ALLOC_DIR" alloc
 SUPPORT_DIR="$ROOT/wasm/Support/CWasmTestSupport"
-for src in "$SUPPORT_DIR"/*.c; do
-    obj="$OUT/obj/support-$(basename "${src%.c}").o"
-    "$CLANG" "${CFLAGS[@]}" -I "$SUPPORT_DIR/include" -c "$src" -o "$obj" ||
-        fail "clang could not compile $src for wasm32-wasip1"
-    OBJS+=("$obj")
-done
+compile_c "$SUPPORT_DIR" support
 
 # --- SchedulerPool as an Embedded Swift module ------------------------------------------------
 # Files listed in wasm/excluded-sources.txt (one name a line, `#` comments) stay out of the
