@@ -3,9 +3,12 @@
 import CWasmTestSupport
 import SchedulerPool
 
-/// Counts passed checks and ends the program on the first failed one.
+/// Counts passed tests and checks, and ends the program on the first failed check.
 final class Checker {
+    /// Checks that held so far.
     private(set) var passed = 0
+    /// Tests whose every check held.
+    private(set) var testsPassed = 0
     private var test = ""
 
     /// Runs one named test; its checks are reported under that name.
@@ -13,7 +16,14 @@ final class Checker {
         test = name
         let before = passed
         body(self)
+        testsPassed += 1
         print("  ok   \(name) (\(passed - before) checks)")
+    }
+
+    /// Prints the closing lines of a run in which every test passed.
+    func finish() {
+        print("wasm-test: \(passed) checks held in \(testsPassed) tests")
+        print("wasm-test: \(testsPassed) passed, 0 failed")
     }
 
     /// Passes when `condition` holds; otherwise prints what was expected and exits with 1.
@@ -25,7 +35,7 @@ final class Checker {
     /// Reports a failed check and ends the program with status 1.
     func fail(_ message: String, line: UInt = #line) -> Never {
         print("  FAIL \(test): \(message) (wasm/PoolTests, line \(line))")
-        print("wasm-test: \(passed) passed, 1 failed")
+        print("wasm-test: \(testsPassed) passed, 1 failed")
         cwasmtest_exit(1)
     }
 

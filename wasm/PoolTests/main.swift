@@ -25,7 +25,7 @@ func runAllTests() {
     checker.run("IPv6 /64 range", testIPv6Range)
     checker.run("many addresses in a /20", testLargeRange)
 
-    print("wasm-test: \(checker.passed) passed, 0 failed")
+    checker.finish()
 }
 
 runAllTests()
