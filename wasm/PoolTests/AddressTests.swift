@@ -73,12 +73,16 @@ func testNetworks(_ t: Checker) {
     guard let single = IPNetwork("10.1.2.3/32") else { t.fail("IPNetwork(\"10.1.2.3/32\") is nil") }
     t.expect(single.count == 1, "a /32 holds one address")
     guard let everything = IPNetwork("::/0") else { t.fail("IPNetwork(\"::/0\") is nil") }
-    t.expectEqual(everything.count.description, "340282366920938463463374607431768211456", "::/0 holds exactly 2^128 addresses")
+    t.expectEqual(
+        everything.count.description, "340282366920938463463374607431768211456", "::/0 holds exactly 2^128 addresses")
     t.expect(everything.count.uint128Value == nil, "2^128 does not fit in UInt128")
     t.expect(everything.contains(parsed("ffff::1", t)), "::/0 contains every IPv6 address")
 
-    for text in ["10.0.0.0/33", "10.0.0.0/", "10.0.0.0/-1", "10.0.0.0/8/8", "10.0.0/8", "::/129", "fe80::%1/64", "/24", "10.0.0.0/ 8",
-                 "10.0.0.1/24", "2001:db8::1/64"] {
+    for text in [
+        "10.0.0.0/33", "10.0.0.0/", "10.0.0.0/-1", "10.0.0.0/8/8", "10.0.0/8", "::/129", "fe80::%1/64", "/24",
+        "10.0.0.0/ 8",
+        "10.0.0.1/24", "2001:db8::1/64",
+    ] {
         t.expect(IPNetwork(text) == nil, "IPNetwork(\"\(text)\") is rejected")
     }
 }

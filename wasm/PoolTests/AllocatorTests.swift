@@ -38,7 +38,8 @@ func testAllocatorExhaustion(_ t: Checker) {
     t.expectEqual(out.low, 77, "the lowest free offset comes first")
     t.expectEqual(cschedalloc_allocate(allocator, &out), 0, "allocate the other freed offset")
     t.expectEqual(out.low, 5000, "then the next freed one")
-    t.expect(Int(cschedalloc_mark(allocator, offset(5000))) == CSCHEDALLOC_EEXIST, "marking a used offset returns EEXIST")
+    t.expect(
+        Int(cschedalloc_mark(allocator, offset(5000))) == CSCHEDALLOC_EEXIST, "marking a used offset returns EEXIST")
     t.expect(Int(cschedalloc_test(allocator, offset(8192))) == CSCHEDALLOC_ERANGE, "an offset past 2^13 returns ERANGE")
 }
 
@@ -55,7 +56,9 @@ func testAllocatorSparse128(_ t: Checker) {
     t.expectEqual(cschedalloc_mark(allocator, top), 0, "mark 2^128 - 1")
     t.expectEqual(cschedalloc_mark(allocator, middle), 0, "mark 2^127 + 12345")
     t.expectEqual(cschedalloc_test(allocator, top), 1, "2^128 - 1 tests used")
-    t.expectEqual(cschedalloc_test(allocator, cschedalloc_offset(high: UInt64.max, low: UInt64.max - 1)), 0, "its neighbour tests free")
+    t.expectEqual(
+        cschedalloc_test(allocator, cschedalloc_offset(high: UInt64.max, low: UInt64.max - 1)), 0,
+        "its neighbour tests free")
     var out = offset(0)
     t.expectEqual(cschedalloc_allocate(allocator, &out), 0, "allocate in a sparse 2^128 range")
     t.expect(out.high == 0 && out.low == 0, "the lowest free offset is 0")

@@ -36,7 +36,9 @@ func testExhaustion(_ t: Checker) {
     }
     t.expect(full == .exhausted(pool: "wasm-v4"), "a full pool throws .exhausted naming it: \(full)")
     let stats = pool.statistics
-    t.expect(stats.total == 6 && stats.allocated == 6 && stats.free == 0, "statistics of a full /29: \(stats.total) \(stats.allocated) \(stats.free)")
+    t.expect(
+        stats.total == 6 && stats.allocated == 6 && stats.free == 0,
+        "statistics of a full /29: \(stats.total) \(stats.allocated) \(stats.free)")
     // Idempotent per owner: a full pool still answers an owner that already holds an address.
     let again = allocate(pool, "tenant", "r3", t)
     t.expect(seen.contains(again), "the same owner gets its address back from a full pool")
@@ -62,7 +64,8 @@ func testRelease(_ t: Checker) {
     let twice = t.expectThrows("release of an owner that holds nothing") { () throws(IPPoolError) in
         try pool.release(subinstance: "a", resource: "one")
     }
-    t.expect(twice == .unknownOwner(subinstance: "a", resource: "one"), "a second release throws .unknownOwner: \(twice)")
+    t.expect(
+        twice == .unknownOwner(subinstance: "a", resource: "one"), "a second release throws .unknownOwner: \(twice)")
     t.expectThrows("release of an unknown subinstance") { () throws(IPPoolError) in
         try pool.release(subinstance: "nobody", resource: "nothing")
     }
@@ -80,7 +83,8 @@ func testRelease(_ t: Checker) {
     let held = t.expectThrows("allocate an address another owner holds") { () throws(IPPoolError) in
         try pool.allocate(second, subinstance: "e", resource: "five", type: .custom("chosen"))
     }
-    t.expect(held == .addressHeldByAnotherOwner(second, subinstance: "d", resource: "four"), "names the holder: \(held)")
+    t.expect(
+        held == .addressHeldByAnotherOwner(second, subinstance: "d", resource: "four"), "names the holder: \(held)")
     let reserved = parsed("192.168.1.3", t)
     let broadcast = t.expectThrows("allocate the broadcast address") { () throws(IPPoolError) in
         try pool.allocate(reserved, subinstance: "e", resource: "five", type: .custom("chosen"))
@@ -94,7 +98,9 @@ func testRelease(_ t: Checker) {
     let outsideError = t.expectThrows("allocate an address outside every range") { () throws(IPPoolError) in
         try pool.allocate(outside, subinstance: "e", resource: "five", type: .custom("chosen"))
     }
-    t.expect(outsideError == .addressOutsideRanges(outside, pool: "wasm-release"), "names the address and the pool: \(outsideError)")
+    t.expect(
+        outsideError == .addressOutsideRanges(outside, pool: "wasm-release"),
+        "names the address and the pool: \(outsideError)")
 }
 
 func testBindings(_ t: Checker) {
@@ -173,6 +179,24 @@ func testIPv6Range(_ t: Checker) {
         t.expect(current.insert(ip).inserted, "\(ip) is not held by anyone else")
     }
     t.expectEqual(current.count, 500, "distinct addresses held after the refill")
+    t.expect(!current.contains(network.address), "the subnet-router anycast address fd00:abcd:: is never handed out")
+    let stats = pool.statistics
+    t.expect(stats.total == AddressCount((UInt128(1) << 64) - 1), "a /64 offers 2^64 - 1 addresses: \(stats.total)")
+    t.expect(stats.allocated == 500, "500 allocated: \(stats.allocated)")
+}
+
+func testPointToPoint(_ t: Checker) {
+    // RFC 3021: a /31 has no network or broadcast address, so both addresses are handed out;
+    // a /32 holds its one address.
+    let pool = IPPool(name: "wasm-p2p")
+    addRange("10.99.0.0/31", to: pool, t)
+    addRange("10.99.0.8/32", to: pool, t)
+    let handedOut = Set(["a", "b", "c"].map { allocate(pool, "link", $0, t) })
+    let expected = Set(["10.99.0.0", "10.99.0.1", "10.99.0.8"].map { parsed($0, t) })
+    t.expect(handedOut == expected, "a /31 and a /32 hand out all three addresses")
+    t.expectThrows("a 4th allocation from a /31 and a /32") { () throws(IPPoolError) in
+        try pool.allocate(subinstance: "link", resource: "d", type: .custom("x"))
+    }
 }
 
 func testLargeRange(_ t: Checker) {
@@ -190,7 +214,9 @@ func testLargeRange(_ t: Checker) {
     t.expectThrows("allocation 4095 from a full /20") { () throws(IPPoolError) in
         try pool.allocate(subinstance: "bulk", resource: "overflow", type: .custom("x"))
     }
-    t.expectNoThrow("release(bulk, r1000)") { () throws(IPPoolError) in try pool.release(subinstance: "bulk", resource: "r1000") }
+    t.expectNoThrow("release(bulk, r1000)") { () throws(IPPoolError) in
+        try pool.release(subinstance: "bulk", resource: "r1000")
+    }
     let refill = allocate(pool, "bulk", "late", type: .custom("x"), t)
     t.expect(pool.binding(for: refill)?.resource == "late", "the freed address goes to the late owner")
 }

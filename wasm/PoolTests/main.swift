@@ -7,9 +7,9 @@ import SchedulerPool
 func runAllTests() {
     let checker = Checker()
     #if arch(wasm32) && hasFeature(Embedded)
-    print("wasm-test: SchedulerPool on wasm32, Embedded Swift")
+        print("wasm-test: SchedulerPool on wasm32, Embedded Swift")
     #else
-    print("wasm-test: SchedulerPool, host build")
+        print("wasm-test: SchedulerPool, host build")
     #endif
 
     checker.run("IPv4 parsing and printing", testIPv4Parsing)
@@ -23,6 +23,7 @@ func runAllTests() {
     checker.run("bindings", testBindings)
     checker.run("malformed and overlapping ranges", testBadRanges)
     checker.run("IPv6 /64 range", testIPv6Range)
+    checker.run("IPv4 /31 and /32 ranges", testPointToPoint)
     checker.run("many addresses in a /20", testLargeRange)
 
     checker.finish()
