@@ -20,10 +20,24 @@ enum LoopbackAddresses {
     static func nextSocketAddress() -> SocketAddress { SocketAddress(ip: next(), port: 0) }
 }
 
-/// The number of descriptors this process has open (entries of /proc/self/fd, minus the one
-/// the listing itself uses).
+/// The number of descriptors this process has open, from /proc/self/fd. Per-thread io_uring
+/// instances (`anon_inode:[io_uring]`) are left out: each thread keeps its ring for its
+/// lifetime, and a thread's ring closes only after the thread has signalled its result.
 func openDescriptorCount() -> Int {
-    ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd"))?.count ?? 1) - 1
+    descriptorTargets().filter { $0 != "anon_inode:[io_uring]" }.count
+}
+
+/// The number of socket descriptors this process has open (`socket:[inode]` in /proc/self/fd).
+func openSocketCount() -> Int {
+    descriptorTargets().filter { $0.hasPrefix("socket:") }.count
+}
+
+/// What each entry of /proc/self/fd points to.
+private func descriptorTargets() -> [String] {
+    let directory = "/proc/self/fd"
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+    // The listing's own descriptor is already closed and drops out here.
+    return entries.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: directory + "/" + $0) }
 }
 
 /// Whether `descriptor` is an open descriptor of this process.
@@ -78,3 +92,4 @@ func socketError<T>(
         return error
     }
 }
+
