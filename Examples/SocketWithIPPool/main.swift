@@ -144,6 +144,12 @@ let scenarios: [(String, () throws -> Void)] = [
     ("4. Two tenants on one pool", tenantsOnOnePool),
 ]
 
+do {
+    try IOBackend.requireAvailable()
+} catch {
+    print("socket-with-ip-pool: \(error)")
+    exit(1)
+}
 print("socket-with-ip-pool: I/O backend \(IOBackend.current) (\(IOBackend.features))")
 var failures = 0
 for (name, run) in scenarios {

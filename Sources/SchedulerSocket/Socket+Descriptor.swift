@@ -31,7 +31,7 @@ extension Socket {
     /// state (listening, connected, bound or created), addresses and timeouts from the kernel.
     /// On error the descriptor is left open and still belongs to the caller.
     public convenience init(adopting descriptor: Int32) throws(SocketError) {
-        try IOBackend.check()
+        try IOBackend.requireAvailable()
         func query(_ option: Int) throws(SocketError) -> Int32 {
             try retryingInterrupts { csched_io_get_option(descriptor, Int32(option)) }
                 .mapError { SocketError.system(operation: .adopt, address: nil, errno: $0) }.get()

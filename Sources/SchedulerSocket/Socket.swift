@@ -58,7 +58,7 @@ public final class Socket: Sendable {
     public static func udpV6() throws(SocketError) -> Socket { try open(.udp, .ipv6) }
 
     private static func open(_ proto: SocketProtocol, _ family: AddressFamily) throws(SocketError) -> Socket {
-        try IOBackend.check()
+        try IOBackend.requireAvailable()
         let descriptor = try retryingInterrupts {
             csched_io_socket(family.cFamily, proto == .tcp ? 1 : 0)
         }.mapError { SocketError.system(operation: .create, address: nil, errno: $0) }.get()
