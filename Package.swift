@@ -54,7 +54,7 @@ let package = Package(
         // Benchmarks (run by `make bench`, never by `make test`)
         .target(name: "CLinearScan", path: "bench/pool/CLinearScan",
                 cSettings: [.unsafeFlags(["-O2"])]),
-        .executableTarget(name: "PoolBenchmark", dependencies: ["SchedulerCore", "CLinearScan"],
+        .executableTarget(name: "PoolBenchmark", dependencies: ["SchedulerPool", "CSchedulerAllocator", "CLinearScan"],
                           path: "bench/pool/PoolBenchmark"),
 
         // Tests

@@ -3,28 +3,32 @@
 /// Zone identifiers (`fe80::1%eth0`) are not accepted: a zone is a property of an interface,
 /// not of the address a pool hands out.
 public struct IPAddress: Sendable, Hashable {
+    // Two 64-bit halves rather than one UInt128: 8-byte alignment makes the address 24 bytes in
+    // arrays and dictionaries instead of 32, which a pool holding millions of them notices.
+    private let high: UInt64
+    private let low: UInt64
     /// The address family, `.ipv4` or `.ipv6`.
     public let family: AddressFamily
-    /// The address as an integer in host byte order; only the low 32 bits are used for IPv4.
-    let bits: UInt128
 
     /// An IPv4 address from its 32-bit value in host byte order (`0x7F00_0001` is 127.0.0.1).
     public init(ipv4 value: UInt32) {
-        family = .ipv4
-        bits = UInt128(value)
+        self.init(family: .ipv4, bits: UInt128(value))
     }
 
     /// An IPv6 address from its 128-bit value in host byte order (the most significant byte is the first on the wire).
     public init(ipv6 value: UInt128) {
-        family = .ipv6
-        bits = value
+        self.init(family: .ipv6, bits: value)
     }
 
     /// An address of `family` from an integer value (truncated to 32 bits for IPv4).
     init(family: AddressFamily, bits: UInt128) {
         self.family = family
-        self.bits = family == .ipv4 ? bits & 0xFFFF_FFFF : bits
+        high = family == .ipv4 ? 0 : UInt64(truncatingIfNeeded: bits >> 64)
+        low = family == .ipv4 ? UInt64(truncatingIfNeeded: bits) & 0xFFFF_FFFF : UInt64(truncatingIfNeeded: bits)
     }
+
+    /// The address as an integer in host byte order; only the low 32 bits are used for IPv4.
+    var bits: UInt128 { UInt128(high) << 64 | UInt128(low) }
 
     /// The 32-bit value in host byte order, or `nil` for an IPv6 address.
     public var ipv4Value: UInt32? {

@@ -46,12 +46,15 @@ public final class IPPool: Sendable {
     /// Throws `.exhausted` when every range is full.
     public func allocate(subinstance: String, resource: String, type: ResourceType) throws(IPPoolError) -> IPAddress {
         try state.withLock { (state) throws(IPPoolError) -> IPAddress in
-            if let held = state.address(subinstance: subinstance, resource: resource) { return held }
+            let ownerHash = PoolState.ownerHash(subinstance, resource)
+            if let held = state.holding(subinstance: subinstance, resource: resource, ownerHash: ownerHash) {
+                return held.ip
+            }
             for index in state.ranges.indices {
                 guard let offset = try state.ranges[index].allocator.allocate() else { continue }
                 state.ranges[index].allocated += 1
                 let ip = state.ranges[index].address(at: offset)
-                _ = state.record(ip, subinstance: subinstance, resource: resource, type: type)
+                state.record(ip, subinstance: subinstance, resource: resource, type: type, ownerHash: ownerHash)
                 return ip
             }
             throw IPPoolError.exhausted(pool: name)
@@ -69,7 +72,7 @@ public final class IPPool: Sendable {
             guard let index = state.rangeIndex(containing: ip) else {
                 throw IPPoolError.addressOutsideRanges(ip, pool: name)
             }
-            if let holding = state.holders[ip] {
+            if let holding = state.holding(of: ip) {
                 if holding.subinstance == subinstance && holding.resource == resource { return ip }
                 throw IPPoolError.addressHeldByAnotherOwner(
                     ip, subinstance: holding.subinstance, resource: holding.resource)
@@ -78,14 +81,14 @@ public final class IPPool: Sendable {
             if state.ranges[index].reserved.contains(offset) {
                 throw IPPoolError.reservedAddress(ip, range: state.ranges[index].network)
             }
-            if let held = state.address(subinstance: subinstance, resource: resource) {
-                throw IPPoolError.ownerHoldsAnotherAddress(subinstance: subinstance, resource: resource, held: held)
+            if let held = state.holding(subinstance: subinstance, resource: resource) {
+                throw IPPoolError.ownerHoldsAnotherAddress(subinstance: subinstance, resource: resource, held: held.ip)
             }
             guard try state.ranges[index].allocator.mark(offset) else {
                 preconditionFailure("allocator and holders disagree about " + ip.description)
             }
             state.ranges[index].allocated += 1
-            _ = state.record(ip, subinstance: subinstance, resource: resource, type: type)
+            state.record(ip, subinstance: subinstance, resource: resource, type: type)
             return ip
         }
     }
@@ -93,32 +96,30 @@ public final class IPPool: Sendable {
     /// The binding of an allocated address, or `nil` if the address is free or not in the pool.
     public func binding(for ip: IPAddress) -> IPBinding? {
         state.withLock { state in
-            state.holders[ip].map { makeBinding(ip, $0) }
+            state.holding(of: ip).map(makeBinding)
         }
     }
 
     /// The binding the owner holds, or `nil`.
     public func binding(subinstance: String, resource: String) -> IPBinding? {
         state.withLock { state in
-            guard let ip = state.address(subinstance: subinstance, resource: resource),
-                let holding = state.holders[ip]
-            else { return nil }
-            return makeBinding(ip, holding)
+            state.holding(subinstance: subinstance, resource: resource).map(makeBinding)
         }
     }
 
-    /// Every binding of a subinstance, ordered by address.
+    /// Every binding of a subinstance, ordered by address (a scan of all bindings: an
+    /// administrative call, kept off the allocate/release path, which it would otherwise slow).
     public func bindings(subinstance: String) -> [IPBinding] {
         state.withLock { state in
-            let addresses = (state.owners[subinstance] ?? [:]).values.sorted()
-            return addresses.compactMap { ip in state.holders[ip].map { makeBinding(ip, $0) } }
+            state.holdings.compactMap { $0?.subinstance == subinstance ? $0 : nil }
+                .sorted { $0.ip < $1.ip }.map(makeBinding)
         }
     }
 
     /// Every binding of the pool, ordered by address.
     public func allBindings() -> [IPBinding] {
         state.withLock { state in
-            state.holders.keys.sorted().map { ip in makeBinding(ip, state.holders[ip]!) }
+            state.holdings.compactMap { $0 }.sorted { $0.ip < $1.ip }.map(makeBinding)
         }
     }
 
@@ -126,11 +127,11 @@ public final class IPPool: Sendable {
     @discardableResult
     public func release(subinstance: String, resource: String) throws(IPPoolError) -> IPAddress {
         try state.withLock { (state) throws(IPPoolError) -> IPAddress in
-            guard let ip = state.address(subinstance: subinstance, resource: resource),
-                let holding = state.holders[ip]
-            else { throw IPPoolError.unknownOwner(subinstance: subinstance, resource: resource) }
-            free(ip, holding, in: &state)
-            return ip
+            guard let holding = state.holding(subinstance: subinstance, resource: resource) else {
+                throw IPPoolError.unknownOwner(subinstance: subinstance, resource: resource)
+            }
+            free(holding, in: &state)
+            return holding.ip
         }
     }
 
@@ -139,12 +140,12 @@ public final class IPPool: Sendable {
     @discardableResult
     public func release(_ ip: IPAddress) throws(IPPoolError) -> IPBinding {
         try state.withLock { (state) throws(IPPoolError) -> IPBinding in
-            guard let holding = state.holders[ip] else {
+            guard let holding = state.holding(of: ip) else {
                 if state.rangeIndex(containing: ip) == nil { throw IPPoolError.addressOutsideRanges(ip, pool: name) }
                 throw IPPoolError.unknownBinding(ip)
             }
-            free(ip, holding, in: &state)
-            return makeBinding(ip, holding)
+            free(holding, in: &state)
+            return makeBinding(holding)
         }
     }
 
@@ -152,7 +153,9 @@ public final class IPPool: Sendable {
     public var statistics: PoolStatistics {
         state.withLock { state in
             let ranges = state.ranges.map { range in
-                RangeStatistics(network: range.network, total: range.usable, allocated: AddressCount(range.allocated))
+                RangeStatistics(
+                    network: range.network, total: range.usable, allocated: AddressCount(range.allocated),
+                    allocatorBytes: range.allocator.memoryBytes)
             }
             return PoolStatistics(ranges: ranges)
         }
@@ -160,20 +163,20 @@ public final class IPPool: Sendable {
 
     /// True while `ip` is held by the allocation numbered `generation`.
     func holds(_ ip: IPAddress, generation: UInt64) -> Bool {
-        state.withLock { state in state.holders[ip]?.generation == generation }
+        state.withLock { state in state.holding(of: ip)?.generation == generation }
     }
 
-    private func makeBinding(_ ip: IPAddress, _ holding: Holding) -> IPBinding {
+    private func makeBinding(_ holding: Holding) -> IPBinding {
         IPBinding(
-            ip: ip, subinstance: holding.subinstance, resource: holding.resource, type: holding.type,
+            ip: holding.ip, subinstance: holding.subinstance, resource: holding.resource, type: holding.type,
             pool: name, generation: holding.generation, issuer: self)
     }
 
-    private func free(_ ip: IPAddress, _ holding: Holding, in state: inout PoolState) {
-        guard let index = state.rangeIndex(containing: ip),
-            state.ranges[index].allocator.unmark(state.ranges[index].offset(of: ip))
-        else { preconditionFailure("allocator and holders disagree about " + ip.description) }
+    private func free(_ holding: Holding, in state: inout PoolState) {
+        guard let index = state.rangeIndex(containing: holding.ip),
+            state.ranges[index].allocator.unmark(state.ranges[index].offset(of: holding.ip))
+        else { preconditionFailure("allocator and holders disagree about " + holding.ip.description) }
         state.ranges[index].allocated -= 1
-        state.forget(ip, heldBy: holding)
+        state.forget(holding)
     }
 }

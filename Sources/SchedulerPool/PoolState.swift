@@ -1,11 +1,17 @@
 /// What a pool knows, guarded by the pool's mutex: its ranges and who holds which address.
+///
+/// Each allocation is one `Holding` in `holdings`, found by address through `byAddress` and by
+/// owner through `byOwner`; both indexes store 32-bit slot numbers, not keys (see `SlotIndex`).
 struct PoolState {
     /// The ranges in the order they were added; allocation tries them in this order.
     var ranges: [PoolRange] = []
-    /// The holder of every allocated address.
-    var holders: [IPAddress: Holding] = [:]
-    /// The address of every owner: subinstance, then resource.
-    var owners: [String: [String: IPAddress]] = [:]
+    /// Every allocation, by slot; `nil` slots are free and listed in `freeSlots`.
+    var holdings: [Holding?] = []
+    var freeSlots: [UInt32] = []
+    /// The slot of every allocated address.
+    var byAddress = SlotIndex()
+    /// The slot of every owner (subinstance, resource).
+    var byOwner = SlotIndex()
     /// The generation the next allocation gets; never reused, so old bindings never revive.
     var nextGeneration: UInt64 = 1
 
@@ -14,34 +20,65 @@ struct PoolState {
         ranges.firstIndex { $0.network.contains(ip) }
     }
 
-    /// The address `owner` holds, if any.
-    func address(subinstance: String, resource: String) -> IPAddress? {
-        owners[subinstance]?[resource]
+    /// The allocation of `ip`, if any.
+    func holding(of ip: IPAddress) -> Holding? {
+        byAddress.slot(hash: ip.hashValue) { holdings[Int($0)]!.ip == ip }.map { holdings[Int($0)]! }
     }
 
-    /// Records a new allocation and returns its generation.
-    mutating func record(_ ip: IPAddress, subinstance: String, resource: String, type: ResourceType) -> UInt64 {
-        let generation = nextGeneration
+    /// The allocation the owner holds, if any; `ownerHash` is `PoolState.ownerHash(subinstance, resource)`.
+    func holding(subinstance: String, resource: String, ownerHash: Int? = nil) -> Holding? {
+        byOwner.slot(hash: ownerHash ?? Self.ownerHash(subinstance, resource)) {
+            let holding = holdings[Int($0)]!
+            return holding.resource == resource && holding.subinstance == subinstance
+        }.map { holdings[Int($0)]! }
+    }
+
+    /// Records a new allocation; `ownerHash` is `PoolState.ownerHash(subinstance, resource)`.
+    mutating func record(
+        _ ip: IPAddress, subinstance: String, resource: String, type: ResourceType, ownerHash: Int? = nil
+    ) {
+        let slot = freeSlots.popLast() ?? UInt32(holdings.count)
+        let holding = Holding(
+            ip: ip, subinstance: subinstance, resource: resource, type: type, generation: nextGeneration, slot: slot,
+            addressHash: ip.hashValue, ownerHash: ownerHash ?? Self.ownerHash(subinstance, resource))
         nextGeneration += 1
-        holders[ip] = Holding(subinstance: subinstance, resource: resource, type: type, generation: generation)
-        owners[subinstance, default: [:]][resource] = ip
-        return generation
+        if Int(slot) == holdings.count {
+            holdings.append(holding)
+        } else {
+            holdings[Int(slot)] = holding
+        }
+        byAddress.insert(hash: holding.addressHash, slot: slot)
+        byOwner.insert(hash: holding.ownerHash, slot: slot)
     }
 
-    /// Forgets the allocation of `ip` held by `holding`.
-    mutating func forget(_ ip: IPAddress, heldBy holding: Holding) {
-        holders[ip] = nil
-        owners[holding.subinstance]?[holding.resource] = nil
-        if owners[holding.subinstance]?.isEmpty == true { owners[holding.subinstance] = nil }
+    /// Forgets the allocation `holding`.
+    mutating func forget(_ holding: Holding) {
+        byAddress.remove(hash: holding.addressHash, slot: holding.slot)
+        byOwner.remove(hash: holding.ownerHash, slot: holding.slot)
+        holdings[Int(holding.slot)] = nil
+        freeSlots.append(holding.slot)
+    }
+
+    /// The hash under which `byOwner` indexes an owner.
+    static func ownerHash(_ subinstance: String, _ resource: String) -> Int {
+        var hasher = Hasher()
+        hasher.combine(subinstance)
+        hasher.combine(resource)
+        return hasher.finalize()
     }
 }
 
-/// The owner and generation of one allocated address.
+/// One allocated address, its owner, the generation of the allocation, its slot, and the
+/// hashes it is indexed under (kept so that a release does not hash again).
 struct Holding {
+    let ip: IPAddress
     let subinstance: String
     let resource: String
     let type: ResourceType
     let generation: UInt64
+    let slot: UInt32
+    let addressHash: Int
+    let ownerHash: Int
 }
 
 /// One CIDR range of a pool and the allocator of its offsets.

@@ -9,6 +9,8 @@ public struct PoolStatistics: Sendable, Hashable {
     public var allocated: AddressCount { ranges.reduce(0) { $0 + $1.allocated } }
     /// Addresses that can still be handed out.
     public var free: AddressCount { total - allocated }
+    /// Bytes the bitmap allocators of all ranges hold now.
+    public var allocatorBytes: Int { ranges.reduce(0) { $0 + $1.allocatorBytes } }
 }
 
 /// Address counts of one range of a pool.
@@ -21,4 +23,6 @@ public struct RangeStatistics: Sendable, Hashable {
     public let allocated: AddressCount
     /// Addresses that can still be handed out.
     public var free: AddressCount { total - allocated }
+    /// Bytes the range's bitmap allocator holds now: it grows with allocations, not with the range size.
+    public let allocatorBytes: Int
 }

@@ -1,1 +1,272 @@
-print("pool-bench: placeholder")
+// pool-bench: the IP pool through its public Swift API, beside a linear-scan peer measured in
+// the same run. Memory cases run in a fresh child process each (this executable, re-run with
+// `--child <case>`), so that their peak RSS (VmHWM) is theirs alone.
+import CLinearScan
+import CSchedulerAllocator
+import Foundation
+import SchedulerPool
+
+/// SplitMix64, so that every run makes the same choices.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func below(_ bound: Int) -> Int { Int(next(upperBound: UInt64(bound))) }
+}
+
+/// A line of the /proc/self/status table in MiB ("VmHWM", "VmRSS").
+func procStatusMiB(_ field: String) -> Double {
+    guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return -1 }
+    for line in text.split(separator: "\n") where line.hasPrefix(field + ":") {
+        let kib = line.split(separator: " ").compactMap { Double($0) }.first ?? -1
+        return kib / 1024
+    }
+    return -1
+}
+
+func nanoseconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) * 1e9 + Double(duration.components.attoseconds) / 1e9
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data(("pool-bench: " + message + "\n").utf8))
+    exit(1)
+}
+
+/// Allocates `count` addresses for resources r0, r1, ... of subinstance "bench".
+func fill(_ pool: IPPool, count: Int, resources: [String]) -> [IPAddress] {
+    var held: [IPAddress] = []
+    held.reserveCapacity(count)
+    for index in 0..<count {
+        do {
+            held.append(try pool.allocate(subinstance: "bench", resource: resources[index], type: .custom("bench")))
+        } catch {
+            fail("fill: \(error)")
+        }
+    }
+    return held
+}
+
+// MARK: - Child processes: the memory cases
+
+/// Runs one memory case and prints `key=value` lines for the parent.
+func runChild(_ name: String) {
+    let clock = ContinuousClock()
+    switch name {
+    case "baseline":
+        print("hwm=\(procStatusMiB("VmHWM"))")
+    case "slash8":
+        let pool = IPPool(name: "slash8")
+        do { try pool.addCIDRRange("127.0.0.0/8") } catch { fail("\(error)") }
+        let resources = (0..<1_000_000).map { "r\($0)" }
+        let before = procStatusMiB("VmRSS")
+        let start = clock.now
+        let held = fill(pool, count: 1_000_000, resources: resources)
+        let elapsed = clock.now - start
+        print("ns=\(nanoseconds(elapsed) / 1e6)")
+        print("rss_before=\(before)")
+        print("hwm=\(procStatusMiB("VmHWM"))")
+        print("allocator=\(pool.statistics.allocatorBytes)")
+        // Checked after the peak was read: the check's own Set would add to it.
+        guard Set(held).count == held.count else { fail("duplicate address in /8") }
+    case "slash64":
+        let pool = IPPool(name: "slash64")
+        do { try pool.addCIDRRange("fd00:5ced::/64") } catch { fail("\(error)") }
+        let resources = (0..<200_000).map { "r\($0)" }
+        let before = procStatusMiB("VmRSS")
+        var held: [IPAddress] = []
+        var elapsed = Duration.zero
+        for checkpoint in [50_000, 100_000, 200_000] {
+            let start = clock.now
+            for index in held.count..<checkpoint {
+                do {
+                    held.append(try pool.allocate(subinstance: "bench", resource: resources[index], type: .custom("b")))
+                } catch { fail("\(error)") }
+            }
+            elapsed += clock.now - start
+            print("rss_\(checkpoint)=\(procStatusMiB("VmRSS") - before)")
+            print("allocator_\(checkpoint)=\(pool.statistics.allocatorBytes)")
+        }
+        print("ns=\(nanoseconds(elapsed) / 200_000)")
+        print("rss_before=\(before)")
+        print("hwm=\(procStatusMiB("VmHWM"))")
+    default:
+        fail("unknown child case \(name)")
+    }
+}
+
+/// Runs this executable with `--child name` and returns its `key=value` lines.
+func child(_ name: String) -> [String: Double] {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+    process.arguments = ["--child", name]
+    let output = Pipe()
+    process.standardOutput = output
+    do { try process.run() } catch { fail("cannot start child \(name): \(error)") }
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { fail("child \(name) exited with \(process.terminationStatus)") }
+    var values: [String: Double] = [:]
+    for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+        let parts = line.split(separator: "=", maxSplits: 1)
+        if parts.count == 2, let value = Double(parts[1]) { values[String(parts[0])] = value }
+    }
+    return values
+}
+
+// MARK: - The run
+
+if CommandLine.arguments.count == 3 && CommandLine.arguments[1] == "--child" {
+    runChild(CommandLine.arguments[2])
+    exit(0)
+}
+
+let clock = ContinuousClock()
+/// Prints one row of the table: case, measured value, note.
+func row(_ name: String, _ value: String, _ note: String = "") {
+    func padded(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+    }
+    print(padded(name, 50) + padded(value, 28) + note)
+}
+func format(_ value: Double, _ unit: String) -> String { String(format: "%.1f ", value) + unit }
+
+row("case", "value", "note")
+print("pool-bench: IPPool through the public Swift API; peer: C linear scan, measured in this run")
+let slash16Usable = 65_534
+let resources = (0..<slash16Usable).map { "r\($0)" }
+
+// (1) Fill a /16.
+do {
+    var best = Double.infinity
+    for _ in 0..<3 {
+        let pool = IPPool(name: "fill")
+        try! pool.addCIDRRange("10.0.0.0/16")
+        let start = clock.now
+        let held = fill(pool, count: slash16Usable, resources: resources)
+        best = min(best, nanoseconds(clock.now - start) / Double(held.count))
+        guard (try? pool.allocate(subinstance: "x", resource: "x", type: .vm("x"))) == nil else { fail("/16 not full") }
+    }
+    row("(1) fill a /16 (65534 allocations)", format(best, "ns/alloc"), "best of 3")
+}
+
+// (2) Churn at 99.9 % full on a /16: release one random address, allocate one.
+let churnFill = slash16Usable - 65  // 65469 of 65534 = 99.9 %
+let churnRounds = 300_000
+var swiftChurn = 0.0
+do {
+    let pool = IPPool(name: "churn")
+    try! pool.addCIDRRange("10.0.0.0/16")
+    var held = fill(pool, count: churnFill, resources: resources)
+    var random = SplitMix(state: 42)
+    var best = Double.infinity
+    for _ in 0..<3 {
+        let start = clock.now
+        for _ in 0..<churnRounds {
+            let index = random.below(held.count)
+            do {
+                let released = try pool.release(held[index])
+                held[index] = try pool.allocate(
+                    subinstance: released.subinstance, resource: released.resource, type: released.type)
+            } catch {
+                fail("churn: \(error)")
+            }
+        }
+        best = min(best, nanoseconds(clock.now - start) / Double(churnRounds))
+    }
+    guard Set(held).count == held.count, pool.statistics.allocated == AddressCount(UInt128(churnFill)) else {
+        fail("churn broke the pool")
+    }
+    swiftChurn = best
+    row("(2) churn 99.9% /16, IPPool (Swift API)", format(best, "ns/release+alloc"), "target <= 250 ns")
+}
+
+/// The same churn on the linear-scan peer.
+func linearChurn(wordwise: Bool, rounds: Int) -> Double {
+    var bitmap: OpaquePointer? = nil
+    guard clinearscan_create(65_536, 7, &bitmap) == 0, let bitmap else { fail("clinearscan_create") }
+    defer { clinearscan_destroy(bitmap) }
+    let allocate = wordwise ? clinearscan_allocate_wordwise : clinearscan_allocate_bitwise
+    // Offsets 0 and 65535 stand for the network and broadcast addresses the pool never hands out.
+    var network: [UInt64] = []
+    for _ in 0..<(churnFill + 2) {
+        let offset = allocate(bitmap)
+        guard offset >= 0 else { fail("linear fill") }
+        network.append(UInt64(offset))
+    }
+    var held = network
+    var random = SplitMix(state: 42)
+    var best = Double.infinity
+    for _ in 0..<3 {
+        let start = clock.now
+        for _ in 0..<rounds {
+            let index = random.below(held.count)
+            guard clinearscan_release(bitmap, held[index]) == 0 else { fail("linear release") }
+            let offset = allocate(bitmap)
+            guard offset >= 0 else { fail("linear allocate") }
+            held[index] = UInt64(offset)
+        }
+        best = min(best, nanoseconds(clock.now - start) / Double(rounds))
+    }
+    return best
+}
+
+/// The same churn on the pool's C allocator alone (no owner bookkeeping, no lock).
+func allocatorChurn(rounds: Int) -> Double {
+    var allocator: OpaquePointer? = nil
+    guard cschedalloc_create(16, &allocator) == 0, let allocator else { fail("cschedalloc_create") }
+    defer { cschedalloc_destroy(allocator) }
+    var held: [cschedalloc_offset] = []
+    for _ in 0..<(churnFill + 2) {
+        var offset = cschedalloc_offset()
+        guard cschedalloc_allocate(allocator, &offset) == 0 else { fail("cschedalloc fill") }
+        held.append(offset)
+    }
+    var random = SplitMix(state: 42)
+    var best = Double.infinity
+    for _ in 0..<3 {
+        let start = clock.now
+        for _ in 0..<rounds {
+            let index = random.below(held.count)
+            guard cschedalloc_unmark(allocator, held[index]) == 0,
+                cschedalloc_allocate(allocator, &held[index]) == 0
+            else { fail("cschedalloc churn") }
+        }
+        best = min(best, nanoseconds(clock.now - start) / Double(rounds))
+    }
+    return best
+}
+
+let raw = allocatorChurn(rounds: churnRounds)
+row("(2) churn 99.9% /16, C hierarchical bitmap alone", format(raw, "ns/release+alloc"), "IPPool's allocator")
+let bitwise = linearChurn(wordwise: false, rounds: 30_000)
+row("(2) churn 99.9% /16, C linear scan bit by bit", format(bitwise, "ns/release+alloc"), "Kubernetes strategy")
+row("    ratio linear(bitwise) / IPPool", String(format: "%.1fx", bitwise / swiftChurn), "target >= 20x")
+row("    ratio linear(bitwise) / C hierarchical", String(format: "%.1fx", bitwise / raw))
+let wordwise = linearChurn(wordwise: true, rounds: churnRounds)
+row("(2) churn 99.9% /16, C linear scan 64-bit words", format(wordwise, "ns/release+alloc"), "stronger peer")
+row("    ratio linear(words) / IPPool", String(format: "%.1fx", wordwise / swiftChurn))
+row("    ratio linear(words) / C hierarchical", String(format: "%.1fx", wordwise / raw))
+
+// (3) 1M allocations in 127.0.0.0/8 and (4) 200k in a /64, each in a fresh process.
+let baseline = child("baseline")
+row("    idle child process peak RSS", format(baseline["hwm"] ?? -1, "MiB"), "runtime only")
+let slash8 = child("slash8")
+row("(3) 1M allocations in 127.0.0.0/8", format(slash8["ns"] ?? -1, "ns/alloc"))
+row("    peak RSS (VmHWM) of that process", format(slash8["hwm"] ?? -1, "MiB"), "target < 300 MB")
+row("    bitmap allocator memory", format((slash8["allocator"] ?? -1) / 1024, "KiB"))
+let slash64 = child("slash64")
+row("(4) 200k allocations in fd00:5ced::/64", format(slash64["ns"] ?? -1, "ns/alloc"))
+row("    peak RSS (VmHWM) of that process", format(slash64["hwm"] ?? -1, "MiB"))
+for checkpoint in [50_000, 100_000, 200_000] {
+    let rss = slash64["rss_\(checkpoint)"] ?? -1
+    let allocator = (slash64["allocator_\(checkpoint)"] ?? -1) / 1024
+    row(
+        "    after \(checkpoint / 1000)k: RSS growth, allocator", format(rss, "MiB") + ", " + format(allocator, "KiB"),
+        String(format: "%.0f B/alloc", rss * 1_048_576 / Double(checkpoint)))
+}

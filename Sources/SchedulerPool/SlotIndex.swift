@@ -1,0 +1,76 @@
+/// An open-addressing hash index from keys to slot numbers of `PoolState.holdings`.
+///
+/// One `UInt64` per bucket (the key's 32-bit hash tag and the slot number), linear probing,
+/// backward-shift deletion, at most half full. It stores no keys: a lookup confirms a tag match
+/// by asking the caller to compare the holding in that slot. Against a `Dictionary` of full
+/// keys this touches one cache line per lookup instead of three, and takes 8 bytes per bucket.
+struct SlotIndex {
+    private var buckets: [UInt64] = Array(repeating: 0, count: 16)
+    /// The number of slots indexed.
+    private(set) var count = 0
+
+    private var mask: Int { buckets.count - 1 }
+
+    private static func tag(_ hash: Int) -> UInt64 { UInt64(UInt32(truncatingIfNeeded: hash)) }
+
+    private static func entry(tag: UInt64, slot: UInt32) -> UInt64 { tag << 32 | (UInt64(slot) + 1) }
+
+    /// The slot stored under `hash` for which `matches` confirms the key, if any.
+    func slot(hash: Int, where matches: (UInt32) -> Bool) -> UInt32? {
+        let tag = Self.tag(hash)
+        var position = Int(truncatingIfNeeded: tag) & mask
+        while true {
+            let entry = buckets[position]
+            if entry == 0 { return nil }
+            if entry >> 32 == tag {
+                let slot = UInt32(truncatingIfNeeded: entry - 1)
+                if matches(slot) { return slot }
+            }
+            position = (position + 1) & mask
+        }
+    }
+
+    /// Indexes `slot` under `hash` (the caller knows the key is not indexed yet).
+    mutating func insert(hash: Int, slot: UInt32) {
+        if (count + 1) * 2 > buckets.count { grow() }
+        place(Self.entry(tag: Self.tag(hash), slot: slot))
+        count += 1
+    }
+
+    /// Removes `slot`, indexed under `hash`.
+    mutating func remove(hash: Int, slot: UInt32) {
+        let tag = Self.tag(hash)
+        let wanted = Self.entry(tag: tag, slot: slot)
+        var hole = Int(truncatingIfNeeded: tag) & mask
+        while buckets[hole] != wanted {
+            precondition(buckets[hole] != 0, "SlotIndex.remove: the slot is not indexed")
+            hole = (hole + 1) & mask
+        }
+        // Backward shift: pull later entries of the run into the hole unless that would put
+        // them before their home bucket.
+        var next = (hole + 1) & mask
+        while buckets[next] != 0 {
+            let home = Int(truncatingIfNeeded: buckets[next] >> 32) & mask
+            let homeInGap = hole < next ? (home > hole && home <= next) : (home > hole || home <= next)
+            if !homeInGap {
+                buckets[hole] = buckets[next]
+                hole = next
+            }
+            next = (next + 1) & mask
+        }
+        buckets[hole] = 0
+        count -= 1
+    }
+
+    private mutating func place(_ entry: UInt64) {
+        var position = Int(truncatingIfNeeded: entry >> 32) & mask
+        while buckets[position] != 0 { position = (position + 1) & mask }
+        buckets[position] = entry
+    }
+
+    private mutating func grow() {
+        let old = buckets
+        buckets = Array(repeating: 0, count: old.count * 2)
+        for entry in old where entry != 0 { place(entry) }
+    }
+}
