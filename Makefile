@@ -42,7 +42,7 @@ test-io_uring:
 bench: deps bench-pool bench-echo
 
 bench-pool:
-	$(SWIFT) run -c release pool-bench
+	$(SWIFT) run -c release --scratch-path .build-pool pool-bench
 
 bench-echo:
 	@echo "bench-echo: not built yet"
