@@ -1,10 +1,11 @@
+import SchedulerCore
+
 // The seed's four scenarios (examples/socket_with_ip_pool.rs) on pools inside 127.0.0.0/8:
 // every 127.x.y.z address is local on Linux, so the scenarios bind real pool addresses and
 // exchange real traffic on any machine without configuring an interface.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
-import SchedulerCore
 
 /// Fails the scenario with `message` unless `condition` holds.
 func require(_ condition: Bool, _ message: String) throws(ScenarioFailure) {
@@ -37,7 +38,9 @@ func tcpServerOnPoolAddress() throws {
 
     let connection = try server.accept()
     let request = try connection.recv(maxLength: 4096)
-    print("  server got \(request.count) bytes from \(connection.remoteAddress!): \(text(request).split(separator: "\r\n").first ?? "")")
+    print(
+        "  server got \(request.count) bytes from \(connection.remoteAddress!): \(text(request).split(separator: "\r\n").first ?? "")"
+    )
     try connection.send("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\nHello, World!")
     try connection.close()
 
@@ -119,7 +122,8 @@ func tenantsOnOnePool() throws {
     print("  tenant-a listens on \(tenantA.localAddress!), tenant-b on \(tenantB.localAddress!)")
     for tenant in ["tenant-a", "tenant-b"] {
         let bindings = pool.bindings(subinstance: tenant)
-        print("  \(tenant): \(bindings.count) IP(s): \(bindings.map { "\($0.ip) (\($0.type))" }.joined(separator: ", "))")
+        print(
+            "  \(tenant): \(bindings.count) IP(s): \(bindings.map { "\($0.ip) (\($0.type))" }.joined(separator: ", "))")
     }
 
     // A released address can no longer be bound through its old binding.

@@ -33,7 +33,8 @@ extension Socket {
     public func listen(backlog: Int = 128) throws(SocketError) {
         try perform(.listen) { pinned -> Result<Void, SocketError> in
             guard backlog >= 0 else {
-                return .failure(.invalidArgument(operation: .listen, reason: "backlog must not be negative, got \(backlog)"))
+                return .failure(
+                    .invalidArgument(operation: .listen, reason: "backlog must not be negative, got \(backlog)"))
             }
             let clamped = Int32(clamping: backlog)
             return retryingInterrupts { csched_io_listen(pinned.descriptor, clamped) }

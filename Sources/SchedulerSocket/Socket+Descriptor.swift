@@ -45,7 +45,8 @@ extension Socket {
         case 1: proto = .tcp  // SOCK_STREAM
         case 2: proto = .udp  // SOCK_DGRAM
         default:
-            throw .invalidArgument(operation: .adopt, reason: "descriptor \(descriptor) is neither a stream nor a datagram socket")
+            throw .invalidArgument(
+                operation: .adopt, reason: "descriptor \(descriptor) is neither a stream nor a datagram socket")
         }
         let family: AddressFamily
         switch try query(CSCHED_IO_OPTION_DOMAIN) {

@@ -67,7 +67,8 @@ extension Socket {
         if let timeout {
             let (seconds, attoseconds) = timeout.components
             guard timeout > .zero, seconds < Int64.max / 1_000_000_000 - 1 else {
-                throw .invalidArgument(operation: .setOption, reason: "a timeout must be positive and finite, got \(timeout)")
+                throw .invalidArgument(
+                    operation: .setOption, reason: "a timeout must be positive and finite, got \(timeout)")
             }
             nanoseconds = max(1, seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
         }

@@ -21,7 +21,8 @@ extension Socket {
                     switch sent {
                     case .success(let count): offset += count
                     case .failure(let errno):
-                        return .failure(.failed(.send, pinned.remote, errno, timeoutNanoseconds: pinned.sendTimeoutNanoseconds))
+                        return .failure(
+                            .failed(.send, pinned.remote, errno, timeoutNanoseconds: pinned.sendTimeoutNanoseconds))
                     }
                 } while stream && offset < raw.count
                 return .success(offset)
@@ -107,7 +108,8 @@ extension Socket {
                 case .success(let received): count = received
                 case .failure(let errno):
                     count = 0
-                    failure = .failed(.recvFrom, pinned.local, errno, timeoutNanoseconds: pinned.receiveTimeoutNanoseconds)
+                    failure = .failed(
+                        .recvFrom, pinned.local, errno, timeoutNanoseconds: pinned.receiveTimeoutNanoseconds)
                 }
             }
             if let failure { return .failure(failure) }

@@ -41,10 +41,12 @@ struct DescriptorOwnershipTests {
         // Another file may now reuse the number; a second close must not touch it.
         let reuser = open("/dev/null", O_RDONLY | O_CLOEXEC)
         defer { Foundation.close(reuser) }
-        #expect(socketError { () throws(SocketError) in try socket.close() }
-            == .illegalState(operation: .close, state: .closed, protocol: .tcp))
-        #expect(socketError { () throws(SocketError) in try socket.withDescriptor { $0 } }
-            == .illegalState(operation: .borrowDescriptor, state: .closed, protocol: .tcp))
+        #expect(
+            socketError { () throws(SocketError) in try socket.close() }
+                == .illegalState(operation: .close, state: .closed, protocol: .tcp))
+        #expect(
+            socketError { () throws(SocketError) in try socket.withDescriptor { $0 } }
+                == .illegalState(operation: .borrowDescriptor, state: .closed, protocol: .tcp))
         #expect(socket.handle == -1)
         if reuser == descriptor { #expect(isOpen(reuser)) }
     }
@@ -98,8 +100,9 @@ struct DescriptorOwnershipTests {
         let descriptor = try listener.releaseDescriptor()
         #expect(listener.state == .closed && listener.handle == -1)
         #expect(isOpen(descriptor))  // given up, not closed
-        #expect(socketError { () throws(SocketError) in try listener.accept() }
-            == .illegalState(operation: .accept, state: .closed, protocol: .tcp))
+        #expect(
+            socketError { () throws(SocketError) in try listener.accept() }
+                == .illegalState(operation: .accept, state: .closed, protocol: .tcp))
 
         let adopted = try Socket(adopting: descriptor)
         #expect(adopted.state == .listening && adopted.protocol == .tcp && adopted.family == .ipv4)

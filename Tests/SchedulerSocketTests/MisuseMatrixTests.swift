@@ -87,8 +87,9 @@ struct MisuseMatrixTests {
         }
     }
 
-    @Test("an illegal operation throws illegalState naming it and the state, and changes nothing",
-          arguments: illegalTransitions)
+    @Test(
+        "an illegal operation throws illegalState naming it and the state, and changes nothing",
+        arguments: illegalTransitions)
     func illegalOperation(_ misuse: Misuse) throws {
         let (socket, keepAlive) = try Self.socket(misuse.proto, in: misuse.state)
         let handle = socket.handle
@@ -96,7 +97,9 @@ struct MisuseMatrixTests {
         let remote = socket.remoteAddress
         let error = socketError { () throws(SocketError) in try Self.attempt(misuse.operation, on: socket) }
         #expect(error == .illegalState(operation: misuse.operation, state: misuse.state, protocol: misuse.proto))
-        #expect(error?.description == "\(misuse.operation): not allowed on a \(misuse.proto) socket in state \(misuse.state)")
+        #expect(
+            error?.description
+                == "\(misuse.operation): not allowed on a \(misuse.proto) socket in state \(misuse.state)")
         #expect(socket.state == misuse.state)
         #expect(socket.handle == handle)
         #expect(socket.localAddress == local && socket.remoteAddress == remote)
@@ -111,8 +114,9 @@ struct MisuseMatrixTests {
             for state in [SocketState.created, .bound, .connected, .closed] {
                 for operation in instanceOperations {
                     let allowed = SocketTransitions.next(proto, state, operation) != nil
-                    #expect(allowed != illegal.contains("\(proto) \(state) \(operation)"),
-                            "\(operation) on \(proto) \(state)")
+                    #expect(
+                        allowed != illegal.contains("\(proto) \(state) \(operation)"),
+                        "\(operation) on \(proto) \(state)")
                 }
             }
             // Creation is never an event of an existing socket.

@@ -25,8 +25,9 @@ struct PeerResetTests {
         #expect(error?.operation == .send)
         #expect(error?.errno == .connectionReset || error?.errno == .brokenPipe)
         if case .system(_, let address, _) = error { #expect(address == server.remoteAddress) }
-        #expect(error?.description.contains("(ECONNRESET, errno 104)") == true
-            || error?.description.contains("(EPIPE, errno 32)") == true)
+        #expect(
+            error?.description.contains("(ECONNRESET, errno 104)") == true
+                || error?.description.contains("(EPIPE, errno 32)") == true)
         _ = listener
     }
 

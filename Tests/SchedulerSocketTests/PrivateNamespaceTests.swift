@@ -34,7 +34,7 @@ func unshareNetworkNamespace() -> Int32 {
 /// returns its exit status.
 func runIP(_ arguments: [String]) -> Int32 {
     let argv = ([ipCommand!] + arguments).map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
+    defer { for argument in argv { free(argument) } }
     var pid: pid_t = 0
     guard posix_spawn(&pid, ipCommand!, nil, nil, argv, environ) == 0 else { return -1 }
     var status: Int32 = 0
@@ -61,7 +61,8 @@ struct PrivateNamespaceTests {
             var log: [String] = []
             let pool = IPPool(name: "my-pool")
             try pool.addCIDRRange("192.168.1.0/24")
-            let serverIP = try pool.allocate(subinstance: "instance-01", resource: "my-service", type: .custom("socket"))
+            let serverIP = try pool.allocate(
+                subinstance: "instance-01", resource: "my-service", type: .custom("socket"))
             let clientIP = try pool.allocate(subinstance: "instance-01", resource: "client", type: .custom("socket"))
 
             let server = try Socket.tcpV4()

@@ -9,8 +9,10 @@ import Testing
 struct SeedScenarioTests {
     @Test("tcp socket creation: TCP, IPv4/IPv6, state created")
     func tcpSocketCreation() throws {
-        for (socket, family) in [(try Socket.tcpV4(), AddressFamily.ipv4), (try Socket.tcpV6(), .ipv6),
-                                 (try Socket.tcp(family: .ipv4), .ipv4)] {
+        for (socket, family) in [
+            (try Socket.tcpV4(), AddressFamily.ipv4), (try Socket.tcpV6(), .ipv6),
+            (try Socket.tcp(family: .ipv4), .ipv4),
+        ] {
             #expect(socket.protocol == .tcp)
             #expect(socket.family == family)
             #expect(socket.state == .created)
@@ -22,8 +24,10 @@ struct SeedScenarioTests {
 
     @Test("udp socket creation: UDP, IPv4/IPv6, state created")
     func udpSocketCreation() throws {
-        for (socket, family) in [(try Socket.udpV4(), AddressFamily.ipv4), (try Socket.udpV6(), .ipv6),
-                                 (try Socket.udp(family: .ipv6), .ipv6)] {
+        for (socket, family) in [
+            (try Socket.udpV4(), AddressFamily.ipv4), (try Socket.udpV6(), .ipv6),
+            (try Socket.udp(family: .ipv6), .ipv6),
+        ] {
             #expect(socket.protocol == .udp)
             #expect(socket.family == family)
             #expect(socket.state == .created)
@@ -71,7 +75,8 @@ struct SeedScenarioTests {
     func tcpServerOnPoolAddress() throws {
         let pool = IPPool(name: "server-pool")
         try pool.addCIDRRange("127.78.3.0/24")
-        let serverIP = try pool.allocate(subinstance: "web-services", resource: "http-server-1", type: .custom("tcp-server"))
+        let serverIP = try pool.allocate(
+            subinstance: "web-services", resource: "http-server-1", type: .custom("tcp-server"))
         let server = try Socket.tcpV4()
         try server.bind(to: serverIP, port: 8080)
         try server.listen(backlog: 128)
@@ -169,7 +174,9 @@ struct SeedScenarioTests {
         let intruder = try Socket.tcpV4()
         let error = socketError { () throws(SocketError) in try intruder.bind(with: stale, port: 8080) }
         #expect(error == .bindingReleased(stale))
-        #expect(error?.description == "bind \(tenantAIP): the binding of tenant-a/web was released from pool \"tenant-pool\"")
+        #expect(
+            error?.description
+                == "bind \(tenantAIP): the binding of tenant-a/web was released from pool \"tenant-pool\"")
         #expect(intruder.state == .created)
     }
 }

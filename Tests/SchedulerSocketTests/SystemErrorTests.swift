@@ -75,22 +75,25 @@ struct SystemErrorTests {
         #expect(socket.state == .created)
         let udp6 = try Socket.udpV6()
         let v4 = SocketAddress(ip: LoopbackAddresses.next(), port: 9)
-        #expect(socketError { () throws(SocketError) in try udp6.send([1], to: v4) }
-            == .familyMismatch(operation: .sendTo, address: v4, socketFamily: .ipv6))
+        #expect(
+            socketError { () throws(SocketError) in try udp6.send([1], to: v4) }
+                == .familyMismatch(operation: .sendTo, address: v4, socketFamily: .ipv6))
         #expect(udp6.state == .created)
     }
 
     @Test("bad arguments are typed errors and change nothing")
     func badArguments() throws {
         let (client, server, listener) = try makeConnectedPair()
-        #expect(socketError { () throws(SocketError) in try server.recv(maxLength: 0) }
-            == .invalidArgument(operation: .recv, reason: "maxLength must be positive, got 0"))
+        #expect(
+            socketError { () throws(SocketError) in try server.recv(maxLength: 0) }
+                == .invalidArgument(operation: .recv, reason: "maxLength must be positive, got 0"))
         #expect(socketError { () throws(SocketError) in try server.setReceiveTimeout(.zero) }?.operation == .setOption)
         #expect(server.receiveTimeout == nil)
         let fresh = try Socket.tcpV4()
         try fresh.bind(LoopbackAddresses.nextSocketAddress())
-        #expect(socketError { () throws(SocketError) in try fresh.listen(backlog: -1) }
-            == .invalidArgument(operation: .listen, reason: "backlog must not be negative, got -1"))
+        #expect(
+            socketError { () throws(SocketError) in try fresh.listen(backlog: -1) }
+                == .invalidArgument(operation: .listen, reason: "backlog must not be negative, got -1"))
         #expect(fresh.state == .bound)
         #expect(socketError { () throws(SocketError) in try Socket(adopting: -1) }?.operation == .adopt)
         try client.send("still fine")

@@ -1,7 +1,7 @@
 import Foundation
 import SchedulerPool
-import SystemPackage
 import Synchronization
+import SystemPackage
 import Testing
 
 @testable import SchedulerSocket
@@ -92,4 +92,3 @@ func socketError<T>(
         return error
     }
 }
-

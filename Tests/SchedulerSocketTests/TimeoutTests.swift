@@ -39,15 +39,17 @@ struct TimeoutTests {
         let (listener, address) = try makeListener()
         try listener.setReceiveTimeout(.milliseconds(100))
         try listener.setSendTimeout(.milliseconds(300))
-        #expect(socketError { () throws(SocketError) in try listener.accept() }
-            == .timedOut(operation: .accept, address: address))
+        #expect(
+            socketError { () throws(SocketError) in try listener.accept() }
+                == .timedOut(operation: .accept, address: address))
         #expect(listener.state == .listening)
         let client = try Socket.tcpV4()
         try client.connect(to: address)
         let server = try listener.accept()
         #expect(server.receiveTimeout == .milliseconds(100) && server.sendTimeout == .milliseconds(300))
-        #expect(socketError { () throws(SocketError) in try server.recv(maxLength: 4) }
-            == .timedOut(operation: .recv, address: server.remoteAddress))
+        #expect(
+            socketError { () throws(SocketError) in try server.recv(maxLength: 4) }
+                == .timedOut(operation: .recv, address: server.remoteAddress))
     }
 
     @Test("recvFrom times out on UDP, then receives")
@@ -55,8 +57,9 @@ struct TimeoutTests {
         let socket = try Socket.udpV4()
         try socket.bind(LoopbackAddresses.nextSocketAddress())
         try socket.setReceiveTimeout(.milliseconds(100))
-        #expect(socketError { () throws(SocketError) in try socket.recvFrom(maxLength: 16) }
-            == .timedOut(operation: .recvFrom, address: socket.localAddress))
+        #expect(
+            socketError { () throws(SocketError) in try socket.recvFrom(maxLength: 16) }
+                == .timedOut(operation: .recvFrom, address: socket.localAddress))
         let sender = try Socket.udpV4()
         try sender.send("after", to: socket.localAddress!)
         #expect(try socket.recvFrom(maxLength: 16).data == Array("after".utf8))
