@@ -158,26 +158,32 @@ do {
 // (2) Churn at 99.9 % full on a /16: release one random address, allocate one.
 let churnFill = slash16Usable - 65  // 65469 of 65534 = 99.9 %
 let churnRounds = 300_000
+
+/// The best of three timed runs of `rounds` churn steps, each on a random element of `held`
+/// (the same random sequence for every allocator); nanoseconds per step.
+func churn<Held>(_ held: inout [Held], rounds: Int, step: (inout Held) -> Void) -> Double {
+    var random = SplitMix(state: 42)
+    var best = Double.infinity
+    for _ in 0..<3 {
+        let start = clock.now
+        for _ in 0..<rounds { step(&held[random.below(held.count)]) }
+        best = min(best, nanoseconds(clock.now - start) / Double(rounds))
+    }
+    return best
+}
+
 var swiftChurn = 0.0
 do {
     let pool = IPPool(name: "churn")
     try! pool.addCIDRRange("10.0.0.0/16")
     var held = fill(pool, count: churnFill, resources: resources)
-    var random = SplitMix(state: 42)
-    var best = Double.infinity
-    for _ in 0..<3 {
-        let start = clock.now
-        for _ in 0..<churnRounds {
-            let index = random.below(held.count)
-            do {
-                let released = try pool.release(held[index])
-                held[index] = try pool.allocate(
-                    subinstance: released.subinstance, resource: released.resource, type: released.type)
-            } catch {
-                fail("churn: \(error)")
-            }
+    let best = churn(&held, rounds: churnRounds) { ip in
+        do {
+            let released = try pool.release(ip)
+            ip = try pool.allocate(subinstance: released.subinstance, resource: released.resource, type: released.type)
+        } catch {
+            fail("churn: \(error)")
         }
-        best = min(best, nanoseconds(clock.now - start) / Double(churnRounds))
     }
     guard Set(held).count == held.count, pool.statistics.allocated == AddressCount(UInt128(churnFill)) else {
         fail("churn broke the pool")
@@ -192,28 +198,20 @@ func linearChurn(wordwise: Bool, rounds: Int) -> Double {
     guard clinearscan_create(65_536, 7, &bitmap) == 0, let bitmap else { fail("clinearscan_create") }
     defer { clinearscan_destroy(bitmap) }
     let allocate = wordwise ? clinearscan_allocate_wordwise : clinearscan_allocate_bitwise
-    // Offsets 0 and 65535 stand for the network and broadcast addresses the pool never hands out.
-    var network: [UInt64] = []
+    // Two bits more than the pool holds stand for its network and broadcast addresses: all
+    // three allocators churn with the same 65 free addresses.
+    var held: [UInt64] = []
     for _ in 0..<(churnFill + 2) {
         let offset = allocate(bitmap)
         guard offset >= 0 else { fail("linear fill") }
-        network.append(UInt64(offset))
+        held.append(UInt64(offset))
     }
-    var held = network
-    var random = SplitMix(state: 42)
-    var best = Double.infinity
-    for _ in 0..<3 {
-        let start = clock.now
-        for _ in 0..<rounds {
-            let index = random.below(held.count)
-            guard clinearscan_release(bitmap, held[index]) == 0 else { fail("linear release") }
-            let offset = allocate(bitmap)
-            guard offset >= 0 else { fail("linear allocate") }
-            held[index] = UInt64(offset)
-        }
-        best = min(best, nanoseconds(clock.now - start) / Double(rounds))
+    return churn(&held, rounds: rounds) { offset in
+        guard clinearscan_release(bitmap, offset) == 0 else { fail("linear release") }
+        let next = allocate(bitmap)
+        guard next >= 0 else { fail("linear allocate") }
+        offset = UInt64(next)
     }
-    return best
 }
 
 /// The same churn on the pool's C allocator alone (no owner bookkeeping, no lock).
@@ -227,19 +225,11 @@ func allocatorChurn(rounds: Int) -> Double {
         guard cschedalloc_allocate(allocator, &offset) == 0 else { fail("cschedalloc fill") }
         held.append(offset)
     }
-    var random = SplitMix(state: 42)
-    var best = Double.infinity
-    for _ in 0..<3 {
-        let start = clock.now
-        for _ in 0..<rounds {
-            let index = random.below(held.count)
-            guard cschedalloc_unmark(allocator, held[index]) == 0,
-                cschedalloc_allocate(allocator, &held[index]) == 0
-            else { fail("cschedalloc churn") }
+    return churn(&held, rounds: rounds) { offset in
+        guard cschedalloc_unmark(allocator, offset) == 0, cschedalloc_allocate(allocator, &offset) == 0 else {
+            fail("cschedalloc churn")
         }
-        best = min(best, nanoseconds(clock.now - start) / Double(rounds))
     }
-    return best
 }
 
 let raw = allocatorChurn(rounds: churnRounds)
