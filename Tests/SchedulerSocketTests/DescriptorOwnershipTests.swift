@@ -91,6 +91,18 @@ struct DescriptorOwnershipTests {
         #expect(try acceptor.value() == .illegalState(operation: .accept, state: .closed, protocol: .tcp))
     }
 
+    @Test("close from another thread wakes a blocked UDP recvFrom")
+    func closeWakesBlockedReceiveFrom() throws {
+        let socket = try Socket.udpV4()
+        try socket.bind(LoopbackAddresses.nextSocketAddress())
+        let receiver = Background { () -> SocketError? in
+            socketError { () throws(SocketError) in try socket.recvFrom(maxLength: 16) }
+        }
+        Thread.sleep(forTimeInterval: 0.1)
+        try socket.close()
+        #expect(try receiver.value() == .illegalState(operation: .recvFrom, state: .closed, protocol: .udp))
+    }
+
     @Test("borrow, give up and adopt: a bound socket handed over keeps its state")
     func escapeHatch() throws {
         let (listener, address) = try makeListener()
