@@ -14,6 +14,12 @@ struct PoolState {
     var byOwner = SlotIndex()
     /// The generation the next allocation gets; never reused, so old bindings never revive.
     var nextGeneration: UInt64 = 1
+    /// The key of `addressHash`, drawn from the process's random hashing seed.
+    let addressSeed: UInt64 = {
+        var hasher = Hasher()
+        hasher.combine(UInt64(0x5EED))
+        return UInt64(truncatingIfNeeded: hasher.finalize()) | 1
+    }()
 
     /// The index of the range that contains `ip`, if any.
     func rangeIndex(containing ip: IPAddress) -> Int? {
@@ -22,7 +28,7 @@ struct PoolState {
 
     /// The allocation of `ip`, if any.
     func holding(of ip: IPAddress) -> Holding? {
-        byAddress.slot(hash: ip.hashValue) { holdings[Int($0)]!.ip == ip }.map { holdings[Int($0)]! }
+        byAddress.slot(hash: addressHash(ip)) { holdings[Int($0)]!.ip == ip }.map { holdings[Int($0)]! }
     }
 
     /// The allocation the owner holds, if any; `ownerHash` is `PoolState.ownerHash(subinstance, resource)`.
@@ -40,7 +46,7 @@ struct PoolState {
         let slot = freeSlots.popLast() ?? UInt32(holdings.count)
         let holding = Holding(
             ip: ip, subinstance: subinstance, resource: resource, type: type, generation: nextGeneration, slot: slot,
-            addressHash: ip.hashValue, ownerHash: ownerHash ?? Self.ownerHash(subinstance, resource))
+            addressHash: addressHash(ip), ownerHash: ownerHash ?? Self.ownerHash(subinstance, resource))
         nextGeneration += 1
         if Int(slot) == holdings.count {
             holdings.append(holding)
@@ -57,6 +63,18 @@ struct PoolState {
         byOwner.remove(hash: holding.ownerHash, slot: holding.slot)
         holdings[Int(holding.slot)] = nil
         freeSlots.append(holding.slot)
+    }
+
+    /// The hash under which `byAddress` indexes an address: a keyed multiply-fold (the hash of
+    /// the stdlib's SipHash costs more than the rest of a lookup), unpredictable without the seed.
+    func addressHash(_ ip: IPAddress) -> Int {
+        let family: UInt64 = ip.family == .ipv4 ? 0 : 0x9E37_79B9_7F4A_7C15
+        let product = (ip.low ^ addressSeed).multipliedFullWidth(by: ip.high ^ family ^ (addressSeed >> 7 | 1 << 63))
+        var mixed = product.high ^ product.low
+        mixed ^= mixed >> 32
+        mixed &*= 0xD6E8_FEB8_6659_FD93
+        mixed ^= mixed >> 29
+        return Int(truncatingIfNeeded: mixed)
     }
 
     /// The hash under which `byOwner` indexes an owner.

@@ -41,31 +41,37 @@ struct SlotIndex {
     mutating func remove(hash: Int, slot: UInt32) {
         let tag = Self.tag(hash)
         let wanted = Self.entry(tag: tag, slot: slot)
-        var hole = Int(truncatingIfNeeded: tag) & mask
-        while buckets[hole] != wanted {
-            precondition(buckets[hole] != 0, "SlotIndex.remove: the slot is not indexed")
-            hole = (hole + 1) & mask
-        }
-        // Backward shift: pull later entries of the run into the hole unless that would put
-        // them before their home bucket.
-        var next = (hole + 1) & mask
-        while buckets[next] != 0 {
-            let home = Int(truncatingIfNeeded: buckets[next] >> 32) & mask
-            let homeInGap = hole < next ? (home > hole && home <= next) : (home > hole || home <= next)
-            if !homeInGap {
-                buckets[hole] = buckets[next]
-                hole = next
+        let mask = self.mask
+        buckets.withUnsafeMutableBufferPointer { buckets in
+            var hole = Int(truncatingIfNeeded: tag) & mask
+            while buckets[hole] != wanted {
+                precondition(buckets[hole] != 0, "SlotIndex.remove: the slot is not indexed")
+                hole = (hole + 1) & mask
             }
-            next = (next + 1) & mask
+            // Backward shift: pull later entries of the run into the hole unless that would put
+            // them before their home bucket.
+            var next = (hole + 1) & mask
+            while buckets[next] != 0 {
+                let home = Int(truncatingIfNeeded: buckets[next] >> 32) & mask
+                let homeInGap = hole < next ? (home > hole && home <= next) : (home > hole || home <= next)
+                if !homeInGap {
+                    buckets[hole] = buckets[next]
+                    hole = next
+                }
+                next = (next + 1) & mask
+            }
+            buckets[hole] = 0
         }
-        buckets[hole] = 0
         count -= 1
     }
 
     private mutating func place(_ entry: UInt64) {
-        var position = Int(truncatingIfNeeded: entry >> 32) & mask
-        while buckets[position] != 0 { position = (position + 1) & mask }
-        buckets[position] = entry
+        let mask = self.mask
+        buckets.withUnsafeMutableBufferPointer { buckets in
+            var position = Int(truncatingIfNeeded: entry >> 32) & mask
+            while buckets[position] != 0 { position = (position + 1) & mask }
+            buckets[position] = entry
+        }
     }
 
     private mutating func grow() {
