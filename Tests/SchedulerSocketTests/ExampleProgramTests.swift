@@ -11,10 +11,35 @@ let examplePath: String? = {
     return nil
 }()
 
+/// tools/deny_io_uring.c compiled with cc into a temporary folder: runs a program under a
+/// seccomp filter that refuses io_uring_setup with EPERM. Nil where cc is missing.
+let denyIOUringPath: String? = {
+    let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("tools/deny_io_uring.c").path
+    let output = FileManager.default.temporaryDirectory.appendingPathComponent("deny_io_uring-\(getpid())").path
+    guard FileManager.default.fileExists(atPath: source),
+        let cc = ["/usr/bin/cc", "/usr/bin/gcc"].first(where: {
+            FileManager.default.isExecutableFile(atPath: $0)
+        })
+    else { return nil }
+    let compiler = Process()
+    compiler.executableURL = URL(fileURLWithPath: cc)
+    compiler.arguments = ["-O2", "-o", output, source]
+    guard (try? compiler.run()) != nil else { return nil }
+    compiler.waitUntilExit()
+    return compiler.terminationStatus == 0 ? output : nil
+}()
+
 /// Runs the example with `backend` in SCHEDULER_CORE_BACKEND; returns its status and output.
-func runExample(backend: String) throws -> (status: Int32, output: String) {
+/// With `denyingIOUring`, the example runs under a seccomp filter that refuses io_uring.
+func runExample(backend: String, denyingIOUring: Bool = false) throws -> (status: Int32, output: String) {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: examplePath!)
+    if denyingIOUring {
+        process.executableURL = URL(fileURLWithPath: denyIOUringPath!)
+        process.arguments = [examplePath!]
+    } else {
+        process.executableURL = URL(fileURLWithPath: examplePath!)
+    }
     var environment = ProcessInfo.processInfo.environment
     environment["SCHEDULER_CORE_BACKEND"] = backend
     process.environment = environment
@@ -43,5 +68,23 @@ struct ExampleProgramTests {
         let (status, output) = try runExample(backend: "epoll")
         #expect(status == 1)
         #expect(output.contains("SCHEDULER_CORE_BACKEND=epoll is not one of posix, io_uring"), "\(output)")
+    }
+
+    @Test(
+        "where seccomp refuses io_uring: the default falls back to POSIX, a forced io_uring fails clearly",
+        .enabled(if: denyIOUringPath != nil, "no C compiler to build tools/deny_io_uring.c"))
+    func seccompRefusesIOUring() throws {
+        defer { try? FileManager.default.removeItem(atPath: denyIOUringPath!) }
+        let fallback = try runExample(backend: "", denyingIOUring: true)
+        #expect(fallback.status == 0, "\(fallback.output)")
+        #expect(fallback.output.contains("I/O backend posix (posix (io_uring unavailable: Operation not permitted))"))
+        #expect(fallback.output.contains("all 4 scenarios passed"))
+
+        let forced = try runExample(backend: "io_uring", denyingIOUring: true)
+        #expect(forced.status == 1)
+        #expect(
+            forced.output.contains(
+                "SCHEDULER_CORE_BACKEND=io_uring, but io_uring cannot be used here: Operation not permitted (EPERM)"),
+            "\(forced.output)")
     }
 }
