@@ -1,5 +1,108 @@
-/* Placeholder until the C Engine core lands. */
+/* CSchedulerEngine: the event loop under SchedulerEngine's TCPServer.
+ *
+ * One loop = one thread = one io_uring (or one epoll instance) with its own SO_REUSEPORT
+ * listener. Every function returns >= 0 or -errno and never leans on the global errno.
+ * Swift sees only this narrow API: opaque loops, 64-bit connection ids and callbacks. */
 #ifndef CSCHEDULER_ENGINE_H
 #define CSCHEDULER_ENGINE_H
-int cscheduler_engine_placeholder(void);
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Which system interface a loop drives. */
+enum {
+    CSE_BACKEND_IO_URING = 1,
+    CSE_BACKEND_EPOLL = 2,
+};
+
+/* A running event loop; opaque to Swift. */
+typedef struct cse_loop cse_loop;
+
+/* What the loop tells its owner. Every callback runs on the loop's own thread.
+ * `user` is the value returned by on_accept for that connection. */
+typedef struct cse_callbacks {
+    /* The owner's per-loop context, handed back to on_accept/on_job/on_stopped. */
+    void *context;
+    /* A connection was accepted; returns the connection's user pointer (never NULL). */
+    void *(*on_accept)(void *context, uint64_t connection, int fd);
+    /* Bytes arrived (length > 0), the peer closed (0) or receiving failed (-errno).
+     * Returns 1 to pause reading until cse_resume_reading, else 0. */
+    int (*on_data)(void *user, const uint8_t *bytes, long length);
+    /* One queued send finished: its byte count, or -errno (then the queue was dropped). */
+    void (*on_sent)(void *user, long result);
+    /* The descriptor is closed and no callback for this connection follows. */
+    void (*on_closed)(void *user);
+    /* Runs one job handed to cse_enqueue_job. */
+    void (*on_job)(void *context, void *job);
+    /* The loop has stopped after cse_shutdown: every connection closed, listener closed. */
+    void (*on_stopped)(void *context);
+} cse_callbacks;
+
+/* How to build a loop. */
+typedef struct cse_config {
+    int backend;               /* CSE_BACKEND_IO_URING or CSE_BACKEND_EPOLL */
+    int family;                /* AF_INET or AF_INET6 */
+    uint8_t address[16];       /* network byte order; 4 bytes used for AF_INET */
+    uint16_t port;             /* host byte order; 0 = ephemeral */
+    int backlog;
+    unsigned max_connections;  /* per loop */
+    unsigned buffer_count;     /* provided receive buffers (power of two) */
+    unsigned buffer_size;      /* bytes per receive buffer */
+} cse_config;
+
+/* Fills `config` with the defaults (io_uring, 127.0.0.1:0, backlog 1024, ...). */
+void cse_config_init(cse_config *config);
+
+/* 0 if `backend` can run on this host, else -errno saying why not (e.g. -ENOSYS, -EPERM). */
+int cse_backend_probe(int backend);
+
+/* Creates the listener and starts the loop thread; returns 0 and sets *out, or -errno.
+ * `failed_operation` (may be NULL) receives the name of the step that failed. */
+int cse_loop_start(const cse_config *config, const cse_callbacks *callbacks, cse_loop **out,
+                   const char **failed_operation);
+
+/* The port the loop's listener is bound to (host byte order). */
+int cse_loop_local_port(const cse_loop *loop);
+
+/* A human-readable list of what the loop runs on, e.g. "io_uring SINGLE_ISSUER DEFER_TASKRUN". */
+const char *cse_loop_features(const cse_loop *loop);
+
+/* Queues a copy of `bytes` for sending on `connection`. Thread-safe. */
+int cse_send(cse_loop *loop, uint64_t connection, const void *bytes, size_t length);
+
+/* Closes `connection` after its queued bytes are sent. Thread-safe; idempotent. */
+int cse_close(cse_loop *loop, uint64_t connection);
+
+/* Resumes reading on a connection paused by on_data returning 1. Thread-safe. */
+int cse_resume_reading(cse_loop *loop, uint64_t connection);
+
+/* Runs `job` on the loop thread via on_job. Thread-safe. -ESHUTDOWN once the loop has stopped. */
+int cse_enqueue_job(cse_loop *loop, void *job);
+
+/* 1 when called on `loop`'s own thread. */
+int cse_on_loop_thread(const cse_loop *loop);
+
+/* Stops accepting, closes every connection after its queued bytes, then calls on_stopped. */
+int cse_shutdown(cse_loop *loop);
+
+/* The symbolic name of an errno ("EACCES"), or NULL when the C library does not know it. */
+const char *cse_errno_name(int error);
+
+/* Writes the peer of a connected socket as "host:port" ("[v6]:port"); 0 or -errno. */
+int cse_peer_name(int fd, char *out, size_t size);
+
+/* The C library's text for an errno. */
+const char *cse_errno_text(int error);
+
+/* Frees a loop whose on_stopped has been called. */
+void cse_loop_destroy(cse_loop *loop);
+
+#ifdef __cplusplus
+}
+#endif
+
 #endif

@@ -1,0 +1,158 @@
+/* The epoll backend: the same loop shape as io_uring with readiness instead of completions. */
+#include "engine_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define CSE_TAG_LISTEN UINT64_MAX
+#define CSE_TAG_EVENT (UINT64_MAX - 1)
+#define CSE_READS_PER_EVENT 4
+
+int cse_epoll_setup(cse_loop *loop) {
+    snprintf(loop->features, sizeof loop->features, "epoll");
+    loop->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    if (loop->epoll_fd < 0) {
+        loop->failed_operation = "epoll_create1";
+        return -errno;
+    }
+    /* accept4 is called in a loop until EAGAIN: the listener must not block. */
+    int flags = fcntl(loop->listen_fd, F_GETFL);
+    if (flags < 0 || fcntl(loop->listen_fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+        loop->failed_operation = "fcntl O_NONBLOCK";
+        int rc = -errno;
+        cse_epoll_teardown(loop);
+        return rc;
+    }
+    loop->scratch = malloc(loop->config.buffer_size);
+    struct epoll_event listen_event = {.events = EPOLLIN, .data.u64 = CSE_TAG_LISTEN};
+    struct epoll_event wake_event = {.events = EPOLLIN, .data.u64 = CSE_TAG_EVENT};
+    if (!loop->scratch || epoll_ctl(loop->epoll_fd, EPOLL_CTL_ADD, loop->listen_fd, &listen_event) < 0 ||
+        epoll_ctl(loop->epoll_fd, EPOLL_CTL_ADD, loop->event_fd, &wake_event) < 0) {
+        int rc = loop->scratch ? -errno : -ENOMEM;
+        loop->failed_operation = "epoll_ctl";
+        cse_epoll_teardown(loop);
+        return rc;
+    }
+    return 0;
+}
+
+void cse_epoll_teardown(cse_loop *loop) {
+    if (loop->epoll_fd >= 0) close(loop->epoll_fd);
+    loop->epoll_fd = -1;
+    free(loop->scratch);
+    loop->scratch = NULL;
+}
+
+static void cse_update_interest(cse_loop *loop, uint32_t index) {
+    cse_conn *conn = &loop->conns[index];
+    uint8_t in = conn->state == CSE_OPEN && !conn->paused && !conn->read_done;
+    uint8_t out = conn->head != NULL;
+    if (in == conn->want_in && out == conn->want_out) return;
+    struct epoll_event event = {.events = (in ? EPOLLIN : 0) | (out ? EPOLLOUT : 0),
+                                .data.u64 = index};
+    epoll_ctl(loop->epoll_fd, EPOLL_CTL_MOD, conn->fd, &event);
+    conn->want_in = in;
+    conn->want_out = out;
+}
+
+static void cse_accept_ready(cse_loop *loop) {
+    for (int i = 0; i < 64; i++) {
+        int fd = accept4(loop->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) return; /* EAGAIN, or a transient error the next readiness retries */
+        int index = cse_conn_open(loop, fd);
+        if (index < 0) {
+            close(fd);
+            continue;
+        }
+        cse_conn *conn = &loop->conns[index];
+        struct epoll_event event = {.events = EPOLLIN, .data.u64 = (uint64_t)index};
+        epoll_ctl(loop->epoll_fd, EPOLL_CTL_ADD, fd, &event);
+        conn->want_in = 1;
+    }
+}
+
+static void cse_read_ready(cse_loop *loop, uint32_t index) {
+    cse_conn *conn = &loop->conns[index];
+    for (int i = 0; i < CSE_READS_PER_EVENT; i++) {
+        if (conn->state != CSE_OPEN || conn->paused || conn->read_done) break;
+        ssize_t n = read(conn->fd, loop->scratch, loop->config.buffer_size);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
+        long result = n < 0 ? -errno : (long)n;
+        if (result <= 0) conn->read_done = 1;
+        if (loop->callbacks.on_data(conn->user, loop->scratch, result)) conn->paused = 1;
+        if ((size_t)n < loop->config.buffer_size) break;
+    }
+    cse_mark_dirty(loop, index);
+}
+
+/* Writes queued bytes until the kernel pushes back; then waits for EPOLLOUT. */
+static void cse_write_queued(cse_loop *loop, cse_conn *conn) {
+    while (conn->head) {
+        int count = cse_conn_fill_iov(conn);
+        ssize_t n = writev(conn->fd, conn->iov, count);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR) return;
+            cse_conn_fail_sends(loop, conn, -errno);
+            return;
+        }
+        cse_conn_consume(loop, conn, (size_t)n);
+    }
+}
+
+static void cse_flush_dirty(cse_loop *loop) {
+    unsigned count = loop->dirty_count;
+    for (unsigned i = 0; i < count; i++) {
+        uint32_t index = loop->dirty[i];
+        cse_conn *conn = &loop->conns[index];
+        conn->dirty = 0;
+        if (conn->state == CSE_FREE) continue;
+        if (conn->head) cse_write_queued(loop, conn);
+        if (conn->state == CSE_CLOSING && !conn->head) {
+            epoll_ctl(loop->epoll_fd, EPOLL_CTL_DEL, conn->fd, NULL);
+            cse_conn_free(loop, index);
+            continue;
+        }
+        cse_update_interest(loop, index);
+    }
+    memmove(loop->dirty, loop->dirty + count, (loop->dirty_count - count) * sizeof *loop->dirty);
+    loop->dirty_count -= count;
+}
+
+void cse_epoll_run(cse_loop *loop) {
+    struct epoll_event events[256];
+    int listening = 1;
+    for (;;) {
+        cse_process_commands(loop);
+        if (loop->stopping && listening) {
+            epoll_ctl(loop->epoll_fd, EPOLL_CTL_DEL, loop->listen_fd, NULL);
+            close(loop->listen_fd);
+            loop->listen_fd = -1;
+            listening = 0;
+        }
+        cse_flush_dirty(loop);
+        if (loop->stopping && loop->open_count == 0) return;
+        int timeout = cse_prepare_wait(loop) ? -1 : 0;
+        int n = epoll_wait(loop->epoll_fd, events, 256, timeout);
+        atomic_store(&loop->sleeping, 0);
+        for (int i = 0; i < n; i++) {
+            uint64_t tag = events[i].data.u64;
+            if (tag == CSE_TAG_LISTEN) {
+                if (listening) cse_accept_ready(loop);
+            } else if (tag == CSE_TAG_EVENT) {
+                uint64_t value;
+                ssize_t ignored = read(loop->event_fd, &value, sizeof value);
+                (void)ignored;
+            } else {
+                uint32_t index = (uint32_t)tag;
+                if (events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) cse_read_ready(loop, index);
+                if (events[i].events & EPOLLOUT) cse_mark_dirty(loop, index);
+            }
+        }
+    }
+}

@@ -1,0 +1,127 @@
+/* Shared state of one loop; private to the C core. */
+#ifndef CSE_ENGINE_INTERNAL_H
+#define CSE_ENGINE_INTERNAL_H
+
+#include "include/CSchedulerEngine.h"
+
+#include <liburing.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/uio.h>
+
+#define CSE_MAX_IOV 16
+
+/* One queued send: header and bytes in one allocation. */
+typedef struct cse_send_node {
+    struct cse_send_node *next;
+    size_t length;
+    size_t offset;
+    uint8_t bytes[];
+} cse_send_node;
+
+enum cse_conn_state { CSE_FREE = 0, CSE_OPEN, CSE_CLOSING };
+
+typedef struct cse_conn {
+    int fd;
+    uint32_t generation;
+    uint8_t state;
+    uint8_t recv_armed;    /* io_uring: a multishot recv is pending */
+    uint8_t send_inflight; /* io_uring: a sendmsg is pending */
+    uint8_t paused;        /* owner asked to stop reading */
+    uint8_t read_done;     /* EOF or error seen: never read again */
+    uint8_t rearm;         /* recv must be re-armed (ENOBUFS, multishot ended) */
+    uint8_t dirty;         /* in the loop's dirty list */
+    uint8_t shut;          /* shutdown(2) done, waiting for pending ops */
+    uint8_t want_out;      /* epoll: EPOLLOUT armed */
+    uint8_t want_in;       /* epoll: EPOLLIN armed */
+    void *user;
+    cse_send_node *head, *tail;
+    struct msghdr msg;
+    struct iovec iov[CSE_MAX_IOV];
+} cse_conn;
+
+enum cse_command_kind { CSE_CMD_SEND, CSE_CMD_CLOSE, CSE_CMD_RESUME, CSE_CMD_JOB, CSE_CMD_SHUTDOWN };
+
+typedef struct cse_command {
+    int kind;
+    uint64_t connection;
+    void *pointer;
+} cse_command;
+
+typedef struct cse_queue {
+    cse_command *items;
+    size_t count, capacity;
+} cse_queue;
+
+struct cse_loop {
+    cse_config config;
+    cse_callbacks callbacks;
+    char features[160];
+    int listen_fd;
+    int local_port;
+    int event_fd;
+    pthread_t thread;
+
+    /* start handshake */
+    pthread_mutex_t start_lock;
+    pthread_cond_t start_cond;
+    int start_state; /* 0 pending, 1 running, <0 -errno */
+    const char *failed_operation;
+
+    /* inbox from other threads */
+    pthread_mutex_t inbox_lock;
+    cse_queue inbox;
+    int dead;
+    atomic_int sleeping;
+
+    /* loop-thread only */
+    cse_queue local; /* commands issued on the loop thread (jobs) */
+    cse_queue work;  /* swapped-out inbox being processed */
+    cse_conn *conns;
+    uint32_t *free_list;
+    unsigned free_count;
+    unsigned open_count;
+    uint32_t *dirty;
+    unsigned dirty_count;
+    int stopping;
+    int accept_armed;
+
+    /* io_uring */
+    struct io_uring ring;
+    int ring_ready;
+    struct io_uring_buf_ring *buf_ring;
+    size_t buf_ring_size;
+    uint8_t *buffers;
+    int buffers_pending; /* recycled since the last advance */
+    uint64_t event_value;
+
+    /* epoll */
+    int epoll_fd;
+    uint8_t *scratch;
+};
+
+/* engine_loop.c */
+int cse_queue_push(cse_queue *queue, cse_command command);
+void cse_mark_dirty(cse_loop *loop, uint32_t index);
+cse_conn *cse_conn_lookup(cse_loop *loop, uint64_t connection);
+int cse_conn_open(cse_loop *loop, int fd);
+void cse_conn_free(cse_loop *loop, uint32_t index);
+void cse_conn_fail_sends(cse_loop *loop, cse_conn *conn, int error);
+int cse_conn_fill_iov(cse_conn *conn);
+void cse_conn_consume(cse_loop *loop, cse_conn *conn, size_t sent);
+int cse_process_commands(cse_loop *loop);
+int cse_prepare_wait(cse_loop *loop);
+void cse_deliver(cse_loop *loop, uint32_t index, const uint8_t *bytes, long length);
+
+/* engine_listener.c */
+int cse_listen(const cse_config *config, int *fd_out, int *port_out, const char **failed);
+
+/* engine_uring.c / engine_epoll.c */
+int cse_uring_setup(cse_loop *loop);
+void cse_uring_run(cse_loop *loop);
+void cse_uring_teardown(cse_loop *loop);
+int cse_epoll_setup(cse_loop *loop);
+void cse_epoll_run(cse_loop *loop);
+void cse_epoll_teardown(cse_loop *loop);
+
+#endif

@@ -1,0 +1,300 @@
+/* The io_uring backend: multishot accept, multishot recv into a provided-buffer ring,
+ * one sendmsg in flight per connection, and one io_uring_submit_and_wait per iteration. */
+#include "engine_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+enum { CSE_OP_ACCEPT = 1, CSE_OP_RECV, CSE_OP_SEND, CSE_OP_EVENT, CSE_OP_CANCEL };
+#define CSE_BUFFER_GROUP 7
+
+static uint64_t cse_tag(int op, uint32_t index) { return ((uint64_t)index << 8) | (uint64_t)op; }
+
+/* An SQE, submitting what is queued when the SQ is full. */
+static struct io_uring_sqe *cse_sqe(cse_loop *loop) {
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&loop->ring);
+    while (!sqe) {
+        io_uring_submit(&loop->ring);
+        sqe = io_uring_get_sqe(&loop->ring);
+    }
+    return sqe;
+}
+
+/* Tries the setup flags from the most to the least helpful; records which ones took. */
+static int cse_ring_init(cse_loop *loop) {
+    static const struct {
+        unsigned flags;
+        const char *name;
+    } attempts[] = {
+        {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN, "SINGLE_ISSUER DEFER_TASKRUN"},
+        {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN, "SINGLE_ISSUER COOP_TASKRUN"},
+        {IORING_SETUP_COOP_TASKRUN, "COOP_TASKRUN"},
+        {0, "no setup flags"},
+    };
+    int rc = -EINVAL;
+    for (size_t i = 0; i < sizeof attempts / sizeof attempts[0]; i++) {
+        struct io_uring_params params;
+        memset(&params, 0, sizeof params);
+        params.flags = attempts[i].flags | IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL;
+        params.cq_entries = 8192;
+        rc = io_uring_queue_init_params(1024, &loop->ring, &params);
+        if (rc == -EINVAL) {
+            params.flags &= ~(unsigned)IORING_SETUP_SUBMIT_ALL;
+            rc = io_uring_queue_init_params(1024, &loop->ring, &params);
+        }
+        if (rc == 0) {
+            snprintf(loop->features, sizeof loop->features, "io_uring %s%s", attempts[i].name,
+                     (params.features & IORING_FEAT_NODROP) ? " NODROP" : "");
+            return 0;
+        }
+        if (rc != -EINVAL) return rc; /* ENOSYS, EPERM, ENOMEM: no flag will help */
+    }
+    return rc;
+}
+
+static void cse_arm_accept(cse_loop *loop) {
+    struct io_uring_sqe *sqe = cse_sqe(loop);
+    io_uring_prep_multishot_accept(sqe, loop->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    io_uring_sqe_set_data64(sqe, cse_tag(CSE_OP_ACCEPT, 0));
+    loop->accept_armed = 1;
+}
+
+static void cse_arm_event(cse_loop *loop) {
+    struct io_uring_sqe *sqe = cse_sqe(loop);
+    io_uring_prep_read(sqe, loop->event_fd, &loop->event_value, sizeof loop->event_value, 0);
+    io_uring_sqe_set_data64(sqe, cse_tag(CSE_OP_EVENT, 0));
+}
+
+static void cse_arm_recv(cse_loop *loop, uint32_t index) {
+    cse_conn *conn = &loop->conns[index];
+    struct io_uring_sqe *sqe = cse_sqe(loop);
+    io_uring_prep_recv_multishot(sqe, conn->fd, NULL, 0, 0);
+    sqe->flags |= IOSQE_BUFFER_SELECT;
+    sqe->buf_group = CSE_BUFFER_GROUP;
+    io_uring_sqe_set_data64(sqe, cse_tag(CSE_OP_RECV, index));
+    conn->recv_armed = 1;
+    conn->rearm = 0;
+}
+
+static void cse_cancel_recv(cse_loop *loop, uint32_t index) {
+    struct io_uring_sqe *sqe = cse_sqe(loop);
+    io_uring_prep_cancel64(sqe, cse_tag(CSE_OP_RECV, index), 0);
+    io_uring_sqe_set_data64(sqe, cse_tag(CSE_OP_CANCEL, index));
+}
+
+static void cse_arm_send(cse_loop *loop, uint32_t index) {
+    cse_conn *conn = &loop->conns[index];
+    cse_conn_fill_iov(conn);
+    struct io_uring_sqe *sqe = cse_sqe(loop);
+    io_uring_prep_sendmsg(sqe, conn->fd, &conn->msg, MSG_NOSIGNAL);
+    io_uring_sqe_set_data64(sqe, cse_tag(CSE_OP_SEND, index));
+    conn->send_inflight = 1;
+}
+
+int cse_uring_setup(cse_loop *loop) {
+    int rc = cse_ring_init(loop);
+    if (rc < 0) {
+        loop->failed_operation = "io_uring_queue_init";
+        return rc;
+    }
+    loop->ring_ready = 1;
+    unsigned count = loop->config.buffer_count;
+    loop->buf_ring_size = count * sizeof(struct io_uring_buf);
+    void *ring_memory = mmap(NULL, loop->buf_ring_size, PROT_READ | PROT_WRITE,
+                             MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+    if (ring_memory == MAP_FAILED) {
+        rc = -errno;
+        loop->failed_operation = "mmap buffer ring";
+        goto fail;
+    }
+    loop->buf_ring = ring_memory;
+    loop->buffers = malloc((size_t)count * loop->config.buffer_size);
+    if (!loop->buffers) {
+        rc = -ENOMEM;
+        loop->failed_operation = "allocate receive buffers";
+        goto fail;
+    }
+    struct io_uring_buf_reg registration;
+    memset(&registration, 0, sizeof registration);
+    registration.ring_addr = (unsigned long)(uintptr_t)loop->buf_ring;
+    registration.ring_entries = count;
+    registration.bgid = CSE_BUFFER_GROUP;
+    rc = io_uring_register_buf_ring(&loop->ring, &registration, 0);
+    if (rc < 0) {
+        loop->failed_operation = "io_uring_register_buf_ring";
+        goto fail;
+    }
+    io_uring_buf_ring_init(loop->buf_ring);
+    int mask = io_uring_buf_ring_mask(count);
+    for (unsigned bid = 0; bid < count; bid++) {
+        io_uring_buf_ring_add(loop->buf_ring, loop->buffers + (size_t)bid * loop->config.buffer_size,
+                              loop->config.buffer_size, (unsigned short)bid, mask, (int)bid);
+    }
+    io_uring_buf_ring_advance(loop->buf_ring, (int)count);
+    return 0;
+fail:
+    cse_uring_teardown(loop);
+    return rc;
+}
+
+void cse_uring_teardown(cse_loop *loop) {
+    if (loop->ring_ready) {
+        io_uring_queue_exit(&loop->ring); /* also drops the buffer ring registration */
+        loop->ring_ready = 0;
+    }
+    if (loop->buf_ring) munmap(loop->buf_ring, loop->buf_ring_size);
+    loop->buf_ring = NULL;
+    free(loop->buffers);
+    loop->buffers = NULL;
+}
+
+static void cse_recycle(cse_loop *loop, unsigned bid) {
+    io_uring_buf_ring_add(loop->buf_ring, loop->buffers + (size_t)bid * loop->config.buffer_size,
+                          loop->config.buffer_size, (unsigned short)bid,
+                          io_uring_buf_ring_mask(loop->config.buffer_count), loop->buffers_pending++);
+}
+
+static void cse_deliver_uring(cse_loop *loop, uint32_t index, const uint8_t *bytes, long length) {
+    cse_conn *conn = &loop->conns[index];
+    if (conn->state != CSE_OPEN) return;
+    if (loop->callbacks.on_data(conn->user, bytes, length) && !conn->paused) {
+        conn->paused = 1;
+        if (conn->recv_armed) cse_cancel_recv(loop, index);
+    }
+}
+
+static void cse_on_accept(cse_loop *loop, struct io_uring_cqe *cqe) {
+    if (!(cqe->flags & IORING_CQE_F_MORE)) loop->accept_armed = 0;
+    if (cqe->res >= 0) {
+        if (loop->stopping) {
+            close(cqe->res);
+        } else {
+            int index = cse_conn_open(loop, cqe->res);
+            if (index < 0) close(cqe->res);
+            else cse_mark_dirty(loop, (uint32_t)index);
+        }
+    }
+    if (!loop->accept_armed) {
+        if (loop->stopping) {
+            close(loop->listen_fd);
+            loop->listen_fd = -1;
+        } else {
+            cse_arm_accept(loop);
+        }
+    }
+}
+
+static void cse_on_recv(cse_loop *loop, uint32_t index, struct io_uring_cqe *cqe) {
+    cse_conn *conn = &loop->conns[index];
+    int more = (cqe->flags & IORING_CQE_F_MORE) != 0;
+    if (!more) conn->recv_armed = 0;
+    if (cqe->res > 0) {
+        unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
+        cse_deliver_uring(loop, index, loop->buffers + (size_t)bid * loop->config.buffer_size,
+                          cqe->res);
+        cse_recycle(loop, bid);
+    } else if (cqe->res == -ENOBUFS || cqe->res == -ECANCELED) {
+        /* ENOBUFS: re-armed below once this iteration's buffers are back in the ring. */
+    } else {
+        if (cqe->flags & IORING_CQE_F_BUFFER) cse_recycle(loop, cqe->flags >> IORING_CQE_BUFFER_SHIFT);
+        conn->read_done = 1;
+        cse_deliver_uring(loop, index, NULL, cqe->res);
+    }
+    if (!conn->recv_armed) {
+        conn->rearm = 1;
+        cse_mark_dirty(loop, index);
+    }
+}
+
+static void cse_on_send(cse_loop *loop, uint32_t index, struct io_uring_cqe *cqe) {
+    cse_conn *conn = &loop->conns[index];
+    conn->send_inflight = 0;
+    if (cqe->res < 0) cse_conn_fail_sends(loop, conn, cqe->res);
+    else cse_conn_consume(loop, conn, (size_t)cqe->res);
+    cse_mark_dirty(loop, index);
+}
+
+static void cse_handle_cqe(cse_loop *loop, struct io_uring_cqe *cqe) {
+    uint64_t tag = io_uring_cqe_get_data64(cqe);
+    uint32_t index = (uint32_t)(tag >> 8);
+    switch ((int)(tag & 0xff)) {
+    case CSE_OP_ACCEPT: cse_on_accept(loop, cqe); break;
+    case CSE_OP_RECV: cse_on_recv(loop, index, cqe); break;
+    case CSE_OP_SEND: cse_on_send(loop, index, cqe); break;
+    case CSE_OP_EVENT:
+        atomic_store(&loop->sleeping, 0);
+        cse_arm_event(loop);
+        break;
+    case CSE_OP_CANCEL: break;
+    }
+}
+
+/* Sends, re-arms, and finishes closes for every connection touched since the last pass. */
+static void cse_flush_dirty(cse_loop *loop) {
+    unsigned count = loop->dirty_count;
+    for (unsigned i = 0; i < count; i++) {
+        uint32_t index = loop->dirty[i];
+        cse_conn *conn = &loop->conns[index];
+        conn->dirty = 0;
+        if (conn->state == CSE_FREE) continue;
+        if (conn->head && !conn->send_inflight && !conn->shut) cse_arm_send(loop, index);
+        if (conn->state == CSE_CLOSING && !conn->head && !conn->send_inflight && !conn->shut) {
+            shutdown(conn->fd, SHUT_RDWR); /* ends the multishot recv */
+            conn->shut = 1;
+        }
+        if (conn->state == CSE_OPEN && !conn->paused && !conn->read_done && !conn->recv_armed)
+            cse_arm_recv(loop, index);
+        if (conn->shut && !conn->recv_armed && !conn->send_inflight) cse_conn_free(loop, index);
+    }
+    memmove(loop->dirty, loop->dirty + count, (loop->dirty_count - count) * sizeof *loop->dirty);
+    loop->dirty_count -= count;
+}
+
+static void cse_reap(cse_loop *loop) {
+    for (;;) {
+        struct io_uring_cqe *cqe;
+        unsigned head, seen = 0;
+        io_uring_for_each_cqe(&loop->ring, head, cqe) {
+            cse_handle_cqe(loop, cqe);
+            seen++;
+        }
+        io_uring_cq_advance(&loop->ring, seen);
+        /* Completions the kernel kept aside while the CQ was full come back on request. */
+        if (!io_uring_cq_has_overflow(&loop->ring)) return;
+        io_uring_get_events(&loop->ring);
+    }
+}
+
+void cse_uring_run(cse_loop *loop) {
+    cse_arm_accept(loop);
+    cse_arm_event(loop);
+    int cancelled_accept = 0;
+    for (;;) {
+        cse_process_commands(loop);
+        if (loop->stopping && !cancelled_accept) {
+            cancelled_accept = 1;
+            struct io_uring_sqe *sqe = cse_sqe(loop);
+            io_uring_prep_cancel64(sqe, cse_tag(CSE_OP_ACCEPT, 0), 0);
+            io_uring_sqe_set_data64(sqe, cse_tag(CSE_OP_CANCEL, 0));
+        }
+        cse_flush_dirty(loop);
+        if (loop->buffers_pending) {
+            io_uring_buf_ring_advance(loop->buf_ring, loop->buffers_pending);
+            loop->buffers_pending = 0;
+        }
+        if (loop->stopping && loop->open_count == 0 && !loop->accept_armed) return;
+        unsigned wait = cse_prepare_wait(loop) ? 1 : 0;
+        int rc = io_uring_submit_and_wait(&loop->ring, wait);
+        if (rc < 0 && rc != -EINTR && rc != -EBUSY && rc != -EAGAIN && rc != -ETIME) {
+            fprintf(stderr, "scheduler-core engine: io_uring_submit_and_wait: %s (errno %d)\n",
+                    strerror(-rc), -rc);
+        }
+        atomic_store(&loop->sleeping, 0);
+        cse_reap(loop);
+    }
+}

@@ -1,2 +1,0 @@
-#include "CSchedulerEngine.h"
-int cscheduler_engine_placeholder(void) { return 0; }

@@ -1,2 +1,0 @@
-// Placeholder until the Engine module lands; replaced by its real sources.
-enum _PlaceholderEngine {}
