@@ -12,8 +12,13 @@
 typedef struct leaf {
     uint64_t full; /* bit w: words[w] is all ones */
     uint64_t words[64];
+    uint32_t *values[64]; /* values[w][b]: 1 + the value stored with bit b of words[w], 0 for none;
+                             values[w][64]: how many are stored; a block exists only while one is */
     uint32_t used;
 } leaf;
+
+#define VALUE_COUNT 64 /* index of a block's count of stored values */
+#define VALUE_BLOCK_BYTES (65 * sizeof(uint32_t))
 
 typedef struct node {
     uint64_t full;    /* bit i: child i is full (or does not exist in the range) */
@@ -110,13 +115,23 @@ static uint64_t root_summary(const cschedalloc *a) {
 
 /* Frees the empty nodes at the bottom of a walk that reached `levels` internal levels, the
  * leaf `bottom` included when it is empty (the root is never freed). */
+static void free_leaf(cschedalloc *a, leaf *target) {
+    for (unsigned w = 0; w < 64; w++) {
+        if (target->values[w]) {
+            free(target->values[w]);
+            a->memory -= VALUE_BLOCK_BYTES;
+        }
+    }
+    free(target);
+    a->memory -= sizeof(leaf);
+}
+
 static void prune(cschedalloc *a, path *walk, unsigned levels, leaf *bottom) {
     if (bottom && levels == a->depth && a->depth > 0 && bottom->used == 0) {
         node *parent = walk->nodes[levels - 1];
         parent->present &= ~bit(walk->index[levels - 1]);
         parent->child[walk->index[levels - 1]] = NULL;
-        free(bottom);
-        a->memory -= sizeof(leaf);
+        free_leaf(a, bottom);
     }
     for (unsigned level = levels; level-- > 1;) {
         node *current = walk->nodes[level];
@@ -212,23 +227,43 @@ int cschedalloc_create(unsigned host_bits, cschedalloc **out) {
     return 0;
 }
 
-static void free_subtree(void *current, unsigned levels_below) {
-    if (levels_below > 0) {
-        node *n = current;
-        for (unsigned i = 0; i < 64; i++) {
-            if (n->present & bit(i)) free_subtree(n->child[i], levels_below - 1);
-        }
+static void free_subtree(cschedalloc *a, void *current, unsigned levels_below) {
+    if (levels_below == 0) {
+        free_leaf(a, current);
+        return;
     }
-    free(current);
+    node *n = current;
+    for (unsigned i = 0; i < 64; i++) {
+        if (n->present & bit(i)) free_subtree(a, n->child[i], levels_below - 1);
+    }
+    free(n);
 }
 
 void cschedalloc_destroy(cschedalloc *a) {
     if (!a) return;
-    free_subtree(a->root, a->depth);
+    free_subtree(a, a->root, a->depth);
     free(a);
 }
 
-int cschedalloc_allocate(cschedalloc *a, cschedalloc_offset *out) {
+/* Makes sure word w of the leaf has a value block when a value is to be stored (stored != 0).
+ * Returns 0 or CSCHEDALLOC_ENOMEM. */
+static int ensure_value_block(cschedalloc *a, leaf *target, unsigned w, uint32_t stored) {
+    if (stored == 0 || target->values[w]) return 0;
+    target->values[w] = calloc(65, sizeof(uint32_t));
+    if (!target->values[w]) return CSCHEDALLOC_ENOMEM;
+    a->memory += VALUE_BLOCK_BYTES;
+    return 0;
+}
+
+/* Stores `stored` (1 + a value; 0 stores nothing) with the free bit b of word w. */
+static void store_value(leaf *target, unsigned w, unsigned b, uint32_t stored) {
+    if (stored == 0) return;
+    target->values[w][b] = stored;
+    target->values[w][VALUE_COUNT]++;
+}
+
+/* Allocation and marking with an optional value: `stored` is 1 + the value, or 0 for none. */
+static int allocate_storing(cschedalloc *a, uint32_t stored, cschedalloc_offset *out) {
     if (!a || !out) return CSCHEDALLOC_EINVAL;
     if (root_summary(a) == ALL_ONES) return CSCHEDALLOC_ENOSPC;
     /* The first non-full child at each level leads to the lowest free offset. */
@@ -255,14 +290,26 @@ int cschedalloc_allocate(cschedalloc *a, cschedalloc_offset *out) {
     leaf *target = current;
     unsigned w = lowest_zero(target->full);
     unsigned b = lowest_zero(target->words[w]);
+    if (ensure_value_block(a, target, w, stored) != 0) {
+        prune(a, &walk, a->depth, target);
+        return CSCHEDALLOC_ENOMEM;
+    }
     set_digit(&offset, w, FANOUT_BITS);
     offset.low |= b;
     set_bit(a, &walk, target, w, b);
+    store_value(target, w, b, stored);
     *out = offset;
     return 0;
 }
 
-int cschedalloc_mark(cschedalloc *a, cschedalloc_offset offset) {
+int cschedalloc_allocate(cschedalloc *a, cschedalloc_offset *out) { return allocate_storing(a, 0, out); }
+
+int cschedalloc_allocate_value(cschedalloc *a, uint32_t value, cschedalloc_offset *out) {
+    if (value == UINT32_MAX) return CSCHEDALLOC_EINVAL;
+    return allocate_storing(a, value + 1, out);
+}
+
+static int mark_storing(cschedalloc *a, cschedalloc_offset offset, uint32_t stored) {
     if (!a) return CSCHEDALLOC_EINVAL;
     if (!in_range(a, offset)) return CSCHEDALLOC_ERANGE;
     path walk;
@@ -272,8 +319,20 @@ int cschedalloc_mark(cschedalloc *a, cschedalloc_offset offset) {
     unsigned w = digit_at(offset, FANOUT_BITS);
     unsigned b = (unsigned)(offset.low & 63u);
     if (target->words[w] & bit(b)) return CSCHEDALLOC_EEXIST;
+    if (ensure_value_block(a, target, w, stored) != 0) {
+        prune(a, &walk, a->depth, target);
+        return CSCHEDALLOC_ENOMEM;
+    }
     set_bit(a, &walk, target, w, b);
+    store_value(target, w, b, stored);
     return 0;
+}
+
+int cschedalloc_mark(cschedalloc *a, cschedalloc_offset offset) { return mark_storing(a, offset, 0); }
+
+int cschedalloc_mark_value(cschedalloc *a, cschedalloc_offset offset, uint32_t value) {
+    if (value == UINT32_MAX) return CSCHEDALLOC_EINVAL;
+    return mark_storing(a, offset, value + 1);
 }
 
 int cschedalloc_unmark(cschedalloc *a, cschedalloc_offset offset) {
@@ -288,6 +347,15 @@ int cschedalloc_unmark(cschedalloc *a, cschedalloc_offset offset) {
     if (!(target->words[w] & bit(b))) return CSCHEDALLOC_ENOENT;
     int leaf_was_full = target->full == ALL_ONES;
     target->words[w] &= ~bit(b);
+    uint32_t *block = target->values[w];
+    if (block && block[b] != 0) {
+        block[b] = 0;
+        if (--block[VALUE_COUNT] == 0) {
+            free(block);
+            target->values[w] = NULL;
+            a->memory -= VALUE_BLOCK_BYTES;
+        }
+    }
     target->full &= ~bit(w);
     target->used--;
     add_used(a, -1);
@@ -315,6 +383,24 @@ int cschedalloc_test(const cschedalloc *a, cschedalloc_offset offset) {
     }
     const leaf *target = current;
     return (target->words[digit_at(offset, FANOUT_BITS)] >> (offset.low & 63u)) & 1u ? 1 : 0;
+}
+
+int cschedalloc_value(const cschedalloc *a, cschedalloc_offset offset, uint32_t *value) {
+    if (!a || !value) return CSCHEDALLOC_EINVAL;
+    if (!in_range(a, offset)) return CSCHEDALLOC_ERANGE;
+    const void *current = a->root;
+    for (unsigned level = 0; level < a->depth; level++) {
+        const node *parent = current;
+        unsigned index = digit_at(offset, level_shift(a, level));
+        if (!(parent->present & bit(index))) return CSCHEDALLOC_ENOENT;
+        current = parent->child[index];
+    }
+    const leaf *target = current;
+    const uint32_t *block = target->values[digit_at(offset, FANOUT_BITS)];
+    uint32_t stored = block ? block[offset.low & 63u] : 0;
+    if (stored == 0) return CSCHEDALLOC_ENOENT;
+    *value = stored - 1;
+    return 0;
 }
 
 cschedalloc_offset cschedalloc_used(const cschedalloc *a) {

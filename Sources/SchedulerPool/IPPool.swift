@@ -51,7 +51,7 @@ public final class IPPool: Sendable {
                 return held.ip
             }
             for index in state.ranges.indices {
-                guard let offset = try state.ranges[index].allocator.allocate() else { continue }
+                guard let offset = try state.ranges[index].allocator.allocate(value: state.nextSlot) else { continue }
                 state.ranges[index].allocated += 1
                 let ip = state.ranges[index].address(at: offset)
                 state.record(ip, subinstance: subinstance, resource: resource, type: type, ownerHash: ownerHash)
@@ -84,7 +84,7 @@ public final class IPPool: Sendable {
             if let held = state.holding(subinstance: subinstance, resource: resource) {
                 throw IPPoolError.ownerHoldsAnotherAddress(subinstance: subinstance, resource: resource, held: held.ip)
             }
-            guard try state.ranges[index].allocator.mark(offset) else {
+            guard try state.ranges[index].allocator.mark(offset, value: state.nextSlot) else {
                 preconditionFailure("allocator and holders disagree about " + ip.description)
             }
             state.ranges[index].allocated += 1

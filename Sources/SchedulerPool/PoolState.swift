@@ -1,25 +1,18 @@
 /// What a pool knows, guarded by the pool's mutex: its ranges and who holds which address.
 ///
-/// Each allocation is one `Holding` in `holdings`, found by address through `byAddress` and by
-/// owner through `byOwner`; both indexes store 32-bit slot numbers, not keys (see `SlotIndex`).
+/// Each allocation is one `Holding` in `holdings`, at a slot number that the range's C
+/// allocator stores beside the address's bit (so the address leads to its holding in the same
+/// walk that releases it) and that `byOwner` indexes by owner (see `SlotIndex`).
 struct PoolState {
     /// The ranges in the order they were added; allocation tries them in this order.
     var ranges: [PoolRange] = []
     /// Every allocation, by slot; `nil` slots are free and listed in `freeSlots`.
     var holdings: [Holding?] = []
     var freeSlots: [UInt32] = []
-    /// The slot of every allocated address.
-    var byAddress = SlotIndex()
     /// The slot of every owner (subinstance, resource).
     var byOwner = SlotIndex()
     /// The generation the next allocation gets; never reused, so old bindings never revive.
     var nextGeneration: UInt64 = 1
-    /// The key of `addressHash`, drawn from the process's random hashing seed.
-    let addressSeed: UInt64 = {
-        var hasher = Hasher()
-        hasher.combine(UInt64(0x5EED))
-        return UInt64(truncatingIfNeeded: hasher.finalize()) | 1
-    }()
 
     /// The index of the range that contains `ip`, if any.
     func rangeIndex(containing ip: IPAddress) -> Int? {
@@ -28,8 +21,14 @@ struct PoolState {
 
     /// The allocation of `ip`, if any.
     func holding(of ip: IPAddress) -> Holding? {
-        byAddress.slot(hash: addressHash(ip)) { holdings[Int($0)]!.ip == ip }.map { holdings[Int($0)]! }
+        guard let index = rangeIndex(containing: ip),
+            let slot = ranges[index].allocator.value(at: ranges[index].offset(of: ip))
+        else { return nil }
+        return holdings[Int(slot)]
     }
+
+    /// The slot the next `record` will use.
+    var nextSlot: UInt32 { freeSlots.last ?? UInt32(holdings.count) }
 
     /// The allocation the owner holds, if any; `ownerHash` is `PoolState.ownerHash(subinstance, resource)`.
     func holding(subinstance: String, resource: String, ownerHash: Int? = nil) -> Holding? {
@@ -39,42 +38,29 @@ struct PoolState {
         }.map { holdings[Int($0)]! }
     }
 
-    /// Records a new allocation; `ownerHash` is `PoolState.ownerHash(subinstance, resource)`.
+    /// Records a new allocation, which the range's allocator holds under `nextSlot`;
+    /// `ownerHash` is `PoolState.ownerHash(subinstance, resource)`.
     mutating func record(
         _ ip: IPAddress, subinstance: String, resource: String, type: ResourceType, ownerHash: Int? = nil
     ) {
         let slot = freeSlots.popLast() ?? UInt32(holdings.count)
         let holding = Holding(
             ip: ip, subinstance: subinstance, resource: resource, type: type, generation: nextGeneration, slot: slot,
-            addressHash: addressHash(ip), ownerHash: ownerHash ?? Self.ownerHash(subinstance, resource))
+            ownerHash: ownerHash ?? Self.ownerHash(subinstance, resource))
         nextGeneration += 1
         if Int(slot) == holdings.count {
             holdings.append(holding)
         } else {
             holdings[Int(slot)] = holding
         }
-        byAddress.insert(hash: holding.addressHash, slot: slot)
         byOwner.insert(hash: holding.ownerHash, slot: slot)
     }
 
     /// Forgets the allocation `holding`.
     mutating func forget(_ holding: Holding) {
-        byAddress.remove(hash: holding.addressHash, slot: holding.slot)
         byOwner.remove(hash: holding.ownerHash, slot: holding.slot)
         holdings[Int(holding.slot)] = nil
         freeSlots.append(holding.slot)
-    }
-
-    /// The hash under which `byAddress` indexes an address: a keyed multiply-fold (the hash of
-    /// the stdlib's SipHash costs more than the rest of a lookup), unpredictable without the seed.
-    func addressHash(_ ip: IPAddress) -> Int {
-        let family: UInt64 = ip.family == .ipv4 ? 0 : 0x9E37_79B9_7F4A_7C15
-        let product = (ip.low ^ addressSeed).multipliedFullWidth(by: ip.high ^ family ^ (addressSeed >> 7 | 1 << 63))
-        var mixed = product.high ^ product.low
-        mixed ^= mixed >> 32
-        mixed &*= 0xD6E8_FEB8_6659_FD93
-        mixed ^= mixed >> 29
-        return Int(truncatingIfNeeded: mixed)
     }
 
     /// The hash under which `byOwner` indexes an owner.
@@ -87,7 +73,7 @@ struct PoolState {
 }
 
 /// One allocated address, its owner, the generation of the allocation, its slot, and the
-/// hashes it is indexed under (kept so that a release does not hash again).
+/// owner hash it is indexed under (kept so that a release does not hash again).
 struct Holding {
     let ip: IPAddress
     let subinstance: String
@@ -95,7 +81,6 @@ struct Holding {
     let type: ResourceType
     let generation: UInt64
     let slot: UInt32
-    let addressHash: Int
     let ownerHash: Int
 }
 

@@ -36,6 +36,34 @@ final class RangeAllocator {
         }
     }
 
+    /// The lowest free offset, now marked used with `value` stored beside it; `nil` when the range is full.
+    func allocate(value: UInt32) throws(IPPoolError) -> UInt128? {
+        var offset = cschedalloc_offset()
+        let result = cschedalloc_allocate_value(handle, value, &offset)
+        switch Int(result) {
+        case 0: return UInt128(offset.high) << 64 | UInt128(offset.low)
+        case CSCHEDALLOC_ENOSPC: return nil
+        default: throw IPPoolError.outOfMemory(operation: "allocate")
+        }
+    }
+
+    /// Marks `offset` used with `value` stored beside it; false if it already was used.
+    func mark(_ offset: UInt128, value: UInt32) throws(IPPoolError) -> Bool {
+        let result = cschedalloc_mark_value(handle, Self.cOffset(offset), value)
+        switch Int(result) {
+        case 0: return true
+        case CSCHEDALLOC_EEXIST: return false
+        case CSCHEDALLOC_ENOMEM: throw IPPoolError.outOfMemory(operation: "mark offset")
+        default: preconditionFailure("cschedalloc_mark_value: offset outside the range")
+        }
+    }
+
+    /// The value stored with `offset`, or `nil` if it is free or was marked without one.
+    func value(at offset: UInt128) -> UInt32? {
+        var value: UInt32 = 0
+        return cschedalloc_value(handle, Self.cOffset(offset), &value) == 0 ? value : nil
+    }
+
     /// Marks `offset` free; false if it was not used.
     func unmark(_ offset: UInt128) -> Bool {
         let result = cschedalloc_unmark(handle, Self.cOffset(offset))

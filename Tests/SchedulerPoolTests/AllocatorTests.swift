@@ -21,6 +21,24 @@ struct AllocatorTests {
         #expect(!allocator.isUsed(900_001))
     }
 
+    @Test func storesAValueBesideEachOffset() throws {
+        let allocator = try RangeAllocator(hostBits: 64)
+        let empty = allocator.memoryBytes
+        #expect(try allocator.allocate(value: 7) == 0)
+        #expect(try allocator.mark(1 << 40, value: 9))
+        #expect(try allocator.mark(5))  // no value
+        #expect(allocator.value(at: 0) == 7)
+        #expect(allocator.value(at: 1 << 40) == 9)
+        #expect(allocator.value(at: 5) == nil)
+        #expect(allocator.value(at: 6) == nil)
+        #expect(allocator.unmark(0))
+        #expect(allocator.value(at: 0) == nil)
+        #expect(try allocator.allocate(value: 11) == 0)
+        #expect(allocator.value(at: 0) == 11)
+        for offset: UInt128 in [0, 1 << 40, 5] { #expect(allocator.unmark(offset)) }
+        #expect(allocator.memoryBytes == empty)
+    }
+
     @Test(arguments: [0, 1, 5, 6, 7, 12, 13, 18, 19])
     func fillsExactlyToCapacity(hostBits: Int) throws {
         let allocator = try RangeAllocator(hostBits: hostBits)

@@ -4,6 +4,9 @@
  * wasm32. Every function returns >= 0 on success or a negative code below; none touches
  * errno. A range holds 2^host_bits offsets, host_bits 0...128, addressed by 128-bit offsets.
  *
+ * An offset in use may carry a 32-bit value (the pool stores the slot of its binding there, so
+ * that finding the owner of an address costs the same walk as releasing it).
+ *
  * Layout: leaves of 4096 bits (64 words of 64 bits plus one summary word whose bit w says
  * "word w is full"), under internal nodes of fanout 64 whose summary word says "child i is
  * full". An absent child is entirely free, so memory grows with what is allocated, and a
@@ -57,6 +60,17 @@ int cschedalloc_allocate(cschedalloc *allocator, cschedalloc_offset *out);
 
 /** Marks a given offset used; CSCHEDALLOC_EEXIST if it already is. */
 int cschedalloc_mark(cschedalloc *allocator, cschedalloc_offset offset);
+
+/** Like cschedalloc_allocate, and stores `value` (below UINT32_MAX) with the offset. */
+int cschedalloc_allocate_value(cschedalloc *allocator, uint32_t value, cschedalloc_offset *out);
+
+/** Like cschedalloc_mark, and stores `value` (below UINT32_MAX) with the offset. */
+int cschedalloc_mark_value(cschedalloc *allocator, cschedalloc_offset offset, uint32_t value);
+
+/** The value stored with an offset in use, in *value; CSCHEDALLOC_ENOENT if the offset is free
+ * or was marked without a value. Values cost 4 bytes per offset, in blocks of 64 offsets that
+ * exist only while one of them holds a value. */
+int cschedalloc_value(const cschedalloc *allocator, cschedalloc_offset offset, uint32_t *value);
 
 /** Marks a given offset free; CSCHEDALLOC_ENOENT if it is not in use. */
 int cschedalloc_unmark(cschedalloc *allocator, cschedalloc_offset offset);
