@@ -44,7 +44,8 @@ extension IPPoolError: CustomStringConvertible {
             return "address " + ip.description + " is held by subinstance \"" + subinstance + "\", resource \""
                 + resource + "\""
         case .ownerHoldsAnotherAddress(let subinstance, let resource, let held):
-            return "subinstance \"" + subinstance + "\", resource \"" + resource + "\" already holds " + held.description
+            return "subinstance \"" + subinstance + "\", resource \"" + resource + "\" already holds "
+                + held.description
         case .addressOutsideRanges(let ip, let pool):
             return "address " + ip.description + " is outside every range of pool \"" + pool + "\""
         case .reservedAddress(let ip, let range):

@@ -23,7 +23,9 @@ struct PoolConcurrencyTests {
                 else { return [] }
                 mine.append(ip)
                 if index % 3 == 0 {  // give some back, so that threads reuse each other's frees
-                    guard (try? pool.release(subinstance: "t\(thread)", resource: "r\(index)")) != nil else { return [] }
+                    guard (try? pool.release(subinstance: "t\(thread)", resource: "r\(index)")) != nil else {
+                        return []
+                    }
                     mine.removeLast()
                 }
             }

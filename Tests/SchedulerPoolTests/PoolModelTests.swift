@@ -88,14 +88,18 @@ struct PoolModelTests {
                     if holder == owner {
                         #expect(try result.get() == ip)
                     } else {
-                        #expect(throws: IPPoolError.addressHeldByAnotherOwner(
-                            ip, subinstance: holder.subinstance, resource: holder.resource)) { try result.get() }
+                        #expect(
+                            throws: IPPoolError.addressHeldByAnotherOwner(
+                                ip, subinstance: holder.subinstance, resource: holder.resource)
+                        ) { try result.get() }
                     }
                 } else if reserved.contains(offset) {
                     #expect(throws: IPPoolError.reservedAddress(ip, range: network)) { try result.get() }
                 } else if let held = model.address[owner] {
-                    #expect(throws: IPPoolError.ownerHoldsAnotherAddress(
-                        subinstance: owner.subinstance, resource: owner.resource, held: Self.ip(network, held))) {
+                    #expect(
+                        throws: IPPoolError.ownerHoldsAnotherAddress(
+                            subinstance: owner.subinstance, resource: owner.resource, held: Self.ip(network, held))
+                    ) {
                         try result.get()
                     }
                 } else {
@@ -110,7 +114,8 @@ struct PoolModelTests {
                     #expect(try result.get() == Self.ip(network, held))
                     model.drop(held)
                 } else {
-                    #expect(throws: IPPoolError.unknownOwner(subinstance: owner.subinstance, resource: owner.resource)) {
+                    #expect(throws: IPPoolError.unknownOwner(subinstance: owner.subinstance, resource: owner.resource))
+                    {
                         try result.get()
                     }
                 }

@@ -156,8 +156,9 @@ struct PoolTests {
         #expect(IPPoolError.addressOutsideRanges(outside, pool: "errors").description.contains("11.0.0.1"))
         #expect(IPPoolError.malformedRange("x/y").description.contains("\"x/y\""))
         #expect(IPPoolError.exhausted(pool: "errors").description.contains("\"errors\""))
-        #expect(IPPoolError.overlappingRange(IPNetwork("10.0.0.0/8")!, existing: IPNetwork("10.0.0.0/24")!)
-            .description.contains("10.0.0.0/8"))
+        #expect(
+            IPPoolError.overlappingRange(IPNetwork("10.0.0.0/8")!, existing: IPNetwork("10.0.0.0/24")!)
+                .description.contains("10.0.0.0/8"))
     }
 
     @Test func emptyPoolIsExhausted() {
@@ -199,7 +200,9 @@ struct PoolTests {
         #expect(try pool.allocate(subinstance: "a", resource: "1", type: .vm("x")) == IPAddress("::1"))
         let top = IPAddress("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")!
         #expect(try pool.allocate(top, subinstance: "a", resource: "2", type: .vm("x")) == top)
-        #expect(try pool.allocate(IPAddress("10.0.0.2")!, subinstance: "a", resource: "3", type: .vm("x")) == IPAddress("10.0.0.2"))
+        #expect(
+            try pool.allocate(IPAddress("10.0.0.2")!, subinstance: "a", resource: "3", type: .vm("x"))
+                == IPAddress("10.0.0.2"))
         #expect(pool.bindings(subinstance: "a").map(\.ip.description) == ["10.0.0.2", "::1", top.description])
     }
 }

@@ -13,7 +13,8 @@ struct SocketAddressTests {
         let v6 = try SocketAddress(host: "0:0::1", port: 80)
         #expect(v6.host == "::1")
         #expect(v6.description == "[::1]:80")
-        #expect(SocketAddress(ip: IPAddress(ipv4: 0x7F00_0001), port: 1) == (try SocketAddress(host: "127.0.0.1", port: 1)))
+        #expect(
+            SocketAddress(ip: IPAddress(ipv4: 0x7F00_0001), port: 1) == (try SocketAddress(host: "127.0.0.1", port: 1)))
     }
 
     @Test func badHostThrowsMalformedAddressNamingIt() {
