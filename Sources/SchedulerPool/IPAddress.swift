@@ -5,8 +5,8 @@
 public struct IPAddress: Sendable, Hashable {
     // Two 64-bit halves rather than one UInt128: 8-byte alignment makes the address 24 bytes in
     // arrays and dictionaries instead of 32, which a pool holding millions of them notices.
-    private let high: UInt64
-    private let low: UInt64
+    let high: UInt64
+    let low: UInt64
     /// The address family, `.ipv4` or `.ipv6`.
     public let family: AddressFamily
 
