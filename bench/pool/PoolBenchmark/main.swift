@@ -159,12 +159,12 @@ do {
 let churnFill = slash16Usable - 65  // 65469 of 65534 = 99.9 %
 let churnRounds = 300_000
 
-/// The best of three timed runs of `rounds` churn steps, each on a random element of `held`
+/// The best of five timed runs of `rounds` churn steps, each on a random element of `held`
 /// (the same random sequence for every allocator); nanoseconds per step.
 func churn<Held>(_ held: inout [Held], rounds: Int, step: (inout Held) -> Void) -> Double {
     var random = SplitMix(state: 42)
     var best = Double.infinity
-    for _ in 0..<3 {
+    for _ in 0..<5 {
         let start = clock.now
         for _ in 0..<rounds { step(&held[random.below(held.count)]) }
         best = min(best, nanoseconds(clock.now - start) / Double(rounds))
