@@ -44,8 +44,10 @@ bench: deps bench-pool bench-echo
 bench-pool:
 	$(SWIFT) run -c release --scratch-path .build-pool pool-bench
 
-bench-echo:
-	@echo "bench-echo: not built yet"
+# Echo ping-pong and bulk against C io_uring, C epoll and SwiftNIO peers; writes bench/results/echo.*
+bench-echo: deps
+	@python3 -c "import matplotlib" 2>/dev/null || python3 -m pip install -q matplotlib || echo "bench-echo: no matplotlib, echo.png will be skipped"
+	python3 bench/echo/run_bench.py
 
 # The pool's address and allocator code built as Embedded Swift for wasm32, linked with
 # wasi-libc into a wasm32-wasip1 program and run under wasmkit (wasm/build.sh installs

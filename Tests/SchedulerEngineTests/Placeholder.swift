@@ -1,4 +1,0 @@
-import Testing
-@testable import SchedulerEngine
-
-@Test func placeholderSchedulerEngine() { #expect(Bool(true)) }

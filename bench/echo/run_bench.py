@@ -1,0 +1,199 @@
+#!/usr/bin/env python3
+"""`make bench-echo`: interleaved rounds of echo ping-pong and bulk against every server.
+
+Servers (all single-threaded, all on 127.0.0.1, all driven by bin/load_client):
+  scheduler-core io_uring / epoll  the release `echo-server` (public async Swift API)
+  C io_uring / C epoll             bin/uring_echo, bin/epoll_echo (hand-written baselines)
+  SwiftNIO                         bench/echo/nio (swift-nio 2.101.2, its own package)
+Each (round, workload) runs every server once, in a rotating order, the server pinned to CPU 0
+and the client to CPU 1. Writes bench/results/echo.md and bench/results/echo.png.
+"""
+import os, socket, statistics, subprocess, sys, time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+HERE = os.path.join(ROOT, "bench", "echo")
+BIN = os.path.join(HERE, "bin")
+RESULTS = os.path.join(ROOT, "bench", "results")
+SCRATCH = os.environ.get("ENGINE_SCRATCH", ".build")
+NIO_SCRATCH = os.environ.get("NIO_SCRATCH", ".build-nio")
+ROUNDS = int(os.environ.get("ROUNDS", "3"))
+SECONDS = float(os.environ.get("SECONDS_PER_RUN", "5"))
+CPUS = os.cpu_count() or 1
+SERVER_CPU, CLIENT_CPU = ("0", "1") if CPUS >= 2 else ("0", "0")
+
+def run(cmd, **kw):
+    print("+", " ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True, cwd=ROOT, **kw)
+
+def build():
+    os.makedirs(BIN, exist_ok=True)
+    for name, libs in (("uring_echo", ["-luring"]), ("epoll_echo", []), ("load_client", [])):
+        run(["gcc", "-O2", "-Wall", "-o", os.path.join(BIN, name), os.path.join(HERE, name + ".c")] + libs)
+    run(["swift", "build", "-c", "release", "--scratch-path", SCRATCH, "--product", "echo-server"])
+    run(["swift", "build", "-c", "release", "--package-path", "bench/echo/nio", "--scratch-path", NIO_SCRATCH])
+
+def servers():
+    echo = os.path.join(ROOT, SCRATCH, "release", "echo-server")
+    nio = os.path.join(ROOT, NIO_SCRATCH, "release", "NIOEchoServer")
+    return [
+        ("scheduler-core io_uring", lambda p: [echo, "--port", str(p), "--threads", "1", "--backend", "io_uring"]),
+        ("scheduler-core epoll", lambda p: [echo, "--port", str(p), "--threads", "1", "--backend", "posix"]),
+        ("C io_uring", lambda p: [os.path.join(BIN, "uring_echo"), str(p)]),
+        ("C epoll", lambda p: [os.path.join(BIN, "epoll_echo"), str(p)]),
+        ("SwiftNIO", lambda p: [nio, str(p)]),
+    ]
+
+WORKLOADS = [
+    ("pingpong", ["--mode", "pingpong", "--connections", "64", "--size", "64"]),
+    ("bulk", ["--mode", "bulk", "--size", "65536"]),
+]
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+def wait_listening(port, deadline=10.0):
+    end = time.time() + deadline
+    while time.time() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+def one_run(command, workload_args):
+    port = free_port()
+    server = subprocess.Popen(["taskset", "-c", SERVER_CPU] + command(port), stdout=subprocess.DEVNULL)
+    try:
+        if not wait_listening(port):
+            raise RuntimeError("server did not listen: %s" % command(port))
+        out = subprocess.run(
+            ["taskset", "-c", CLIENT_CPU, os.path.join(BIN, "load_client"), "--port", str(port),
+             "--seconds", str(SECONDS), "--pid", str(server.pid)] + workload_args,
+            check=True, capture_output=True, text=True, timeout=SECONDS + 30).stdout
+        return dict(kv.split("=", 1) for kv in out.split())
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+def main():
+    if "--no-build" not in sys.argv:
+        build()
+    table = servers()
+    samples = {(name, w): [] for name, _ in table for w, _ in WORKLOADS}
+    for round_index in range(ROUNDS):
+        for workload, args in WORKLOADS:
+            shift = round_index % len(table)
+            for name, command in table[shift:] + table[:shift]:
+                result = one_run(command, args)
+                samples[(name, workload)].append(result)
+                print("round %d %-8s %-24s %s" % (round_index + 1, workload, name,
+                      result.get("rps", result.get("mib_per_s"))), flush=True)
+    write_results(table, samples)
+
+def med(rows, key):
+    return statistics.median(float(r[key]) for r in rows)
+
+def write_results(table, samples):
+    os.makedirs(RESULTS, exist_ok=True)
+    names = [n for n, _ in table]
+    ping = {n: samples[(n, "pingpong")] for n in names}
+    bulk = {n: samples[(n, "bulk")] for n in names}
+    ref_rps = med(ping["C io_uring"], "rps")
+    ref_cpu = med(ping["C io_uring"], "cpu_us_per_trip")
+    nio_rps = med(ping["SwiftNIO"], "rps")
+    ref_bulk = med(bulk["C io_uring"], "mib_per_s")
+    lines = [
+        "# Echo benchmark",
+        "",
+        "`make bench-echo` on %s (%d CPUs); %d interleaved rounds, %.0f s each run after a 0.5 s warm-up;"
+        % (os.uname().nodename, CPUS, ROUNDS, SECONDS),
+        "every server single-threaded and pinned to CPU %s, the C load client on CPU %s. Medians over rounds."
+        % (SERVER_CPU, CLIENT_CPU),
+        "",
+        "## Ping-pong: 64 connections, 64-byte messages",
+        "",
+        "| server | round trips/s | vs C io_uring | vs SwiftNIO | p50 µs | p99 µs | server CPU µs / round trip | CPU vs C io_uring | rounds (rps) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for n in names:
+        rows = ping[n]
+        rps, cpu = med(rows, "rps"), med(rows, "cpu_us_per_trip")
+        lines.append("| %s | %.0f | %.2fx | %.2fx | %.0f | %.0f | %.2f | %.2fx | %s |" % (
+            n, rps, rps / ref_rps, rps / nio_rps, med(rows, "p50_us"), med(rows, "p99_us"), cpu,
+            cpu / ref_cpu, ", ".join("%.0f" % float(r["rps"]) for r in rows)))
+    lines += [
+        "",
+        "## Bulk: 1 connection, 64 KiB writes",
+        "",
+        "| server | echoed MiB/s | vs C io_uring | server CPU ms / GiB | rounds (MiB/s) |",
+        "| --- | ---: | ---: | ---: | --- |",
+    ]
+    for n in names:
+        rows = bulk[n]
+        mib = med(rows, "mib_per_s")
+        lines.append("| %s | %.0f | %.2fx | %.0f | %s |" % (
+            n, mib, mib / ref_bulk, med(rows, "cpu_ms_per_gib"),
+            ", ".join("%.0f" % float(r["mib_per_s"]) for r in rows)))
+    ours = "scheduler-core io_uring"
+    o_rps, o_cpu = med(ping[ours], "rps"), med(ping[ours], "cpu_us_per_trip")
+    o_bulk = med(bulk[ours], "mib_per_s")
+    def verdict(ok):
+        return "met" if ok else "not met"
+    lines += [
+        "",
+        "## Targets (scheduler-core io_uring)",
+        "",
+        "- ping-pong >= 1.0x C io_uring round trips/s: %.2fx, %s" % (o_rps / ref_rps, verdict(o_rps >= ref_rps)),
+        "- at no more CPU per round trip than C io_uring: %.2fx, %s" % (o_cpu / ref_cpu, verdict(o_cpu <= ref_cpu)),
+        "- ping-pong >= 1.5x SwiftNIO: %.2fx, %s" % (o_rps / nio_rps, verdict(o_rps >= 1.5 * nio_rps)),
+        "- bulk >= 1.0x C io_uring: %.2fx, %s" % (o_bulk / ref_bulk, verdict(o_bulk >= ref_bulk)),
+        "",
+        "The scheduler-core servers are `echo-server` built in release: the echo loop is Swift code on",
+        "the public async API (`TCPServer.serve`, `recv`, `send`), with no C fast path.",
+        "",
+    ]
+    with open(os.path.join(RESULTS, "echo.md"), "w") as f:
+        f.write("\n".join(lines))
+    print("\n".join(lines))
+    chart(names, ping, bulk)
+
+def chart(names, ping, bulk):
+    path = os.path.join(RESULTS, "echo.png")
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed (pip install matplotlib): echo.png not written")
+        return
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.8))
+    colors = ["#1f77b4", "#6baed6", "#d62728", "#ff9896", "#2ca02c"]
+    def bars(ax, data, key, title, unit):
+        values = [[float(r[key]) for r in data[n]] for n in names]
+        medians = [statistics.median(v) for v in values]
+        low = [m - min(v) for m, v in zip(medians, values)]
+        high = [max(v) - m for m, v in zip(medians, values)]
+        ax.bar(range(len(names)), medians, yerr=[low, high], capsize=4, color=colors[:len(names)])
+        ax.set_xticks(range(len(names)))
+        ax.set_xticklabels([n.replace(" ", "\n", 1) for n in names], fontsize=8)
+        ax.set_title(title, fontsize=10)
+        ax.set_ylabel(unit)
+        for i, m in enumerate(medians):
+            ax.text(i, m, "%.0f" % m if m >= 10 else "%.2f" % m, ha="center", va="bottom", fontsize=8)
+    bars(axes[0], ping, "rps", "ping-pong: 64 conns x 64 B", "round trips / s (median, min-max)")
+    bars(axes[1], ping, "cpu_us_per_trip", "server CPU per round trip", "µs")
+    bars(axes[2], bulk, "mib_per_s", "bulk: 1 conn, 64 KiB writes", "echoed MiB / s")
+    fig.suptitle("Echo servers, single-threaded, 127.0.0.1 (make bench-echo)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    print("wrote", path)
+
+if __name__ == "__main__":
+    main()
