@@ -6,51 +6,56 @@ import SchedulerCore
 /// `echo-server`: TCP echo on the engine's async API until SIGINT or SIGTERM.
 @main
 struct EchoServer: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "echo-server",
-        abstract: "Echoes every TCP connection on the scheduler-core engine until SIGINT or SIGTERM.")
+  static let configuration = CommandConfiguration(
+    commandName: "echo-server",
+    abstract: "Echoes every TCP connection on the scheduler-core engine until SIGINT or SIGTERM.")
 
-    @Option(help: "The IP address to listen on.")
-    var host = "127.0.0.1"
+  @Option(help: "The IP address to listen on.")
+  var host = "127.0.0.1"
 
-    @Option(help: "The TCP port to listen on (0 picks a free one).")
-    var port: UInt16
+  @Option(help: "The TCP port to listen on (0 picks a free one).")
+  var port: UInt16
 
-    @Option(help: "Event-loop threads (default: one per core).")
-    var threads: Int?
+  @Option(help: "Event-loop threads (default: one per core).")
+  var threads: Int?
 
-    @Option(help: "I/O backend: io_uring or posix (default: SCHEDULER_CORE_BACKEND, then io_uring where available).")
-    var backend: String?
+  @Option(
+    help:
+      "I/O backend: io_uring or posix (default: SCHEDULER_CORE_BACKEND, then io_uring where available)."
+  )
+  var backend: String?
 
-    func run() async throws {
-        var configuration = TCPServer.Configuration(threads: threads)
-        if let backend {
-            guard let chosen = IOBackend(rawValue: backend) else {
-                throw ValidationError("--backend must be io_uring or posix, not \(backend)")
-            }
-            configuration.backend = chosen
-        }
-        let server = try TCPServer(host: host, port: port, configuration: configuration)
-        print("echo-server: listening on \(server.address) with \(configuration.threads) thread(s), \(server.features)")
-        fflush(nil)
-
-        // Signals arrive on a dispatch source; the server shuts down gracefully.
-        signal(SIGINT, SIG_IGN)
-        signal(SIGTERM, SIG_IGN)
-        let sources = [SIGINT, SIGTERM].map { number in
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { server.beginShutdown() }
-            source.resume()
-            return source
-        }
-        await server.serve { connection in
-            while true {
-                let bytes = try await connection.recv()
-                if bytes.isEmpty { return }
-                try await connection.send(bytes)
-            }
-        }
-        for source in sources { source.cancel() }
-        print("echo-server: stopped")
+  func run() async throws {
+    var configuration = TCPServer.Configuration(threads: threads)
+    if let backend {
+      guard let chosen = IOBackend(rawValue: backend) else {
+        throw ValidationError("--backend must be io_uring or posix, not \(backend)")
+      }
+      configuration.backend = chosen
     }
+    let server = try TCPServer(host: host, port: port, configuration: configuration)
+    print(
+      "echo-server: listening on \(server.address) with \(configuration.threads) thread(s), \(server.features)"
+    )
+    fflush(nil)
+
+    // Signals arrive on a dispatch source; the server shuts down gracefully.
+    signal(SIGINT, SIG_IGN)
+    signal(SIGTERM, SIG_IGN)
+    let sources = [SIGINT, SIGTERM].map { number in
+      let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+      source.setEventHandler { server.beginShutdown() }
+      source.resume()
+      return source
+    }
+    await server.serve { connection in
+      while true {
+        let bytes = try await connection.recv()
+        if bytes.isEmpty { return }
+        try await connection.send(bytes)
+      }
+    }
+    for source in sources { source.cancel() }
+    print("echo-server: stopped")
+  }
 }

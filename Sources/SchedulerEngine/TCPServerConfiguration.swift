@@ -2,29 +2,29 @@ import Glibc
 import SchedulerSocket
 
 extension TCPServer {
-    /// How many loops a server runs, on which backend, and how much memory each may use.
-    public struct Configuration: Sendable {
-        /// Event-loop threads, each with its own ring (or epoll set) and SO_REUSEPORT listener.
-        public var threads: Int
-        /// The I/O backend; nil follows `SCHEDULER_CORE_BACKEND`, then what the kernel allows.
-        public var backend: IOBackend?
-        /// The listen(2) backlog of each loop's listener.
-        public var backlog: Int32
-        /// The most connections one loop holds at once; further accepts are closed at once.
-        public var maxConnectionsPerThread: Int
-        /// Receive buffers per loop (a power of two); io_uring registers them as a buffer ring.
-        public var receiveBufferCount: Int
-        /// Bytes per receive buffer.
-        public var receiveBufferSize: Int
+  /// How many loops a server runs, on which backend, and how much memory each may use.
+  public struct Configuration: Sendable {
+    /// Event-loop threads, each with its own ring (or epoll set) and SO_REUSEPORT listener.
+    public var threads: Int
+    /// The I/O backend; nil follows `SCHEDULER_CORE_BACKEND`, then what the kernel allows.
+    public var backend: IOBackend?
+    /// The listen(2) backlog of each loop's listener.
+    public var backlog: Int32
+    /// The most connections one loop holds at once; further accepts are closed at once.
+    public var maxConnectionsPerThread: Int
+    /// Receive buffers per loop (a power of two); io_uring registers them as a buffer ring.
+    public var receiveBufferCount: Int
+    /// Bytes per receive buffer.
+    public var receiveBufferSize: Int
 
-        /// The defaults: one thread per online core, backend from the environment.
-        public init(threads: Int? = nil, backend: IOBackend? = nil) {
-            self.threads = threads ?? max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-            self.backend = backend
-            self.backlog = 1024
-            self.maxConnectionsPerThread = 8192
-            self.receiveBufferCount = 512
-            self.receiveBufferSize = 16384
-        }
+    /// The defaults: one thread per online core, backend from the environment.
+    public init(threads: Int? = nil, backend: IOBackend? = nil) {
+      self.threads = threads ?? max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+      self.backend = backend
+      self.backlog = 1024
+      self.maxConnectionsPerThread = 8192
+      self.receiveBufferCount = 512
+      self.receiveBufferSize = 16384
     }
+  }
 }
