@@ -1,8 +1,8 @@
 /* CSchedulerAllocator: a sparse hierarchical bitmap over the offsets of one address range.
  *
  * Portable C11 with no system calls (only malloc and free), so that it also builds for
- * wasm32. Every function returns >= 0 on success or a negative code below; none touches
- * errno. A range holds 2^host_bits offsets, host_bits 0...128, addressed by 128-bit offsets.
+ * wasm32. Every function that returns int returns >= 0 on success or a negative code below;
+ * none touches errno. Not thread-safe: the caller serialises access (IPPool holds a mutex). A range holds 2^host_bits offsets, host_bits 0...128, addressed by 128-bit offsets.
  *
  * An offset in use may carry a 32-bit value (the pool stores the slot of its binding there, so
  * that finding the owner of an address costs the same walk as releasing it).
