@@ -13,11 +13,26 @@ public final class IPPool: Sendable {
     /// The pool's name, copied into every binding it issues.
     public let name: String
     let state = Mutex(PoolState())
+    #if !hasFeature(Embedded)
+        /// The journal of a durable pool (`init(name:storageDirectory:)`, Durable/); `nil` in memory.
+        let storage: PoolStorage?
+    #endif
 
     /// An empty in-memory pool.
     public init(name: String) {
         self.name = name
+        #if !hasFeature(Embedded)
+            storage = nil
+        #endif
     }
+
+    #if !hasFeature(Embedded)
+        /// A durable pool on `storage`, still empty (`init(name:storageDirectory:)` loads it).
+        init(name: String, storage: PoolStorage) {
+            self.name = name
+            self.storage = storage
+        }
+    #endif
 
     /// Adds a CIDR range such as `"192.168.1.0/24"`; throws `.malformedRange` for bad text
     /// (host bits set included) and `.overlappingRange` when it shares addresses with a range of the pool.
@@ -28,6 +43,9 @@ public final class IPPool: Sendable {
 
     /// Adds a parsed range; throws `.overlappingRange` when it shares addresses with a range of the pool.
     public func addRange(_ network: IPNetwork) throws(IPPoolError) {
+        #if !hasFeature(Embedded)
+            if let storage { return try durableAddRange(network, storage) }
+        #endif
         try state.withLock { (state) throws(IPPoolError) in
             if let existing = state.ranges.first(where: { $0.network.overlaps(network) }) {
                 throw IPPoolError.overlappingRange(network, existing: existing.network)
@@ -45,6 +63,17 @@ public final class IPPool: Sendable {
     /// idempotent per subinstance and resource; `type` of an existing binding is kept).
     /// Throws `.exhausted` when every range is full.
     public func allocate(subinstance: String, resource: String, type: ResourceType) throws(IPPoolError) -> IPAddress {
+        #if !hasFeature(Embedded)
+            if let storage {
+                return try durableAllocate(subinstance: subinstance, resource: resource, type: type, storage)
+            }
+        #endif
+        return try allocateInMemory(subinstance: subinstance, resource: resource, type: type)
+    }
+
+    /// `allocate(subinstance:resource:type:)` on the state in memory (a durable pool journals around it).
+    @inline(__always)
+    func allocateInMemory(subinstance: String, resource: String, type: ResourceType) throws(IPPoolError) -> IPAddress {
         try state.withLock { (state) throws(IPPoolError) -> IPAddress in
             let ownerHash = PoolState.ownerHash(subinstance, resource)
             if let held = state.holding(subinstance: subinstance, resource: resource, ownerHash: ownerHash) {
@@ -66,6 +95,19 @@ public final class IPPool: Sendable {
     /// `.ownerHoldsAnotherAddress` (release the old address first).
     @discardableResult
     public func allocate(_ ip: IPAddress, subinstance: String, resource: String, type: ResourceType)
+        throws(IPPoolError) -> IPAddress
+    {
+        #if !hasFeature(Embedded)
+            if let storage {
+                return try durableAllocate(ip, subinstance: subinstance, resource: resource, type: type, storage)
+            }
+        #endif
+        return try allocateInMemory(ip, subinstance: subinstance, resource: resource, type: type)
+    }
+
+    /// `allocate(_:subinstance:resource:type:)` on the state in memory (a durable pool journals around it).
+    @discardableResult
+    func allocateInMemory(_ ip: IPAddress, subinstance: String, resource: String, type: ResourceType)
         throws(IPPoolError) -> IPAddress
     {
         try state.withLock { (state) throws(IPPoolError) -> IPAddress in
@@ -126,7 +168,10 @@ public final class IPPool: Sendable {
     /// Releases the address the owner holds and returns it; throws `.unknownOwner` if it holds none.
     @discardableResult
     public func release(subinstance: String, resource: String) throws(IPPoolError) -> IPAddress {
-        try state.withLock { (state) throws(IPPoolError) -> IPAddress in
+        #if !hasFeature(Embedded)
+            if let storage { return try durableRelease(subinstance: subinstance, resource: resource, storage) }
+        #endif
+        return try state.withLock { (state) throws(IPPoolError) -> IPAddress in
             guard let holding = state.holding(subinstance: subinstance, resource: resource) else {
                 throw IPPoolError.unknownOwner(subinstance: subinstance, resource: resource)
             }
@@ -139,7 +184,10 @@ public final class IPPool: Sendable {
     /// `.addressOutsideRanges` or `.unknownBinding` when there is nothing to release.
     @discardableResult
     public func release(_ ip: IPAddress) throws(IPPoolError) -> IPBinding {
-        try state.withLock { (state) throws(IPPoolError) -> IPBinding in
+        #if !hasFeature(Embedded)
+            if let storage { return try durableRelease(ip, storage) }
+        #endif
+        return try state.withLock { (state) throws(IPPoolError) -> IPBinding in
             guard let holding = state.holding(of: ip) else {
                 if state.rangeIndex(containing: ip) == nil { throw IPPoolError.addressOutsideRanges(ip, pool: name) }
                 throw IPPoolError.unknownBinding(ip)

@@ -22,6 +22,16 @@ public enum IPPoolError: Error, Sendable, Hashable {
     case reservedAddress(IPAddress, range: IPNetwork)
     /// The allocator could not obtain memory for the operation.
     case outOfMemory(operation: String)
+    /// A system call of a durable pool's storage failed: the call, the file, the errno.
+    case storage(operation: String, path: String, errno: Int32)
+    /// A durable pool's files hold something that cannot be recovered (a damaged snapshot, a
+    /// journal record that contradicts the state); nothing was changed.
+    case corruptStorage(path: String, offset: Int64, reason: String)
+    /// The address was released into quarantine and may not be allocated before the deadline
+    /// (CLOCK_REALTIME nanoseconds).
+    case addressQuarantined(IPAddress, untilNanoseconds: Int64)
+    /// A durable pool's name must be usable as a file name: not empty, no `/`, not `.` or `..`.
+    case invalidPoolName(String)
 }
 
 extension IPPoolError: CustomStringConvertible {
@@ -52,6 +62,16 @@ extension IPPoolError: CustomStringConvertible {
             return "address " + ip.description + " is the network or broadcast address of " + range.description
         case .outOfMemory(let operation):
             return operation + ": out of memory"
+        case .storage(let operation, let path, let code):
+            return operation + " " + path + ": " + StorageErrno.describe(code)
+        case .corruptStorage(let path, let offset, let reason):
+            return path + " is damaged at offset " + AddressText.decimal(UInt64(clamping: offset)) + ": " + reason
+        case .addressQuarantined(let ip, let deadline):
+            return "address " + ip.description + " is in quarantine until "
+                + AddressText.decimal(UInt64(clamping: deadline)) + " ns (CLOCK_REALTIME)"
+        case .invalidPoolName(let name):
+            return "pool name \"" + name
+                + "\" cannot name files: it must be 1 to 200 bytes, without / or NUL, not . or .."
         }
     }
 }
