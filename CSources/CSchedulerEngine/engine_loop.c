@@ -21,8 +21,8 @@ void cse_config_init(cse_config *config) {
     config->address[3] = 1;
     config->backlog = 1024;
     config->max_connections = 8192;
-    config->buffer_count = 512;
-    config->buffer_size = 16384;
+    config->buffer_count = 256;
+    config->buffer_size = 65536;
 }
 
 int cse_backend_probe(int backend) {

@@ -6,8 +6,8 @@ import Synchronization
 /// tasks drain it. The C loop holds one retain on it from accept until `on_closed`.
 final class ConnectionCore: Sendable {
   /// Receiving pauses above this many buffered bytes and resumes below `receiveLowWater`.
-  static let receiveHighWater = 1 << 20
-  static let receiveLowWater = 1 << 18
+  static let receiveHighWater = 1 << 18
+  static let receiveLowWater = 1 << 16
   /// `send` waits while more than this many bytes are queued, until they drop under half.
   static let sendHighWater = 1 << 20
 
@@ -22,7 +22,8 @@ final class ConnectionCore: Sendable {
     var paused = false
     var queuedBytes = 0
     var sendErrno: Int32 = 0
-    var sendWaiters: [UnsafeContinuation<Void, any Error>] = []
+    var sendWaiters: [(id: UInt64, continuation: UnsafeContinuation<Void, any Error>)] = []
+    var nextWaiterID: UInt64 = 0
     var closeRequested = false
     var closed = false
     var closeWaiters: [UnsafeContinuation<Void, Never>] = []
@@ -92,7 +93,7 @@ final class ConnectionCore: Sendable {
         state.queuedBytes -= result
       }
       if state.queuedBytes <= Self.sendHighWater / 2 {
-        waiters = state.sendWaiters
+        waiters = state.sendWaiters.map(\.continuation)
         state.sendWaiters = []
       }
     }
@@ -113,7 +114,7 @@ final class ConnectionCore: Sendable {
     }
     recvWaiter?.resume(returning: [])
     let failure = error("send", reason: "the connection was closed before the bytes were sent")
-    for waiter in sendWaiters { waiter.resume(throwing: failure) }
+    for waiter in sendWaiters { waiter.continuation.resume(throwing: failure) }
     for waiter in closeWaiters { waiter.resume() }
   }
 
@@ -231,16 +232,30 @@ final class ConnectionCore: Sendable {
     }
   }
 
-  /// Waits until the queue has drained to half the high-water mark (or the connection closed).
+  /// Waits until the queue has drained to half the high-water mark (or the connection closed);
+  /// cancellation ends the wait with `CancellationError` and leaves the bytes queued.
   func waitForRoom() async throws {
-    try await withUnsafeThrowingContinuation {
-      (continuation: UnsafeContinuation<Void, any Error>) in
-      let ready = state.withLock { state -> Bool in
-        if state.closed || state.queuedBytes <= Self.sendHighWater / 2 { return true }
-        state.sendWaiters.append(continuation)
-        return false
+    let id = state.withLock { state in
+      state.nextWaiterID += 1
+      return state.nextWaiterID
+    }
+    try await withTaskCancellationHandler {
+      try await withUnsafeThrowingContinuation {
+        (continuation: UnsafeContinuation<Void, any Error>) in
+        let ready = state.withLock { state -> Result<Void, any Error>? in
+          if Task.isCancelled { return .failure(CancellationError()) }
+          if state.closed || state.queuedBytes <= Self.sendHighWater / 2 { return .success(()) }
+          state.sendWaiters.append((id, continuation))
+          return nil
+        }
+        if let ready { continuation.resume(with: ready) }
       }
-      if ready { continuation.resume() }
+    } onCancel: {
+      let waiter = state.withLock { state -> UnsafeContinuation<Void, any Error>? in
+        guard let index = state.sendWaiters.firstIndex(where: { $0.id == id }) else { return nil }
+        return state.sendWaiters.remove(at: index).continuation
+      }
+      waiter?.resume(throwing: CancellationError())
     }
   }
 

@@ -23,8 +23,8 @@ extension TCPServer {
       self.backend = backend
       self.backlog = 1024
       self.maxConnectionsPerThread = 8192
-      self.receiveBufferCount = 512
-      self.receiveBufferSize = 16384
+      self.receiveBufferCount = 256
+      self.receiveBufferSize = 65536
     }
   }
 }

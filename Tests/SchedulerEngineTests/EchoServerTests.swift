@@ -48,6 +48,21 @@ extension EngineTests {
       #expect(openDescriptorCount() == descriptorsBefore)
     }
 
+    @Test("a receive buffer ring of 2 small buffers runs dry (ENOBUFS) and recovers")
+    func tinyBufferRing() async throws {
+      var configuration = TCPServer.Configuration(threads: 1)
+      configuration.receiveBufferCount = 2
+      configuration.receiveBufferSize = 4096
+      let server = try TCPServer(host: "127.0.0.1", port: 0, configuration: configuration)
+      let task = serving(server)
+      let outcome = await runEchoClients(
+        port: server.address.port, count: 16, bytesEach: 1 << 20, seconds: 30)
+      #expect(outcome.failures.isEmpty, "\(outcome.failures.prefix(3))")
+      #expect(outcome.verified == 16)
+      await server.shutdown()
+      await task.value
+    }
+
     @Test("a client that disconnects mid-stream ends only its own connection")
     func clientDisconnectsMidStream() async throws {
       // Task.sleep's first use opens the runtime's timer descriptor: open it before counting.

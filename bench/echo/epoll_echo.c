@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define BUF_SIZE 16384
+#define BUF_SIZE 65536
 #define MAX_FD 65536
 
 /* Bytes read but not yet written back. */

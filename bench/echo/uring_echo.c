@@ -15,8 +15,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define BUF_COUNT 1024
-#define BUF_SIZE 16384
+#define BUF_COUNT 256
+#define BUF_SIZE 65536
 #define GROUP 1
 #define MAX_FD 65536
 enum { OP_ACCEPT = 1, OP_RECV, OP_SEND };

@@ -1,11 +1,7 @@
 // SwiftNIO's echo server (after NIO's own NIOEchoServer example), one event loop thread,
-// TCP_NODELAY on like the other peers. Runs until SIGINT or SIGTERM.
+// TCP_NODELAY on like the other peers. Runs until killed (SIGINT/SIGTERM end it).
 import NIOCore
 import NIOPosix
-import Dispatch
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Writes back what it reads; flushes once per read batch, as NIO's example does.
 private final class EchoHandler: ChannelInboundHandler, Sendable {
@@ -47,16 +43,6 @@ struct NIOEchoServer {
             }
         let channel = try bootstrap.bind(host: "127.0.0.1", port: port).wait()
         print("nio-echo: listening on \(channel.localAddress!)")
-        let signalQueue = DispatchQueue(label: "signals")
-        signal(SIGINT, SIG_IGN)
-        signal(SIGTERM, SIG_IGN)
-        var sources: [DispatchSourceSignal] = []
-        for number in [SIGINT, SIGTERM] {
-            let source = DispatchSource.makeSignalSource(signal: number, queue: signalQueue)
-            source.setEventHandler { channel.close(promise: nil) }
-            source.resume()
-            sources.append(source)
-        }
         try channel.closeFuture.wait()
         try group.syncShutdownGracefully()
     }
