@@ -58,7 +58,9 @@ let package = Package(
                           path: "bench/pool/PoolBenchmark"),
 
         // Tests
-        .testTarget(name: "SchedulerPoolTests", dependencies: ["SchedulerPool"]),
+        // The second process of the durable pool tests (killed with SIGKILL, or racing the first).
+        .executableTarget(name: "PoolCrashChild", dependencies: ["SchedulerPool"], path: "Tests/PoolCrashChild"),
+        .testTarget(name: "SchedulerPoolTests", dependencies: ["SchedulerPool", "PoolCrashChild"]),
         .testTarget(name: "SchedulerSocketTests", dependencies: ["SchedulerSocket"]),
         .testTarget(name: "SchedulerEngineTests", dependencies: ["SchedulerEngine"]),
         .testTarget(name: "APIContractTests", dependencies: ["SchedulerCore"]),

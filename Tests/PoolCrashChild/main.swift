@@ -1,0 +1,84 @@
+import SchedulerPool
+
+// pool-crash-child: the other process of the durable pool tests (Tests/SchedulerPoolTests/DurableProcessTests.swift).
+//
+//   PoolCrashChild churn <directory> <seed>        allocate and release at random until killed
+//   PoolCrashChild fill <directory> <tag> <count>  allocate <count> owners "<tag>-<i>", then exit
+//
+// Each operation that returned is printed at once, unbuffered, as one line:
+// `A <resource> <ip>` after an allocation, `R <resource> <ip>` after a release; churn also
+// prints `a <resource>` / `r <resource>` before it starts one, so the parent knows which
+// operation a kill interrupted (done or not, it is the only one in doubt). Owners are
+// subinstance "c" (churn) or "<tag>" (fill). Pool "crash" or "shared" in <directory>.
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Writes one whole line to stdout with a single write(2), so a kill never splits it in the pipe.
+func emit(_ line: String) {
+    var bytes = Array((line + "\n").utf8)
+    var done = 0
+    while done < bytes.count {
+        let wrote = bytes.withUnsafeMutableBytes { write(1, $0.baseAddress! + done, $0.count - done) }
+        if wrote < 0 && errno == EINTR { continue }
+        guard wrote > 0 else { exit(3) }
+        done += wrote
+    }
+}
+
+func fail(_ message: String) -> Never {
+    var bytes = Array(("pool-crash-child: " + message + "\n").utf8)
+    _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress!, $0.count) }
+    exit(2)
+}
+
+let arguments = CommandLine.arguments
+guard arguments.count >= 3 else { fail("usage: churn <dir> <seed> | fill <dir> <tag> <count>") }
+switch arguments[1] {
+case "churn":
+    var seed = UInt64(arguments.count > 3 ? arguments[3] : "1") ?? 1
+    func next() -> UInt64 {
+        seed &+= 0x9E37_79B9_7F4A_7C15
+        var z = seed
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    do {
+        let pool = try IPPool(name: "crash", storageDirectory: arguments[2], compactionBytes: 8192)
+        if pool.ranges.isEmpty { try pool.addCIDRRange("10.20.0.0/26") }
+        var held: [String: IPAddress] = [:]
+        for binding in pool.allBindings() where binding.subinstance == "c" { held[binding.resource] = binding.ip }
+        while true {
+            let resource = "o" + String(next() % 48)
+            if let ip = held[resource] {
+                emit("r " + resource)
+                try pool.release(subinstance: "c", resource: resource)
+                held[resource] = nil
+                emit("R " + resource + " " + ip.description)
+            } else {
+                emit("a " + resource)
+                let ip = try pool.allocate(subinstance: "c", resource: resource, type: .custom("crash"))
+                held[resource] = ip
+                emit("A " + resource + " " + ip.description)
+            }
+        }
+    } catch {
+        fail("churn: \(error)")
+    }
+case "fill":
+    guard arguments.count == 5, let count = Int(arguments[4]) else { fail("usage: fill <dir> <tag> <count>") }
+    let tag = arguments[3]
+    do {
+        let pool = try IPPool(name: "shared", storageDirectory: arguments[2])
+        for index in 0..<count {
+            let resource = tag + "-" + String(index)
+            let ip = try pool.allocate(subinstance: tag, resource: resource, type: .custom("fill"))
+            emit("A " + resource + " " + ip.description)
+        }
+    } catch {
+        fail("fill: \(error)")
+    }
+default:
+    fail("unknown mode " + arguments[1])
+}
