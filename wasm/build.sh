@@ -87,6 +87,7 @@ fi
 
 # --- A sysroot of links: the toolchain's clang looks for the wasm32-wasip1 triple --------------
 SYSROOT="$OUT/sysroot"
+rm -rf "$OUT/obj" "$OUT/modules"
 mkdir -p "$SYSROOT/include" "$SYSROOT/lib" "$OUT/obj" "$OUT/modules"
 ln -sfn /usr/include/wasm32-wasi "$SYSROOT/include/wasm32-wasip1"
 ln -sfn /usr/lib/wasm32-wasi "$SYSROOT/lib/wasm32-wasip1"
@@ -125,16 +126,16 @@ EOF
 fi
 
 OBJS=()
-# compile_c FOLDER PREFIX: every .c file of a C target (headers in FOLDER/include) to wasm32.
+# compile_c FOLDER PREFIX: every .c file of a C target, in subfolders too as SwiftPM does
+# (headers in FOLDER/include), to wasm32.
 compile_c() {
     local src obj
-    for src in "$1"/*.c; do
-        [ -e "$src" ] || continue
-        obj="$OUT/obj/$2-$(basename "${src%.c}").o"
+    while IFS= read -r src; do
+        obj="$OUT/obj/$2-$(echo "${src#"$1"/}" | sed 's/\.c$//' | tr / -).o"
         "$CLANG" "${CFLAGS[@]}" -I "$1/include" -c "$src" -o "$obj" ||
             fail "clang could not compile $src for wasm32-wasip1"
         OBJS+=("$obj")
-    done
+    done < <(find "$1" -name '*.c' | sort)
 }
 
 step "compiling CSources/CSchedulerAllocator for wasm32-wasip1"
@@ -143,19 +144,23 @@ SUPPORT_DIR="$ROOT/wasm/Support/CWasmTestSupport"
 compile_c "$SUPPORT_DIR" support
 
 # --- SchedulerPool as an Embedded Swift module ------------------------------------------------
-# Files listed in wasm/excluded-sources.txt (one name a line, `#` comments) stay out of the
-# wasm32 build; each is named in the output with its reason.
+# Every .swift file below the folder, as SwiftPM takes them; code that cannot be Embedded Swift
+# (the durable storage) sits inside `#if !hasFeature(Embedded)` in the sources themselves.
+# Files listed in wasm/excluded-sources.txt (a path relative to Sources/SchedulerPool, then
+# the reason, one a line) stay out of the wasm32 build; each is named in the output.
 POOL_DIR="$ROOT/Sources/SchedulerPool"
 EXCLUDES="$ROOT/wasm/excluded-sources.txt"
 POOL_SOURCES=()
-for src in "$POOL_DIR"/*.swift; do
-    name=$(basename "$src")
-    if [ -f "$EXCLUDES" ] && reason=$(grep -E "^$name([[:space:]]|$)" "$EXCLUDES"); then
+while IFS= read -r src; do
+    name=${src#"$POOL_DIR"/}
+    reason=""
+    [ -f "$EXCLUDES" ] && reason=$(awk -v name="$name" '$1 == name' "$EXCLUDES")
+    if [ -n "$reason" ]; then
         echo "wasm-test: not built for wasm32: Sources/SchedulerPool/$reason"
         continue
     fi
     POOL_SOURCES+=("$src")
-done
+done < <(find "$POOL_DIR" -name '*.swift' | sort)
 [ ${#POOL_SOURCES[@]} -gt 0 ] || fail "no Swift sources in $POOL_DIR"
 
 # WASI preview 1 has no threads, and the Embedded stdlib for wasm32 has no
