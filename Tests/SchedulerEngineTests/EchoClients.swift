@@ -153,6 +153,17 @@ func openDescriptorCount() -> Int {
   return count - 3  // ".", ".." and the directory stream itself
 }
 
+/// Waits up to 2 s for this process to hold no more than `count` descriptors; false if it still
+/// holds more (a leak). Other threads of the test runner may open and close descriptors of
+/// their own meanwhile, hence "at most" and the short wait rather than one exact reading.
+func descriptorsSettle(atMost count: Int) async -> Bool {
+  for _ in 0..<100 {
+    if openDescriptorCount() <= count { return true }
+    try? await Task.sleep(for: .milliseconds(20))
+  }
+  return openDescriptorCount() <= count
+}
+
 /// Raises the soft RLIMIT_NOFILE to at least `wanted` (capped at the hard limit).
 func raiseDescriptorLimit(to wanted: Int) {
   var limit = rlimit()
