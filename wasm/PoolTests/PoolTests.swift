@@ -220,3 +220,17 @@ func testLargeRange(_ t: Checker) {
     let refill = allocate(pool, "bulk", "late", type: .custom("x"), t)
     t.expect(pool.binding(for: refill)?.resource == "late", "the freed address goes to the late owner")
 }
+
+func testReconcile(_ t: Checker) {
+    let pool = IPPool(name: "wasm-reconcile")
+    addRange("10.77.0.0/28", to: pool, t)
+    let kept = allocate(pool, "alive", "web", t)
+    let gone = [allocate(pool, "crashed", "web", t), allocate(pool, "crashed", "db", t)]
+    let released = t.expectNoThrow("reconcile(liveOwners: [alive])") { () throws(IPPoolError) in
+        try pool.reconcile(liveOwners: ["alive"])
+    }
+    t.expect(Set(released.map { $0.ip }) == Set(gone), "reconcile releases the two bindings of the gone owner")
+    t.expect(pool.binding(for: kept)?.subinstance == "alive", "the live owner keeps \(kept)")
+    t.expect(gone.allSatisfy { pool.binding(for: $0) == nil }, "the gone owner's addresses are free")
+    t.expectEqual(pool.allBindings().count, 1, "one binding left")
+}

@@ -24,6 +24,7 @@ func runAllTests() {
     checker.run("malformed and overlapping ranges", testBadRanges)
     checker.run("IPv6 /64 range", testIPv6Range)
     checker.run("IPv4 /31 and /32 ranges", testPointToPoint)
+    checker.run("reconcile(liveOwners:)", testReconcile)
     checker.run("many addresses in a /20", testLargeRange)
 
     checker.finish()
