@@ -4,7 +4,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := liburing-dev pkg-config iproute2 util-linux
 
-.PHONY: deps run test test-posix test-io_uring bench bench-pool bench-echo wasm-test format lint clean
+.PHONY: deps run test test-posix test-io_uring bench bench-pool bench-echo bench-durable wasm-test format lint clean
 
 # Installs the Debian packages the build and tests need, only where missing.
 deps:
@@ -39,7 +39,7 @@ test-io_uring:
 	  echo "test-io_uring: SKIPPED: io_uring cannot be set up on this machine (see the probe's message above)"; \
 	fi
 
-bench: deps bench-pool bench-echo
+bench: deps bench-pool bench-echo bench-durable
 
 bench-pool:
 	$(SWIFT) run -c release --scratch-path .build-pool pool-bench
@@ -48,6 +48,11 @@ bench-pool:
 bench-echo: deps
 	@python3 -c "import matplotlib" 2>/dev/null || python3 -m pip install -q matplotlib || echo "bench-echo: no matplotlib, echo.png will be skipped"
 	python3 bench/echo/run_bench.py
+
+# Durable pool allocations/s (fdatasync before each returns) with 1 and 8 threads, beside the
+# in-memory pool in the same run; the pool directory is on this checkout's disk.
+bench-durable:
+	$(SWIFT) run -c release --scratch-path .build-durable durable-bench
 
 # The pool's address and allocator code built as Embedded Swift for wasm32, linked with
 # wasi-libc into a wasm32-wasip1 program and run under wasmkit (wasm/build.sh installs

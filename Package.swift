@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "socket-with-ip-pool", targets: ["SocketWithIPPool"]),
         .executable(name: "echo-server", targets: ["EchoServer"]),
         .executable(name: "pool-bench", targets: ["PoolBenchmark"]),
+        .executable(name: "durable-bench", targets: ["DurableBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
@@ -56,6 +57,8 @@ let package = Package(
                 cSettings: [.unsafeFlags(["-O2"])]),
         .executableTarget(name: "PoolBenchmark", dependencies: ["SchedulerPool", "CSchedulerAllocator", "CLinearScan"],
                           path: "bench/pool/PoolBenchmark"),
+
+        .executableTarget(name: "DurableBenchmark", dependencies: ["SchedulerPool"], path: "bench/durable"),
 
         // Tests
         // The second process of the durable pool tests (killed with SIGKILL, or racing the first).

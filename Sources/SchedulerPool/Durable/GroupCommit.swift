@@ -17,6 +17,12 @@
     final class GroupCommit: @unchecked Sendable {
         /// The number of the last record appended (and of foreign records seen, see `PoolStorage`).
         let written = Atomic<UInt64>(0)
+        /// Threads inside a durable mutation, from its start until its sync returns.
+        let active = Atomic<Int>(0)
+        /// Threads inside `sync(upTo:)`.
+        private let arrived = Atomic<Int>(0)
+        /// How long a sync leader waits at most for active threads to write their records, in nanoseconds.
+        static let gatherNanoseconds: Int64 = 200_000
         private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
         private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
         // Guarded by `mutex`.
@@ -43,8 +49,12 @@
 
         /// Waits until record `number` is on disk, syncing `fd` if no other thread is.
         func sync(upTo number: UInt64, fd: Int32, path: String) throws(IPPoolError) {
+            arrived.add(1, ordering: .relaxed)
             pthread_mutex_lock(mutex)
-            defer { pthread_mutex_unlock(mutex) }
+            defer {
+                pthread_mutex_unlock(mutex)
+                arrived.subtract(1, ordering: .relaxed)
+            }
             while durable < number {
                 if let failure { throw failure }
                 if syncing {
@@ -52,14 +62,30 @@
                     continue
                 }
                 syncing = true
-                let target = written.load(ordering: .acquiring)
                 pthread_mutex_unlock(mutex)
+                gatherWriters()
+                let target = written.load(ordering: .acquiring)
                 var outcome: IPPoolError? = nil
                 do { try StorageFile.sync(fd, path) } catch { outcome = error }
                 pthread_mutex_lock(mutex)
                 syncing = false
                 if let outcome { failure = outcome } else { durable = max(durable, target) }
                 pthread_cond_broadcast(condition)
+            }
+        }
+
+        /// Lets threads that are inside a mutation but not yet waiting for a sync write their
+        /// record first, so that this sync covers them too (a commit delay, bounded by
+        /// `gatherNanoseconds`). With one thread nobody else is active and nothing is waited for;
+        /// with many, the threads the previous sync released would otherwise miss this one and
+        /// wait a whole extra sync.
+        private func gatherWriters() {
+            guard active.load(ordering: .relaxed) > arrived.load(ordering: .relaxed) else { return }
+            let deadline = StorageFile.monotonicNow() + Self.gatherNanoseconds
+            while active.load(ordering: .relaxed) > arrived.load(ordering: .relaxed)
+                && StorageFile.monotonicNow() < deadline
+            {
+                sched_yield()
             }
         }
 

@@ -4,6 +4,7 @@
     #elseif canImport(Musl)
         import Musl
     #endif
+    import Synchronization
 
     /// The directory storage of a durable pool: `<name>.journal` and `<name>.snapshot`.
     ///
@@ -41,8 +42,18 @@
         private var snapshotBytes: Int64 = 0
         var quarantine = Quarantine()
         var report = RecoveryReport()
+        /// True while this process holds the OFD lock (between mutations handed over, see `mutate`).
+        private var holdsFileLock = false
+        /// Consecutive mutations that inherited the lock without releasing it.
+        private var handovers = 0
+        /// At most this many mutations in a row keep the lock from other processes.
+        static let maximumHandovers = 64
+        /// Threads waiting for `mutation` (read without it, to decide a handover).
+        private let queued = Atomic<Int>(0)
 
         static let headerBytes: Int64 = 16
+        /// The epoch after a compaction failed half-way: no journal has it, so the next catch-up reloads.
+        static let unknownEpoch = UInt64.max
         static let journalMagic: [UInt8] = Array("IPPJRNL1".utf8)
         static let snapshotMagic: [UInt8] = Array("IPPSNAP1".utf8)
 
@@ -87,12 +98,25 @@
         {
             let result: Result
             let number: UInt64
+            commit.active.add(1, ordering: .relaxed)
+            defer { commit.active.subtract(1, ordering: .relaxed) }
             do {
+                queued.add(1, ordering: .relaxed)
                 mutation.lock()
-                defer { mutation.unlock() }
-                try StorageFile.lock(fd, journalPath)
-                defer { StorageFile.unlock(fd, journalPath) }
-                try catchUp(pool)
+                queued.subtract(1, ordering: .relaxed)
+                defer {
+                    handOverOrUnlockFile()
+                    mutation.unlock()
+                }
+                if !holdsFileLock {
+                    try StorageFile.lock(fd, journalPath)
+                    holdsFileLock = true
+                    handovers = 0
+                    // Other processes may have written while the lock was not ours.
+                    try catchUp(pool)
+                } else if epoch == Self.unknownEpoch {
+                    try catchUp(pool)  // a failed compaction left the journal to be checked again
+                }
                 if !quarantine.isEmpty {
                     let now = StorageFile.now()
                     pool.state.withLock { $0.expire(&quarantine, now: now) }
@@ -103,6 +127,20 @@
             }
             try commit.sync(upTo: number, fd: fd, path: journalPath)
             return result
+        }
+
+        /// Ends a mutation's hold on the journal lock: a thread of this process waiting for
+        /// `mutation` inherits the OFD lock (and so needs no catch-up: no other process can
+        /// have written meanwhile), up to `maximumHandovers` times in a row so that other
+        /// processes are not starved; otherwise the lock is released.
+        private func handOverOrUnlockFile() {
+            guard holdsFileLock else { return }
+            if queued.load(ordering: .relaxed) > 0 && handovers < Self.maximumHandovers {
+                handovers += 1
+            } else {
+                StorageFile.unlock(fd, journalPath)
+                holdsFileLock = false
+            }
         }
 
         /// Appends one record at the end of the journal (call inside `mutate`'s body).
@@ -306,7 +344,7 @@
             } catch {
                 // The journal is of the old epoch with the new snapshot in place: the next
                 // `catchUp` sees the mismatch and reloads, which resets the journal again.
-                epoch = UInt64.max
+                epoch = Self.unknownEpoch
             }
         }
     }

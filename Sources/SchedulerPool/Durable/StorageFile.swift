@@ -138,6 +138,13 @@
             _ = fcntl(fd, ofdSetLock, &lock)
         }
 
+        /// CLOCK_MONOTONIC nanoseconds, for waits.
+        static func monotonicNow() -> Int64 {
+            var time = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &time)
+            return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
+        }
+
         /// Now, as CLOCK_REALTIME nanoseconds: the clock all processes of the machine share,
         /// which quarantine deadlines in the journal are written in.
         static func now() -> Int64 {
