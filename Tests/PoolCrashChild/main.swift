@@ -45,7 +45,7 @@ case "churn":
         return z ^ (z >> 31)
     }
     do {
-        let pool = try IPPool(name: "crash", storageDirectory: arguments[2], compactionBytes: 8192)
+        let pool = try IPPool(name: "crash", storageDirectory: arguments[2], compactionBytes: 4096)
         if pool.ranges.isEmpty { try pool.addCIDRRange("10.20.0.0/26") }
         var held: [String: IPAddress] = [:]
         for binding in pool.allBindings() where binding.subinstance == "c" { held[binding.resource] = binding.ip }

@@ -277,6 +277,34 @@ struct DurablePoolTests {
         #expect(throws: IPPoolError.self) { try b.addCIDRRange("10.10.0.0/25") }
     }
 
+    @Test func aPoolReloadsWhenAnotherCompacted() throws {
+        let directory = try DurableTemporaryDirectory()
+        defer { directory.remove() }
+        let a = try IPPool(name: "epoch", storageDirectory: directory.path)
+        try a.addCIDRRange("10.12.0.0/24")
+        let held = try a.allocate(subinstance: "a", resource: "kept", type: .vm("v"))
+        let before = try #require(a.binding(for: held))
+        // b writes enough to compact twice: the journal a read is gone, a snapshot replaces it.
+        let b = try IPPool(name: "epoch", storageDirectory: directory.path, compactionBytes: 4096)
+        for index in 0..<150 {
+            _ = try b.allocate(subinstance: "b", resource: "r\(index)", type: .vm("v"))
+            if index % 2 == 0 { try b.release(subinstance: "b", resource: "r\(index)") }
+        }
+        #expect(FileManager.default.fileExists(atPath: directory.path + "/epoch.snapshot"))
+        let fromA = try a.allocate(subinstance: "a", resource: "new", type: .vm("v"))
+        #expect(b.allBindings().allSatisfy { $0.ip != fromA })
+        #expect(a.allBindings().count == 1 + 75 + 1)
+        #expect(before.isActive)  // generations survive the reload
+        expectConsistent(a)
+        try b.synchronize()
+        #expect(b.binding(for: fromA)?.resource == "new")
+    }
+
+    @Test func crc32cMatchesTheStandardCheckValue() {
+        let bytes = Array("123456789".utf8)
+        #expect(bytes.withUnsafeBytes { CRC32C.checksum($0) } == 0xE306_9283)
+    }
+
     @Test func eightThreadsOnADurablePoolNeverShareAnAddress() throws {
         let directory = try DurableTemporaryDirectory()
         defer { directory.remove() }

@@ -151,7 +151,11 @@ struct DurableProcessTests {
             for binding in pool.allBindings() { model[binding.resource] = binding.ip }
         }
         #expect(operations > 400, "the children did too little between kills to test anything")
-        print("crash test: 60 SIGKILLs, \(operations) returned operations checked, \(discarded) torn tails cut")
+        let epochs = try IPPool(name: "crash", storageDirectory: directory.path).recoveryReport?.snapshotEpoch ?? 0
+        #expect(epochs > 0, "no compaction happened: the kills never met a snapshot")
+        print(
+            "crash test: 60 SIGKILLs, \(operations) returned operations checked, \(epochs) compactions, \(discarded) torn tails cut"
+        )
     }
 
     /// Two processes fill one pool at once: no address is handed to both, and both see all.
