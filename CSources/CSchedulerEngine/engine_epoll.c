@@ -49,14 +49,19 @@ void cse_epoll_teardown(cse_loop *loop) {
     loop->scratch = NULL;
 }
 
+/* Registers exactly the readiness the connection waits for. With nothing to wait for it leaves
+ * the epoll set: EPOLLHUP/EPOLLERR are reported even for an empty mask and would spin the loop
+ * on a reset connection that its owner has not closed yet. */
 static void cse_update_interest(cse_loop *loop, uint32_t index) {
     cse_conn *conn = &loop->conns[index];
     uint8_t in = conn->state == CSE_OPEN && !conn->paused && !conn->read_done;
     uint8_t out = conn->head != NULL;
     if (in == conn->want_in && out == conn->want_out) return;
+    int registered = conn->want_in || conn->want_out;
     struct epoll_event event = {.events = (in ? EPOLLIN : 0) | (out ? EPOLLOUT : 0),
                                 .data.u64 = index};
-    epoll_ctl(loop->epoll_fd, EPOLL_CTL_MOD, conn->fd, &event);
+    int operation = !(in || out) ? EPOLL_CTL_DEL : registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    epoll_ctl(loop->epoll_fd, operation, conn->fd, &event);
     conn->want_in = in;
     conn->want_out = out;
 }
@@ -105,23 +110,16 @@ static void cse_write_queued(cse_loop *loop, cse_conn *conn) {
     }
 }
 
-static void cse_flush_dirty(cse_loop *loop) {
-    unsigned count = loop->dirty_count;
-    for (unsigned i = 0; i < count; i++) {
-        uint32_t index = loop->dirty[i];
-        cse_conn *conn = &loop->conns[index];
-        conn->dirty = 0;
-        if (conn->state == CSE_FREE) continue;
-        if (conn->head) cse_write_queued(loop, conn);
-        if (conn->state == CSE_CLOSING && !conn->head) {
-            epoll_ctl(loop->epoll_fd, EPOLL_CTL_DEL, conn->fd, NULL);
-            cse_conn_free(loop, index);
-            continue;
-        }
-        cse_update_interest(loop, index);
+/* Writes, closes, or updates the interest of one connection touched since the last pass. */
+static void cse_flush_one(cse_loop *loop, uint32_t index) {
+    cse_conn *conn = &loop->conns[index];
+    if (conn->head) cse_write_queued(loop, conn);
+    if (conn->state == CSE_CLOSING && !conn->head) {
+        if (conn->want_in || conn->want_out) epoll_ctl(loop->epoll_fd, EPOLL_CTL_DEL, conn->fd, NULL);
+        cse_conn_free(loop, index);
+        return;
     }
-    memmove(loop->dirty, loop->dirty + count, (loop->dirty_count - count) * sizeof *loop->dirty);
-    loop->dirty_count -= count;
+    cse_update_interest(loop, index);
 }
 
 void cse_epoll_run(cse_loop *loop) {
@@ -135,7 +133,7 @@ void cse_epoll_run(cse_loop *loop) {
             loop->listen_fd = -1;
             listening = 0;
         }
-        cse_flush_dirty(loop);
+        cse_flush_dirty(loop, cse_flush_one);
         if (loop->stopping && loop->open_count == 0) return;
         int timeout = cse_prepare_wait(loop) ? -1 : 0;
         int n = epoll_wait(loop->epoll_fd, events, 256, timeout);

@@ -103,6 +103,7 @@ struct cse_loop {
 /* engine_loop.c */
 int cse_queue_push(cse_queue *queue, cse_command command);
 void cse_mark_dirty(cse_loop *loop, uint32_t index);
+void cse_flush_dirty(cse_loop *loop, void (*flush)(cse_loop *, uint32_t));
 cse_conn *cse_conn_lookup(cse_loop *loop, uint64_t connection);
 int cse_conn_open(cse_loop *loop, int fd);
 void cse_conn_free(cse_loop *loop, uint32_t index);

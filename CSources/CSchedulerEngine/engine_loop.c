@@ -66,6 +66,19 @@ void cse_mark_dirty(cse_loop *loop, uint32_t index) {
     loop->dirty[loop->dirty_count++] = index;
 }
 
+/* Runs `flush` once on every live connection marked dirty before this call; connections
+ * marked while it runs wait for the next pass. */
+void cse_flush_dirty(cse_loop *loop, void (*flush)(cse_loop *, uint32_t)) {
+    unsigned count = loop->dirty_count;
+    for (unsigned i = 0; i < count; i++) {
+        uint32_t index = loop->dirty[i];
+        loop->conns[index].dirty = 0;
+        if (loop->conns[index].state != CSE_FREE) flush(loop, index);
+    }
+    memmove(loop->dirty, loop->dirty + count, (loop->dirty_count - count) * sizeof *loop->dirty);
+    loop->dirty_count -= count;
+}
+
 /* Takes a fresh slot for `fd`; returns its index or -ENFILE when the table is full. */
 int cse_conn_open(cse_loop *loop, int fd) {
     if (loop->free_count == 0) return -ENFILE;

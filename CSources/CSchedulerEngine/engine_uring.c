@@ -234,25 +234,17 @@ static void cse_handle_cqe(cse_loop *loop, struct io_uring_cqe *cqe) {
     }
 }
 
-/* Sends, re-arms, and finishes closes for every connection touched since the last pass. */
-static void cse_flush_dirty(cse_loop *loop) {
-    unsigned count = loop->dirty_count;
-    for (unsigned i = 0; i < count; i++) {
-        uint32_t index = loop->dirty[i];
-        cse_conn *conn = &loop->conns[index];
-        conn->dirty = 0;
-        if (conn->state == CSE_FREE) continue;
-        if (conn->head && !conn->send_inflight && !conn->shut) cse_arm_send(loop, index);
-        if (conn->state == CSE_CLOSING && !conn->head && !conn->send_inflight && !conn->shut) {
-            shutdown(conn->fd, SHUT_RDWR); /* ends the multishot recv */
-            conn->shut = 1;
-        }
-        if (conn->state == CSE_OPEN && !conn->paused && !conn->read_done && !conn->recv_armed)
-            cse_arm_recv(loop, index);
-        if (conn->shut && !conn->recv_armed && !conn->send_inflight) cse_conn_free(loop, index);
+/* Sends, re-arms, and finishes the close of one connection touched since the last pass. */
+static void cse_flush_one(cse_loop *loop, uint32_t index) {
+    cse_conn *conn = &loop->conns[index];
+    if (conn->head && !conn->send_inflight && !conn->shut) cse_arm_send(loop, index);
+    if (conn->state == CSE_CLOSING && !conn->head && !conn->send_inflight && !conn->shut) {
+        shutdown(conn->fd, SHUT_RDWR); /* ends the multishot recv */
+        conn->shut = 1;
     }
-    memmove(loop->dirty, loop->dirty + count, (loop->dirty_count - count) * sizeof *loop->dirty);
-    loop->dirty_count -= count;
+    if (conn->state == CSE_OPEN && !conn->paused && !conn->read_done && !conn->recv_armed)
+        cse_arm_recv(loop, index);
+    if (conn->shut && !conn->recv_armed && !conn->send_inflight) cse_conn_free(loop, index);
 }
 
 static void cse_reap(cse_loop *loop) {
@@ -282,7 +274,7 @@ void cse_uring_run(cse_loop *loop) {
             io_uring_prep_cancel64(sqe, cse_tag(CSE_OP_ACCEPT, 0), 0);
             io_uring_sqe_set_data64(sqe, cse_tag(CSE_OP_CANCEL, 0));
         }
-        cse_flush_dirty(loop);
+        cse_flush_dirty(loop, cse_flush_one);
         if (loop->buffers_pending) {
             io_uring_buf_ring_advance(loop->buf_ring, loop->buffers_pending);
             loop->buffers_pending = 0;

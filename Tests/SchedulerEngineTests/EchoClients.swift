@@ -153,15 +153,37 @@ func openDescriptorCount() -> Int {
   return count - 3  // ".", ".." and the directory stream itself
 }
 
-/// Waits up to 2 s for this process to hold no more than `count` descriptors; false if it still
-/// holds more (a leak). Other threads of the test runner may open and close descriptors of
-/// their own meanwhile, hence "at most" and the short wait rather than one exact reading.
-func descriptorsSettle(atMost count: Int) async -> Bool {
+/// What each open descriptor of this process refers to (`socket:[123]`, `anon_inode:[eventfd]`).
+func openDescriptors() -> [Int32: String] {
+  var result: [Int32: String] = [:]
+  guard let directory = opendir("/proc/self/fd") else { return result }
+  defer { closedir(directory) }
+  while let entry = readdir(directory) {
+    let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+      String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+    }
+    guard let fd = Int32(name) else { continue }
+    var target = [CChar](repeating: 0, count: 256)
+    let length = readlink("/proc/self/fd/\(name)", &target, target.count - 1)
+    result[fd] =
+      length > 0
+      ? String(decoding: target[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?"
+  }
+  return result
+}
+
+/// Waits up to 2 s for this process to hold no more descriptors than `count`; returns what it
+/// holds beyond the descriptors in `before` if it still holds more (a leak), else nil. Other
+/// threads of the test runner may open and close descriptors of their own meanwhile, hence "no
+/// more than" and the short wait rather than one exact reading.
+func descriptorsLeaked(since before: [Int32: String]) async -> [String]? {
   for _ in 0..<100 {
-    if openDescriptorCount() <= count { return true }
+    if openDescriptors().count <= before.count { return nil }
     try? await Task.sleep(for: .milliseconds(20))
   }
-  return openDescriptorCount() <= count
+  let now = openDescriptors()
+  guard now.count > before.count else { return nil }
+  return now.filter { before[$0.key] != $0.value }.map { "\($0.key) -> \($0.value)" }.sorted()
 }
 
 /// Raises the soft RLIMIT_NOFILE to at least `wanted` (capped at the hard limit).

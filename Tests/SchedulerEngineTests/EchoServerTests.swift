@@ -35,7 +35,7 @@ extension EngineTests {
 
     @Test("500 concurrent connections each echo 1 MiB of random bytes, verified by hash")
     func fiveHundredConnections() async throws {
-      let descriptorsBefore = openDescriptorCount()
+      let descriptorsBefore = openDescriptors()
       let server = try TCPServer(host: "127.0.0.1", port: 0, configuration: .init(threads: 2))
       let task = serving(server)
       let outcome = await runEchoClients(
@@ -45,7 +45,7 @@ extension EngineTests {
       #expect(outcome.mismatched == 0)
       await server.shutdown()
       await task.value
-      #expect(await descriptorsSettle(atMost: descriptorsBefore))
+      #expect(await descriptorsLeaked(since: descriptorsBefore) == nil)
     }
 
     @Test("a receive buffer ring of 2 small buffers runs dry (ENOBUFS) and recovers")
@@ -67,7 +67,7 @@ extension EngineTests {
     func clientDisconnectsMidStream() async throws {
       // Task.sleep's first use opens the runtime's timer descriptor: open it before counting.
       try await Task.sleep(for: .milliseconds(1))
-      let descriptorsBefore = openDescriptorCount()
+      let descriptorsBefore = openDescriptors()
       let ended = Mutex<[String]>([])
       let server = try TCPServer(host: "127.0.0.1", port: 0, configuration: .init(threads: 1))
       let task = serving(server) { connection in
@@ -110,12 +110,12 @@ extension EngineTests {
       #expect(outcome.verified == 4)
       await server.shutdown()
       await task.value
-      #expect(await descriptorsSettle(atMost: descriptorsBefore))
+      #expect(await descriptorsLeaked(since: descriptorsBefore) == nil)
     }
 
     @Test("shutdown closes idle connections: a pending recv returns end of stream")
     func shutdownDrainsIdleConnections() async throws {
-      let descriptorsBefore = openDescriptorCount()
+      let descriptorsBefore = openDescriptors()
       let server = try TCPServer(host: "127.0.0.1", port: 0, configuration: .init(threads: 2))
       let task = serving(server)
       var clients: [Int32] = []
@@ -134,7 +134,7 @@ extension EngineTests {
         #expect(read(fd, &byte, 1) == 0)  // the server closed its side
         close(fd)
       }
-      #expect(await descriptorsSettle(atMost: descriptorsBefore))
+      #expect(await descriptorsLeaked(since: descriptorsBefore) == nil)
     }
 
     @Test("cancelling a task waiting in recv throws CancellationError")
@@ -177,17 +177,19 @@ extension EngineTests {
   struct EngineErrorTests {
     @Test("binding an address this host does not have throws EADDRNOTAVAIL, and leaks nothing")
     func bindUnavailableAddress() async throws {
-      let before = openDescriptorCount()
+      let before = openDescriptors()
       let error = #expect(throws: EngineError.self) {
         _ = try TCPServer(host: "192.0.2.1", port: 0, configuration: .init(threads: 2))
       }
       #expect(error?.errno == EADDRNOTAVAIL)
       #expect(error?.errnoName == "EADDRNOTAVAIL")
       #expect(error?.description.hasPrefix("bind 192.0.2.1:0: ") == true)
-      #expect(await descriptorsSettle(atMost: before))
+      #expect(await descriptorsLeaked(since: before) == nil)
     }
 
-    @Test("bad input is a typed error: a malformed host, zero threads, a buffer count not a power of two")
+    @Test(
+      "bad input is a typed error: a malformed host, zero threads, a buffer count not a power of two"
+    )
     func badInput() {
       #expect(throws: EngineError.self) { _ = try TCPServer(host: "127.0.0.300", port: 0) }
       #expect(throws: EngineError.self) {
