@@ -20,6 +20,15 @@ public struct IPBinding: Sendable {
     public var isActive: Bool { issuer.holds(ip, generation: generation) }
 }
 
+extension IPBinding {
+    /// The binding of `holding`, which it takes over (its owner strings are moved, not copied).
+    init(_ holding: consuming Holding, pool: String, issuer: IPPool) {
+        self.init(
+            ip: holding.ip, subinstance: holding.subinstance, resource: holding.resource, type: holding.type,
+            pool: pool, generation: holding.generation, issuer: issuer)
+    }
+}
+
 extension IPBinding: Hashable {
     /// Bindings are equal when they are the same allocation by the same pool.
     public static func == (lhs: IPBinding, rhs: IPBinding) -> Bool {

@@ -75,18 +75,10 @@ public final class IPPool: Sendable {
     @inline(__always)
     func allocateInMemory(subinstance: String, resource: String, type: ResourceType) throws(IPPoolError) -> IPAddress {
         try state.withLock { (state) throws(IPPoolError) -> IPAddress in
-            let ownerHash = PoolState.ownerHash(subinstance, resource)
-            if let held = state.holding(subinstance: subinstance, resource: resource, ownerHash: ownerHash) {
-                return held.ip
+            guard let ip = try state.allocate(subinstance: subinstance, resource: resource, type: type) else {
+                throw IPPoolError.exhausted(pool: name)
             }
-            for index in state.ranges.indices {
-                guard let offset = try state.ranges[index].allocator.allocate(value: state.nextSlot) else { continue }
-                state.ranges[index].allocated += 1
-                let ip = state.ranges[index].address(at: offset)
-                state.record(ip, subinstance: subinstance, resource: resource, type: type, ownerHash: ownerHash)
-                return ip
-            }
-            throw IPPoolError.exhausted(pool: name)
+            return ip
         }
     }
 
@@ -172,11 +164,10 @@ public final class IPPool: Sendable {
             if let storage { return try durableRelease(subinstance: subinstance, resource: resource, storage) }
         #endif
         return try state.withLock { (state) throws(IPPoolError) -> IPAddress in
-            guard let holding = state.holding(subinstance: subinstance, resource: resource) else {
+            guard let ip = state.holding(subinstance: subinstance, resource: resource)?.ip, state.take(ip) != nil else {
                 throw IPPoolError.unknownOwner(subinstance: subinstance, resource: resource)
             }
-            free(holding, in: &state)
-            return holding.ip
+            return ip
         }
     }
 
@@ -188,12 +179,11 @@ public final class IPPool: Sendable {
             if let storage { return try durableRelease(ip, storage) }
         #endif
         return try state.withLock { (state) throws(IPPoolError) -> IPBinding in
-            guard let holding = state.holding(of: ip) else {
+            guard let holding = state.take(ip) else {
                 if state.rangeIndex(containing: ip) == nil { throw IPPoolError.addressOutsideRanges(ip, pool: name) }
                 throw IPPoolError.unknownBinding(ip)
             }
-            free(holding, in: &state)
-            return makeBinding(holding)
+            return IPBinding(holding, pool: name, issuer: self)
         }
     }
 
@@ -218,13 +208,5 @@ public final class IPPool: Sendable {
         IPBinding(
             ip: holding.ip, subinstance: holding.subinstance, resource: holding.resource, type: holding.type,
             pool: name, generation: holding.generation, issuer: self)
-    }
-
-    private func free(_ holding: Holding, in state: inout PoolState) {
-        guard let index = state.rangeIndex(containing: holding.ip),
-            state.ranges[index].allocator.unmark(state.ranges[index].offset(of: holding.ip))
-        else { preconditionFailure("allocator and holders disagree about " + holding.ip.description) }
-        state.ranges[index].allocated -= 1
-        state.forget(holding)
     }
 }

@@ -2,7 +2,9 @@ import CSchedulerAllocator
 
 /// The offsets of one range, kept by the C sparse hierarchical bitmap (`cschedalloc`).
 final class RangeAllocator {
-    private let handle: OpaquePointer
+    /// The C allocator. `PoolRange` keeps a copy for the hot paths, which call the static forms
+    /// below on it so that they need not retain this object (the range keeps it alive).
+    let handle: OpaquePointer
 
     /// An allocator for 2^hostBits offsets, all free.
     init(hostBits: Int) throws(IPPoolError) {
@@ -38,6 +40,11 @@ final class RangeAllocator {
 
     /// The lowest free offset, now marked used with `value` stored beside it; `nil` when the range is full.
     func allocate(value: UInt32) throws(IPPoolError) -> UInt128? {
+        try Self.allocate(handle, value: value)
+    }
+
+    /// `allocate(value:)` on `handle`.
+    static func allocate(_ handle: OpaquePointer, value: UInt32) throws(IPPoolError) -> UInt128? {
         var offset = cschedalloc_offset()
         let result = cschedalloc_allocate_value(handle, value, &offset)
         switch Int(result) {
@@ -60,12 +67,22 @@ final class RangeAllocator {
 
     /// The value stored with `offset`, or `nil` if it is free or was marked without one.
     func value(at offset: UInt128) -> UInt32? {
+        Self.value(handle, at: offset)
+    }
+
+    /// `value(at:)` on `handle`.
+    static func value(_ handle: OpaquePointer, at offset: UInt128) -> UInt32? {
         var value: UInt32 = 0
         return cschedalloc_value(handle, Self.cOffset(offset), &value) == 0 ? value : nil
     }
 
     /// Marks `offset` free; false if it was not used.
     func unmark(_ offset: UInt128) -> Bool {
+        Self.unmark(handle, offset)
+    }
+
+    /// `unmark(_:)` on `handle`.
+    static func unmark(_ handle: OpaquePointer, _ offset: UInt128) -> Bool {
         let result = cschedalloc_unmark(handle, Self.cOffset(offset))
         switch Int(result) {
         case 0: return true

@@ -1,6 +1,6 @@
 /// An open-addressing hash index from keys to slot numbers of `PoolState.holdings`.
 ///
-/// One `UInt64` per bucket (the key's 32-bit hash tag and the slot number), linear probing,
+/// One `UInt64` per bucket (the key's 32-bit hash, its tag, and the slot number), linear probing,
 /// backward-shift deletion, at most half full. It stores no keys: a lookup confirms a tag match
 /// by asking the caller to compare the holding in that slot. Against a `Dictionary` of full
 /// keys this touches one cache line per lookup instead of three, and takes 8 bytes per bucket.
@@ -11,35 +11,34 @@ struct SlotIndex {
 
     private var mask: Int { buckets.count - 1 }
 
-    private static func tag(_ hash: Int) -> UInt64 { UInt64(UInt32(truncatingIfNeeded: hash)) }
+    private static func entry(tag: UInt32, slot: UInt32) -> UInt64 { UInt64(tag) << 32 | (UInt64(slot) + 1) }
 
-    private static func entry(tag: UInt64, slot: UInt32) -> UInt64 { tag << 32 | (UInt64(slot) + 1) }
-
-    /// The slot stored under `hash` for which `matches` confirms the key, if any.
-    func slot(hash: Int, where matches: (UInt32) -> Bool) -> UInt32? {
-        let tag = Self.tag(hash)
-        var position = Int(truncatingIfNeeded: tag) & mask
-        while true {
-            let entry = buckets[position]
-            if entry == 0 { return nil }
-            if entry >> 32 == tag {
-                let slot = UInt32(truncatingIfNeeded: entry - 1)
-                if matches(slot) { return slot }
+    /// The slot stored under `tag` for which `matches` confirms the key, if any.
+    func slot(tag: UInt32, where matches: (UInt32) -> Bool) -> UInt32? {
+        let mask = self.mask
+        return buckets.withUnsafeBufferPointer { buckets in
+            var position = Int(truncatingIfNeeded: tag) & mask
+            while true {
+                let entry = buckets[position]
+                if entry == 0 { return nil }
+                if UInt32(truncatingIfNeeded: entry >> 32) == tag {
+                    let slot = UInt32(truncatingIfNeeded: entry - 1)
+                    if matches(slot) { return slot }
+                }
+                position = (position + 1) & mask
             }
-            position = (position + 1) & mask
         }
     }
 
-    /// Indexes `slot` under `hash` (the caller knows the key is not indexed yet).
-    mutating func insert(hash: Int, slot: UInt32) {
+    /// Indexes `slot` under `tag` (the caller knows the key is not indexed yet).
+    mutating func insert(tag: UInt32, slot: UInt32) {
         if (count + 1) * 2 > buckets.count { grow() }
-        place(Self.entry(tag: Self.tag(hash), slot: slot))
+        place(Self.entry(tag: tag, slot: slot))
         count += 1
     }
 
-    /// Removes `slot`, indexed under `hash`.
-    mutating func remove(hash: Int, slot: UInt32) {
-        let tag = Self.tag(hash)
+    /// Removes `slot`, indexed under `tag`.
+    mutating func remove(tag: UInt32, slot: UInt32) {
         let wanted = Self.entry(tag: tag, slot: slot)
         let mask = self.mask
         buckets.withUnsafeMutableBufferPointer { buckets in
