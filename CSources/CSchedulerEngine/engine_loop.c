@@ -331,6 +331,7 @@ static void cse_drain_after_stop(cse_loop *loop) {
 static void *cse_loop_main(void *argument) {
     cse_loop *loop = argument;
     cse_current_loop = loop;
+    pthread_setname_np(pthread_self(), "cse-loop");
     int rc = loop->config.backend == CSE_BACKEND_IO_URING ? cse_uring_setup(loop)
                                                           : cse_epoll_setup(loop);
     if (rc < 0) {

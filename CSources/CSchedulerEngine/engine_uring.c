@@ -1,5 +1,5 @@
 /* The io_uring backend: multishot accept, multishot recv into a provided-buffer ring,
- * one sendmsg in flight per connection, and one io_uring_submit_and_wait per iteration. */
+ * one send (sendmsg when several buffers are queued) in flight per connection, and one io_uring_submit_and_wait per iteration. */
 #include "engine_internal.h"
 
 #include <errno.h>
@@ -89,9 +89,11 @@ static void cse_cancel_recv(cse_loop *loop, uint32_t index) {
 
 static void cse_arm_send(cse_loop *loop, uint32_t index) {
     cse_conn *conn = &loop->conns[index];
-    cse_conn_fill_iov(conn);
+    int count = cse_conn_fill_iov(conn);
     struct io_uring_sqe *sqe = cse_sqe(loop);
-    io_uring_prep_sendmsg(sqe, conn->fd, &conn->msg, MSG_NOSIGNAL);
+    /* One buffer: a plain send spares the kernel the msghdr and iovec import. */
+    if (count == 1) io_uring_prep_send(sqe, conn->fd, conn->iov[0].iov_base, conn->iov[0].iov_len, MSG_NOSIGNAL);
+    else io_uring_prep_sendmsg(sqe, conn->fd, &conn->msg, MSG_NOSIGNAL);
     io_uring_sqe_set_data64(sqe, cse_tag(CSE_OP_SEND, index));
     conn->send_inflight = 1;
 }
