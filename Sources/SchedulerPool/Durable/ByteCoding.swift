@@ -5,14 +5,12 @@
 
         mutating func u8(_ value: UInt8) { bytes.append(value) }
 
-        mutating func u32(_ value: UInt32) {
-            for shift in stride(from: 0, to: 32, by: 8) {
-                bytes.append(UInt8(truncatingIfNeeded: value >> shift))
-            }
-        }
+        mutating func u32(_ value: UInt32) { littleEndian(value) }
 
-        mutating func u64(_ value: UInt64) {
-            for shift in stride(from: 0, to: 64, by: 8) {
+        mutating func u64(_ value: UInt64) { littleEndian(value) }
+
+        private mutating func littleEndian<T: FixedWidthInteger>(_ value: T) {
+            for shift in stride(from: 0, to: T.bitWidth, by: 8) {
                 bytes.append(UInt8(truncatingIfNeeded: value >> shift))
             }
         }
@@ -67,19 +65,17 @@
             return bytes[position]
         }
 
-        mutating func u32() -> UInt32? {
-            guard bytes.endIndex - position >= 4 else { return nil }
-            var value: UInt32 = 0
-            for index in 0..<4 { value |= UInt32(bytes[position + index]) << (8 * index) }
-            position += 4
-            return value
-        }
+        mutating func u32() -> UInt32? { littleEndian() }
 
-        mutating func u64() -> UInt64? {
-            guard bytes.endIndex - position >= 8 else { return nil }
-            var value: UInt64 = 0
-            for index in 0..<8 { value |= UInt64(bytes[position + index]) << (8 * index) }
-            position += 8
+        mutating func u64() -> UInt64? { littleEndian() }
+
+        /// The next `T.bitWidth / 8` bytes as a little-endian integer.
+        private mutating func littleEndian<T: FixedWidthInteger>() -> T? {
+            let count = T.bitWidth / 8
+            guard bytes.endIndex - position >= count else { return nil }
+            var value: T = 0
+            for index in 0..<count { value |= T(bytes[position + index]) << (8 * index) }
+            position += count
             return value
         }
 
