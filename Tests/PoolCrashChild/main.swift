@@ -4,6 +4,7 @@ import SchedulerPool
 //
 //   PoolCrashChild churn <directory> <seed>        allocate and release at random until killed
 //   PoolCrashChild fill <directory> <tag> <count>  allocate <count> owners "<tag>-<i>", then exit
+//   PoolCrashChild limit <directory> <bytes>       allocate until the journal may not grow (RLIMIT_FSIZE)
 //
 // Each operation that returned is printed at once, unbuffered, as one line:
 // `A <resource> <ip>` after an allocation, `R <resource> <ip>` after a release; churn also
@@ -78,6 +79,36 @@ case "fill":
         }
     } catch {
         fail("fill: \(error)")
+    }
+case "limit":
+    // The journal may grow by <bytes> more: RLIMIT_FSIZE makes the write past it fail (EFBIG).
+    guard arguments.count == 4, let extra = Int(arguments[3]) else { fail("usage: limit <dir> <bytes>") }
+    do {
+        let pool = try IPPool(name: "limited", storageDirectory: arguments[2])
+        var info = stat()
+        guard let path = pool.journalPath, stat(path, &info) == 0 else { fail("limit: no journal") }
+        signal(SIGXFSZ, SIG_IGN)
+        var limit = rlimit(rlim_cur: rlim_t(Int(info.st_size) + extra), rlim_max: rlim_t(Int(info.st_size) + extra))
+        guard setrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &limit) == 0 else { fail("limit: setrlimit") }
+        for index in 0..<1000 {
+            do {
+                let ip = try pool.allocate(subinstance: "l", resource: "r" + String(index), type: .custom("limit"))
+                emit("A r" + String(index) + " " + ip.description)
+            } catch {
+                emit("E " + error.description)
+                break
+            }
+        }
+        // Refused again, and the pool in memory holds exactly what was returned.
+        do {
+            _ = try pool.allocate(subinstance: "l", resource: "again", type: .custom("limit"))
+            emit("E again: allocated")
+        } catch {
+            emit("E again: " + error.description)
+        }
+        emit("C " + String(pool.allBindings().count))
+    } catch {
+        fail("limit: \(error)")
     }
 default:
     fail("unknown mode " + arguments[1])

@@ -158,6 +158,35 @@ struct DurableProcessTests {
         )
     }
 
+    /// A journal that cannot grow (RLIMIT_FSIZE: a real EFBIG from pwrite, as a full disk gives
+    /// ENOSPC) refuses the allocation with a typed error naming the call, the file and the errno;
+    /// the half-written record is cut off, memory and disk keep exactly what was returned.
+    @Test func aJournalThatCannotGrowRefusesCleanly() throws {
+        let directory = try DurableTemporaryDirectory()
+        defer { directory.remove() }
+        do {
+            let pool = try IPPool(name: "limited", storageDirectory: directory.path)
+            try pool.addCIDRRange("10.22.0.0/24")
+        }
+        let child = try DurableChild.spawn(["limit", directory.path, "500"])
+        let output = child.readAll()
+        #expect(child.wait() == 0, "\(output)")
+        let lines = output.split(separator: "\n").map(String.init)
+        let returned = DurableChild.events(output).done
+        #expect(returned.count > 3 && returned.count < 20, "\(output)")
+        let errors = lines.filter { $0.hasPrefix("E ") }
+        #expect(errors.count == 2)
+        #expect(
+            errors.allSatisfy {
+                $0.contains("pwrite " + directory.path + "/limited.journal: File too large (EFBIG, errno 27)")
+            }, "\(errors)")
+        #expect(lines.last == "C \(returned.count)")
+        let pool = try IPPool(name: "limited", storageDirectory: directory.path)
+        #expect(pool.recoveryReport?.isClean == true, "the partial record was left behind")
+        #expect(pool.allBindings().map(\.ip) == returned.map(\.ip))
+        expectConsistent(pool)
+    }
+
     /// Two processes fill one pool at once: no address is handed to both, and both see all.
     @Test func twoProcessesAllocateAtOnceWithoutDuplicates() throws {
         let directory = try DurableTemporaryDirectory()

@@ -146,7 +146,13 @@
         /// Appends one record at the end of the journal (call inside `mutate`'s body).
         func append(_ record: JournalRecord) throws(IPPoolError) {
             let bytes = record.encoded
-            try StorageFile.write(fd, journalPath, bytes, at: applied)
+            do {
+                try StorageFile.write(fd, journalPath, bytes, at: applied)
+            } catch {
+                // A short write (ENOSPC, EIO) may have left part of the record: cut it off.
+                try? StorageFile.truncate(fd, journalPath, to: applied)
+                throw error
+            }
             applied += Int64(bytes.count)
             _ = commit.recordWritten()
         }
