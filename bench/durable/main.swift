@@ -87,6 +87,26 @@ final class ManagedAtomicCounter: @unchecked Sendable {
 
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
+/// The bare disk: 64-byte appends each followed by fdatasync, per second (the bound of one
+/// thread that syncs every record itself), in a file of `directory`.
+func fdatasyncsPerSecond(in directory: String, count: Int) -> Double {
+    let path = directory + "/fdatasync-probe"
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0o644)
+    guard fd >= 0 else { fail("open \(path): errno \(errno)") }
+    defer {
+        close(fd)
+        unlink(path)
+    }
+    let record = [UInt8](repeating: 0x5A, count: 64)
+    let begin = now()
+    for _ in 0..<count {
+        guard record.withUnsafeBytes({ write(fd, $0.baseAddress!, $0.count) }) == 64, fdatasync(fd) == 0 else {
+            fail("write/fdatasync \(path): errno \(errno)")
+        }
+    }
+    return Double(count) / (now() - begin)
+}
+
 let base =
     ProcessInfo.processInfo.environment["DURABLE_BENCH_DIR"]
     ?? (FileManager.default.currentDirectoryPath + "/.build-durable/bench")
@@ -99,6 +119,8 @@ print(
 print("durable-bench: each figure is the median of 3 runs; every durable allocation is fdatasync'ed before it returns")
 
 let rounds = 3
+try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+let bareSyncs = median((0..<rounds).map { _ in fdatasyncsPerSecond(in: directory, count: 1000) })
 var results: [(label: String, memory: Double, durable: Double)] = []
 for threads in [1, 8] {
     let durablePerThread = threads == 1 ? 1500 : 2500
@@ -137,8 +159,10 @@ for result in results {
         result.label.padding(toLength: 10, withPad: " ", startingAt: 0) + format(result.memory) + "      "
             + format(result.durable) + "      " + String(format: "%.4f", result.durable / result.memory))
 }
+print("")
+print(String(format: "peer: bare 64-byte append + fdatasync on the same disk: %.0f/s", bareSyncs))
 if let single = results.first, let eight = results.last {
-    print("")
+    print(String(format: "durable 1 thread / bare fdatasync: %.2f", single.durable / bareSyncs))
     print(
         String(
             format:
