@@ -122,11 +122,13 @@ let rounds = 3
 try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
 let bareSyncs = median((0..<rounds).map { _ in fdatasyncsPerSecond(in: directory, count: 1000) })
 var results: [(label: String, memory: Double, durable: Double)] = []
+var batches: [Double] = []
 for threads in [1, 8] {
     let durablePerThread = threads == 1 ? 1500 : 2500
     let memoryPerThread = 100_000 / threads
     var memory: [Double] = []
     var durable: [Double] = []
+    var perSync: [Double] = []
     for round in 0..<rounds {
         let inMemory = IPPool(name: "memory")
         do { try inMemory.addCIDRRange("10.0.0.0/12") } catch { fail("\(error)") }
@@ -139,6 +141,9 @@ for threads in [1, 8] {
             fail("open: \(error)")
         }
         durable.append(allocationsPerSecond(pool, threads: threads, perThread: durablePerThread, tag: "d"))
+        if let journal = pool.journalStatistics, journal.syncs > 0 {
+            perSync.append(Double(journal.recordsWritten) / Double(journal.syncs))
+        }
         // Reopening recovers every allocation (a check, not a measurement).
         do {
             let reopened = try IPPool(name: "bench-\(threads)-\(round)", storageDirectory: directory)
@@ -149,6 +154,7 @@ for threads in [1, 8] {
         }
     }
     results.append(("\(threads) thread" + (threads == 1 ? "" : "s"), median(memory), median(durable)))
+    batches.append(median(perSync))
 }
 
 func format(_ value: Double) -> String { String(format: "%12.0f", value) }
@@ -163,6 +169,9 @@ print("")
 print(String(format: "peer: bare 64-byte append + fdatasync on the same disk: %.0f/s", bareSyncs))
 if let single = results.first, let eight = results.last {
     print(String(format: "durable 1 thread / bare fdatasync: %.2f", single.durable / bareSyncs))
+    print(
+        String(format: "journal records per fdatasync: %.2f with 1 thread, %.2f with 8 threads", batches[0], batches[1])
+    )
     print(
         String(
             format:

@@ -1,4 +1,15 @@
 #if !hasFeature(Embedded)
+    import Synchronization
+
+    /// What a durable pool's journal did since the pool was opened.
+    public struct JournalStatistics: Sendable, Hashable {
+        /// Records this pool appended (allocations, releases, ranges).
+        public let recordsWritten: Int
+        /// `fdatasync` calls that made them durable: fewer than records when group commit let
+        /// one sync cover the records of several threads.
+        public let syncs: Int
+    }
+
     /// Durable pools: state kept in a directory, shared by every process that opens it.
     extension IPPool {
         /// Opens the durable pool `name` in `storageDirectory` (created when missing; its parent
@@ -46,6 +57,13 @@
             storage.mutation.lock()
             defer { storage.mutation.unlock() }
             return storage.quarantine.count
+        }
+
+        /// Counters of a durable pool's journal since it was opened; `nil` for an in-memory pool.
+        public var journalStatistics: JournalStatistics? {
+            guard let storage else { return nil }
+            return JournalStatistics(
+                recordsWritten: storage.recordsWritten.load(ordering: .relaxed), syncs: storage.commit.syncCount)
         }
 
         /// Brings a durable pool's memory up to date with what other processes wrote; does

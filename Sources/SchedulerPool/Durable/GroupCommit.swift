@@ -17,18 +17,27 @@
     final class GroupCommit: @unchecked Sendable {
         /// The number of the last record appended (and of foreign records seen, see `PoolStorage`).
         let written = Atomic<UInt64>(0)
-        /// Threads inside a durable mutation, from its start until its sync returns.
-        let active = Atomic<Int>(0)
-        /// Threads inside `sync(upTo:)`.
-        private let arrived = Atomic<Int>(0)
-        /// How long a sync leader waits at most for active threads to write their records, in nanoseconds.
-        static let gatherNanoseconds: Int64 = 200_000
+        /// How long the last `fdatasync` took: a sync leader waits at most half of it (and at
+        /// most `maximumGatherNanoseconds`) for active threads to write their records, since a
+        /// thread that misses this sync waits for the whole next one.
+        private let lastSyncNanoseconds = Atomic<Int64>(100_000)
+        static let maximumGatherNanoseconds: Int64 = 1_000_000
         private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
         private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
         // Guarded by `mutex`.
         private var durable: UInt64 = 0
         private var syncing = false
         private var failure: IPPoolError?
+        private var syncs = 0
+        /// Records the last sync made durable (the batch the next one waits for).
+        private var lastBatch: UInt64 = 1
+
+        /// The number of `fdatasync` calls made for records so far.
+        var syncCount: Int {
+            pthread_mutex_lock(mutex)
+            defer { pthread_mutex_unlock(mutex) }
+            return syncs
+        }
 
         init() {
             pthread_mutex_init(mutex, nil)
@@ -49,12 +58,8 @@
 
         /// Waits until record `number` is on disk, syncing `fd` if no other thread is.
         func sync(upTo number: UInt64, fd: Int32, path: String) throws(IPPoolError) {
-            arrived.add(1, ordering: .relaxed)
             pthread_mutex_lock(mutex)
-            defer {
-                pthread_mutex_unlock(mutex)
-                arrived.subtract(1, ordering: .relaxed)
-            }
+            defer { pthread_mutex_unlock(mutex) }
             while durable < number {
                 if let failure { throw failure }
                 if syncing {
@@ -62,29 +67,35 @@
                     continue
                 }
                 syncing = true
+                let before = durable
                 pthread_mutex_unlock(mutex)
-                gatherWriters()
+                gatherWriters(after: before)
                 let target = written.load(ordering: .acquiring)
                 var outcome: IPPoolError? = nil
+                let started = StorageFile.monotonicNow()
                 do { try StorageFile.sync(fd, path) } catch { outcome = error }
+                lastSyncNanoseconds.store(StorageFile.monotonicNow() - started, ordering: .relaxed)
                 pthread_mutex_lock(mutex)
+                syncs += 1
                 syncing = false
                 if let outcome { failure = outcome } else { durable = max(durable, target) }
+                lastBatch = max(1, target &- before)
                 pthread_cond_broadcast(condition)
             }
         }
 
-        /// Lets threads that are inside a mutation but not yet waiting for a sync write their
-        /// record first, so that this sync covers them too (a commit delay, bounded by
-        /// `gatherNanoseconds`). With one thread nobody else is active and nothing is waited for;
-        /// with many, the threads the previous sync released would otherwise miss this one and
-        /// wait a whole extra sync.
-        private func gatherWriters() {
-            guard active.load(ordering: .relaxed) > arrived.load(ordering: .relaxed) else { return }
-            let deadline = StorageFile.monotonicNow() + Self.gatherNanoseconds
-            while active.load(ordering: .relaxed) > arrived.load(ordering: .relaxed)
-                && StorageFile.monotonicNow() < deadline
-            {
+        /// Waits, before a sync, until as many records are pending as the last sync covered, or
+        /// half the last sync's time has passed (at most `maximumGatherNanoseconds`): a commit
+        /// delay that adapts to the number of threads. With one thread the last batch was one
+        /// record and nothing is waited for; with eight, the threads the previous sync released
+        /// are writing their next records now, and without the wait they would each pay a whole
+        /// extra sync.
+        private func gatherWriters(after durable: UInt64) {
+            let goal = lastBatch
+            guard written.load(ordering: .relaxed) &- durable < goal else { return }
+            let wait = min(lastSyncNanoseconds.load(ordering: .relaxed) / 2, Self.maximumGatherNanoseconds)
+            let deadline = StorageFile.monotonicNow() + wait
+            while written.load(ordering: .relaxed) &- durable < goal && StorageFile.monotonicNow() < deadline {
                 sched_yield()
             }
         }

@@ -50,6 +50,8 @@
         static let maximumHandovers = 64
         /// Threads waiting for `mutation` (read without it, to decide a handover).
         private let queued = Atomic<Int>(0)
+        /// Records this process appended (for `JournalStatistics`).
+        let recordsWritten = Atomic<Int>(0)
 
         static let headerBytes: Int64 = 16
         /// The epoch after a compaction failed half-way: no journal has it, so the next catch-up reloads.
@@ -98,8 +100,6 @@
         {
             let result: Result
             let number: UInt64
-            commit.active.add(1, ordering: .relaxed)
-            defer { commit.active.subtract(1, ordering: .relaxed) }
             do {
                 queued.add(1, ordering: .relaxed)
                 mutation.lock()
@@ -154,6 +154,7 @@
                 throw error
             }
             applied += Int64(bytes.count)
+            recordsWritten.add(1, ordering: .relaxed)
             _ = commit.recordWritten()
         }
 
