@@ -331,6 +331,11 @@ struct DurablePoolTests {
         #expect(!results.failed)
         let held = results.held
         #expect(held.count == 8 * 100)
+        // Group commit: fewer fdatasyncs than records (one sync covered several threads' records).
+        let journal = try #require(pool.journalStatistics)
+        #expect(journal.recordsWritten == 1 + 8 * 150 + 8 * 50)
+        #expect(journal.syncs < journal.recordsWritten)
+        #expect(IPPool(name: "memory").journalStatistics == nil)
         let reopened = try IPPool(name: "threads", storageDirectory: directory.path)
         let recovered = Set(reopened.allBindings().map(\.ip))
         #expect(recovered.count == held.count)
