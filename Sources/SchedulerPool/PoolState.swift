@@ -8,13 +8,14 @@
 struct PoolState {
     /// The ranges in the order they were added; allocation tries them in this order.
     var ranges: [PoolRange] = []
-    /// Every allocation, by slot; vacant slots (`Holding.isVacant`) are listed in `freeSlots`.
+    /// Every allocation, by slot; vacant slots (`Holding.isVacant`) form the list at `freeSlot`.
     var slots: [Holding] = []
-    /// The `ownerHash` of the holding in each slot, apart from it: a release reads it in parallel
-    /// with the holding (one more cache miss in flight, not one after the other) to find the
-    /// owner's bucket in `byOwner`.
+    /// For a held slot, the `ownerHash` of its holding, kept apart from it: a release reads it in
+    /// parallel with the holding (one more cache miss in flight, not one after the other) to find
+    /// the owner's bucket in `byOwner`. For a vacant slot, the next vacant slot (`UInt32.max` ends).
     var ownerTags: [UInt32] = []
-    var freeSlots: [UInt32] = []
+    /// The most recently vacated slot, or `UInt32.max` when no slot is vacant.
+    var freeSlot = UInt32.max
     /// The slot of every owner (subinstance, resource).
     var byOwner = SlotIndex()
     /// The generation the next allocation gets; never reused, so old bindings never revive.
@@ -45,7 +46,7 @@ struct PoolState {
     }
 
     /// The slot the next `record` will use.
-    var nextSlot: UInt32 { freeSlots.last ?? UInt32(slots.count) }
+    var nextSlot: UInt32 { freeSlot != .max ? freeSlot : UInt32(slots.count) }
 
     /// The slot of the allocation the owner holds, if any; `hash` is `ownerHash(subinstance, resource)`.
     func slot(subinstance: String, resource: String, hash: UInt32) -> UInt32? {
@@ -89,7 +90,7 @@ struct PoolState {
         _ ip: IPAddress, subinstance: String, resource: String, type: ResourceType, ownerHash: UInt32? = nil
     ) {
         let hash = ownerHash ?? self.ownerHash(subinstance, resource)
-        let slot = freeSlots.popLast() ?? UInt32(slots.count)
+        let slot = nextSlot
         let holding = Holding(
             subinstance: subinstance, resource: resource, type: type, slot: slot, generation: nextGeneration, ip: ip)
         nextGeneration += 1
@@ -97,7 +98,10 @@ struct PoolState {
             slots.append(holding)
             ownerTags.append(hash)
         } else {
-            ownerTags[Int(slot)] = hash
+            ownerTags.withUnsafeMutableBufferPointer { tags in
+                freeSlot = tags[Int(slot)]
+                tags[Int(slot)] = hash
+            }
             // A vacant holding owns no references (empty strings), so it is overwritten, not destroyed.
             slots.withUnsafeMutableBufferPointer { ($0.baseAddress! + Int(slot)).initialize(to: holding) }
         }
@@ -115,7 +119,7 @@ struct PoolState {
             preconditionFailure("allocator and holders disagree about " + ip.description)
         }
         ranges[index].allocated -= 1
-        let tag = ownerTags[Int(slot)]
+        let tag = vacate(slot)
         let holding = slots.withUnsafeMutableBufferPointer { slots in
             let pointer = slots.baseAddress! + Int(slot)
             let holding = pointer.move()
@@ -123,15 +127,24 @@ struct PoolState {
             return holding
         }
         byOwner.remove(tag: tag, slot: slot)
-        freeSlots.append(slot)
         return holding
     }
 
     /// Forgets the allocation `holding` (its address stays marked in the allocator).
     mutating func forget(_ holding: Holding) {
-        byOwner.remove(tag: ownerTags[Int(holding.slot)], slot: holding.slot)
+        byOwner.remove(tag: vacate(holding.slot), slot: holding.slot)
         slots[Int(holding.slot)] = Holding.vacant
-        freeSlots.append(holding.slot)
+    }
+
+    /// Puts `slot` at the head of the vacant list; returns the owner tag it had.
+    private mutating func vacate(_ slot: UInt32) -> UInt32 {
+        let next = freeSlot
+        freeSlot = slot
+        return ownerTags.withUnsafeMutableBufferPointer { tags in
+            let tag = tags[Int(slot)]
+            tags[Int(slot)] = next
+            return tag
+        }
     }
 }
 
