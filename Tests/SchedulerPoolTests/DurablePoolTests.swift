@@ -147,6 +147,27 @@ struct DurablePoolTests {
         }
     }
 
+    @Test func aRecordThatContradictsTheStateIsRefusedNotGuessedPast() throws {
+        let directory = try DurableTemporaryDirectory()
+        defer { directory.remove() }
+        let ip: IPAddress
+        do {
+            let pool = try IPPool(name: "x", storageDirectory: directory.path)
+            try pool.addCIDRRange("10.13.0.0/24")
+            ip = try pool.allocate(subinstance: "a", resource: "1", type: .vm("v"))
+        }
+        // A well-formed record (its checksum matches) that hands the same address out again.
+        let twice = JournalRecord.allocate(ip, subinstance: "b", resource: "1", type: .vm("v"), generation: 9)
+        let journal = try directory.bytes("x.journal")
+        try directory.write("x.journal", journal + twice.encoded)
+        #expect {
+            _ = try IPPool(name: "x", storageDirectory: directory.path)
+        } throws: { error in
+            guard case .corruptStorage(_, let offset, let reason) = error as? IPPoolError else { return false }
+            return offset == Int64(journal.count) && reason.contains("already allocated")
+        }
+    }
+
     @Test func badNamesAndDirectoriesAreTypedErrors() throws {
         let directory = try DurableTemporaryDirectory()
         defer { directory.remove() }

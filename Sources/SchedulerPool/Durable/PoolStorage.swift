@@ -113,9 +113,9 @@
                     holdsFileLock = true
                     handovers = 0
                     // Other processes may have written while the lock was not ours.
-                    try catchUp(pool)
+                    try catchUpOrUnlock(pool)
                 } else if epoch == Self.unknownEpoch {
-                    try catchUp(pool)  // a failed compaction left the journal to be checked again
+                    try catchUpOrUnlock(pool)  // a failed compaction left the journal to be checked again
                 }
                 if !quarantine.isEmpty {
                     let now = StorageFile.now()
@@ -127,6 +127,18 @@
             }
             try commit.sync(upTo: number, fd: fd, path: journalPath)
             return result
+        }
+
+        /// Catches up; on failure gives the lock back, so that no thread inherits it with the
+        /// state behind the journal (it would append over other processes' records).
+        private func catchUpOrUnlock(_ pool: IPPool) throws(IPPoolError) {
+            do {
+                try catchUp(pool)
+            } catch {
+                StorageFile.unlock(fd, journalPath)
+                holdsFileLock = false
+                throw error
+            }
         }
 
         /// Ends a mutation's hold on the journal lock: a thread of this process waiting for
@@ -191,9 +203,11 @@
                 case .record(let record, let length):
                     let refusal = pool.state.withLock { $0.replay(record, quarantine: &quarantine, now: now) }
                     if let refusal {
+                        // The records before it are in memory: count them, stop at this one (every
+                        // later catch-up stops here again: the pool refuses to guess past it).
+                        applied += Int64(position)
                         throw IPPoolError.corruptStorage(
-                            path: journalPath, offset: applied + Int64(position),
-                            reason: "record refused: " + refusal)
+                            path: journalPath, offset: applied, reason: "record refused: " + refusal)
                     }
                     position += length
                     replayed += 1
