@@ -96,12 +96,17 @@ struct DurableChild {
 /// Durable pools across processes: SIGKILL at random moments, two processes on one directory.
 @Suite("Durable IPPool across processes", .serialized)
 struct DurableProcessTests {
-    /// 60 times: a child allocates and releases until SIGKILL; the reopened pool holds every
-    /// allocation the child saw return, nothing twice, with counts that match.
+    /// 60 times: a child allocates and releases until SIGKILL while this process allocates and
+    /// releases on the same pool; the reopened pool holds every allocation either saw return,
+    /// nothing twice, with counts that match, and this process's open pool agrees with it.
     @Test func survivesSIGKILLAtRandomMoments() throws {
         let directory = try DurableTemporaryDirectory()
         defer { directory.remove() }
         var generator = SystemRandomNumberGenerator()
+        // The other process: this one, on a pool it keeps open through every kill.
+        let parent = try IPPool(name: "crash", storageDirectory: directory.path)
+        try parent.addCIDRRange("10.20.0.0/26")
+        var parentHeld: [String: IPAddress] = [:]
         // What the pool must hold for each resource of subinstance "c", as of the last reopening.
         var model: [String: IPAddress] = [:]
         var operations = 0
@@ -111,6 +116,13 @@ struct DurableProcessTests {
             // The kill comes after a random number of operations (so a slow machine still does
             // some work each round) plus a random delay (so it lands anywhere inside one).
             let start = child.readLines(Int.random(in: 0...40, using: &generator))
+            // This process takes the lock from the running child (and meets its compactions).
+            parentHeld["round-\(round)"] = try parent.allocate(
+                subinstance: "p", resource: "round-\(round)", type: .vm("p"))
+            if round >= 3 {
+                try parent.release(subinstance: "p", resource: "round-\(round - 3)")
+                parentHeld["round-\(round - 3)"] = nil
+            }
             usleep(UInt32.random(in: 0...2_000, using: &generator))
             kill(child.pid, SIGKILL)
             let output = child.readAll(after: start)
@@ -146,9 +158,20 @@ struct DurableProcessTests {
                     #expect(!returned.values.contains(ip), "round \(round): \(ip) is held twice")
                 }
             }
+            for (resource, ip) in parentHeld {
+                #expect(
+                    pool.binding(subinstance: "p", resource: resource)?.ip == ip, "round \(round): lost \(resource)")
+            }
+            #expect(pool.bindings(subinstance: "p").count == parentHeld.count)
             expectConsistent(pool)
+            try parent.synchronize()
+            // The pool this process kept open (caught up) and the reopened one agree, generations too.
+            let summary = { (pool: IPPool) in
+                pool.allBindings().map { "\($0.ip) \($0.subinstance)/\($0.resource) #\($0.generation)" }
+            }
+            #expect(summary(parent) == summary(pool), "round \(round)")
             model = [:]
-            for binding in pool.allBindings() { model[binding.resource] = binding.ip }
+            for binding in pool.allBindings() where binding.subinstance == "c" { model[binding.resource] = binding.ip }
         }
         #expect(operations > 400, "the children did too little between kills to test anything")
         let epochs = try IPPool(name: "crash", storageDirectory: directory.path).recoveryReport?.snapshotEpoch ?? 0
