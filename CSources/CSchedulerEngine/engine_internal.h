@@ -10,10 +10,12 @@
 #include <sys/uio.h>
 
 #define CSE_MAX_IOV 16
+#define CSE_NODE_CACHE 32
 
 /* One queued send: header and bytes in one allocation. */
 typedef struct cse_send_node {
     struct cse_send_node *next;
+    size_t capacity; /* bytes allocated after the header */
     size_t length;
     size_t offset;
     uint8_t bytes[];
@@ -84,6 +86,8 @@ struct cse_loop {
     uint32_t *dirty;
     unsigned dirty_count;
     int stopping;
+    int forced;           /* the shutdown grace period ran out */
+    double stop_deadline; /* CLOCK_MONOTONIC seconds */
     int accept_armed;
 
     /* io_uring */
@@ -94,6 +98,12 @@ struct cse_loop {
     uint8_t *buffers;
     int buffers_pending; /* recycled since the last advance */
     uint64_t event_value;
+    struct __kernel_timespec grace_timer;
+
+    /* send nodes of buffer_size bytes kept for reuse on the loop thread: a bulk stream would
+     * otherwise malloc and free a large block per chunk, and glibc trims and refaults them */
+    cse_send_node *node_cache[CSE_NODE_CACHE];
+    unsigned node_cache_count;
 
     /* epoll */
     int epoll_fd;
@@ -107,11 +117,14 @@ void cse_flush_dirty(cse_loop *loop, void (*flush)(cse_loop *, uint32_t));
 cse_conn *cse_conn_lookup(cse_loop *loop, uint64_t connection);
 int cse_conn_open(cse_loop *loop, int fd);
 void cse_conn_free(cse_loop *loop, uint32_t index);
+void cse_node_release(cse_loop *loop, cse_send_node *node);
 void cse_conn_fail_sends(cse_loop *loop, cse_conn *conn, int error);
 int cse_conn_fill_iov(cse_conn *conn);
 void cse_conn_consume(cse_loop *loop, cse_conn *conn, size_t sent);
 int cse_process_commands(cse_loop *loop);
 int cse_prepare_wait(cse_loop *loop);
+int cse_stop_wait_ms(cse_loop *loop);
+void cse_enforce_deadline(cse_loop *loop);
 void cse_deliver(cse_loop *loop, uint32_t index, const uint8_t *bytes, long length);
 
 /* engine_listener.c */

@@ -9,9 +9,39 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 static __thread cse_loop *cse_current_loop;
+
+static double cse_now(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+/* While stopping: milliseconds left of the grace period (at least 1), else -1. */
+int cse_stop_wait_ms(cse_loop *loop) {
+    if (!loop->stopping || loop->forced) return -1;
+    double left = loop->stop_deadline - cse_now();
+    return left <= 0 ? 1 : (int)(left * 1000) + 1;
+}
+
+/* Once the grace period is over, cuts every connection still open: shutdown(2) ends its
+ * pending operations (their bytes are reported failed) and the normal close path frees it. */
+void cse_enforce_deadline(cse_loop *loop) {
+    if (!loop->stopping || loop->forced || cse_now() < loop->stop_deadline) return;
+    loop->forced = 1;
+    for (uint32_t index = 0; index < loop->config.max_connections; index++) {
+        cse_conn *conn = &loop->conns[index];
+        if (conn->state == CSE_FREE) continue;
+        shutdown(conn->fd, SHUT_RDWR);
+        conn->state = CSE_CLOSING;
+        if (!conn->send_inflight) cse_conn_fail_sends(loop, conn, -ECANCELED);
+        cse_mark_dirty(loop, index);
+    }
+}
 
 void cse_config_init(cse_config *config) {
     memset(config, 0, sizeof *config);
@@ -23,6 +53,7 @@ void cse_config_init(cse_config *config) {
     config->max_connections = 8192;
     config->buffer_count = 256;
     config->buffer_size = 65536;
+    config->shutdown_grace_ms = 5000;
 }
 
 int cse_backend_probe(int backend) {
@@ -116,7 +147,7 @@ void cse_conn_fail_sends(cse_loop *loop, cse_conn *conn, int error) {
     int had = conn->head != NULL;
     while (conn->head) {
         cse_send_node *next = conn->head->next;
-        free(conn->head);
+        cse_node_release(loop, conn->head);
         conn->head = next;
     }
     conn->tail = NULL;
@@ -149,7 +180,7 @@ void cse_conn_consume(cse_loop *loop, cse_conn *conn, size_t sent) {
         conn->head = node->next;
         if (!conn->head) conn->tail = NULL;
         long length = (long)node->length;
-        free(node);
+        cse_node_release(loop, node);
         loop->callbacks.on_sent(conn->user, length);
     }
 }
@@ -157,7 +188,9 @@ void cse_conn_consume(cse_loop *loop, cse_conn *conn, size_t sent) {
 static void cse_append_send(cse_loop *loop, uint64_t connection, cse_send_node *node) {
     cse_conn *conn = cse_conn_lookup(loop, connection);
     if (!conn || conn->state != CSE_OPEN) {
-        free(node);
+        /* Closing (e.g. the server shuts down): the owner learns that these bytes were lost. */
+        if (conn) loop->callbacks.on_sent(conn->user, -ESHUTDOWN);
+        cse_node_release(loop, node);
         return;
     }
     node->next = NULL;
@@ -176,6 +209,7 @@ static void cse_begin_close(cse_loop *loop, uint64_t connection) {
 static void cse_begin_shutdown(cse_loop *loop) {
     if (loop->stopping) return;
     loop->stopping = 1;
+    loop->stop_deadline = cse_now() + loop->config.shutdown_grace_ms / 1000.0;
     for (uint32_t index = 0; index < loop->config.max_connections; index++) {
         if (loop->conns[index].state == CSE_OPEN) cse_begin_close(loop, cse_conn_id(loop, index));
     }
@@ -257,9 +291,28 @@ static int cse_post(cse_loop *loop, cse_command command) {
     return rc;
 }
 
+/* Returns a node to the loop's cache when it has the cached size and there is room. */
+void cse_node_release(cse_loop *loop, cse_send_node *node) {
+    if (cse_current_loop == loop && node->capacity == loop->config.buffer_size &&
+        loop->node_cache_count < CSE_NODE_CACHE) {
+        loop->node_cache[loop->node_cache_count++] = node;
+        return;
+    }
+    free(node);
+}
+
+static cse_send_node *cse_node_take(cse_loop *loop, size_t length) {
+    int cached = cse_current_loop == loop && !loop->dead && length <= loop->config.buffer_size;
+    if (cached && loop->node_cache_count > 0) return loop->node_cache[--loop->node_cache_count];
+    size_t capacity = cached ? loop->config.buffer_size : length;
+    cse_send_node *node = malloc(sizeof *node + capacity);
+    if (node) node->capacity = capacity;
+    return node;
+}
+
 int cse_send(cse_loop *loop, uint64_t connection, const void *bytes, size_t length) {
     if (length == 0) return 0;
-    cse_send_node *node = malloc(sizeof *node + length);
+    cse_send_node *node = cse_node_take(loop, length);
     if (!node) return -ENOMEM;
     node->next = NULL;
     node->length = length;
@@ -314,6 +367,7 @@ static void cse_drain_after_stop(cse_loop *loop) {
         if (taken.count == 0 && local.count == 0) {
             free(taken.items);
             free(local.items);
+            while (loop->node_cache_count > 0) free(loop->node_cache[--loop->node_cache_count]);
             return;
         }
         for (size_t i = 0; i < local.count; i++) {

@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-enum { CSE_OP_ACCEPT = 1, CSE_OP_RECV, CSE_OP_SEND, CSE_OP_EVENT, CSE_OP_CANCEL };
+enum { CSE_OP_ACCEPT = 1, CSE_OP_RECV, CSE_OP_SEND, CSE_OP_EVENT, CSE_OP_CANCEL, CSE_OP_TIMER };
 #define CSE_BUFFER_GROUP 7
 
 static uint64_t cse_tag(int op, uint32_t index) { return ((uint64_t)index << 8) | (uint64_t)op; }
@@ -233,6 +233,7 @@ static void cse_handle_cqe(cse_loop *loop, struct io_uring_cqe *cqe) {
         cse_arm_event(loop);
         break;
     case CSE_OP_CANCEL: break;
+    case CSE_OP_TIMER: break; /* only wakes the loop: cse_enforce_deadline looks at the clock */
     }
 }
 
@@ -275,7 +276,15 @@ void cse_uring_run(cse_loop *loop) {
             struct io_uring_sqe *sqe = cse_sqe(loop);
             io_uring_prep_cancel64(sqe, cse_tag(CSE_OP_ACCEPT, 0), 0);
             io_uring_sqe_set_data64(sqe, cse_tag(CSE_OP_CANCEL, 0));
+            /* Wakes the loop when the grace period ends. */
+            int wait_ms = cse_stop_wait_ms(loop);
+            loop->grace_timer.tv_sec = wait_ms / 1000;
+            loop->grace_timer.tv_nsec = (long long)(wait_ms % 1000) * 1000000;
+            sqe = cse_sqe(loop);
+            io_uring_prep_timeout(sqe, &loop->grace_timer, 0, 0);
+            io_uring_sqe_set_data64(sqe, cse_tag(CSE_OP_TIMER, 0));
         }
+        cse_enforce_deadline(loop);
         cse_flush_dirty(loop, cse_flush_one);
         if (loop->buffers_pending) {
             io_uring_buf_ring_advance(loop->buf_ring, loop->buffers_pending);

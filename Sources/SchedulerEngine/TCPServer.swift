@@ -61,6 +61,9 @@ public final class TCPServer: Sendable {
     config.max_connections = UInt32(clamping: configuration.maxConnectionsPerThread)
     config.buffer_count = UInt32(clamping: configuration.receiveBufferCount)
     config.buffer_size = UInt32(clamping: configuration.receiveBufferSize)
+    let grace = configuration.shutdownGracePeriod.components
+    config.shutdown_grace_ms = UInt32(
+      clamping: max(0, grace.seconds * 1000 + grace.attoseconds / 1_000_000_000_000_000))
 
     let (stream, continuation) = AsyncStream.makeStream(of: TCPConnection.self)
     let lifecycle = Lifecycle(loopCount: configuration.threads, continuation: continuation)
@@ -149,7 +152,8 @@ public final class TCPServer: Sendable {
   }
 
   /// Stops accepting, closes every connection after its queued bytes, and waits until the
-  /// loops have stopped and every descriptor is closed.
+  /// loops have stopped and every descriptor is closed. Connections whose bytes have not
+  /// drained within ``Configuration/shutdownGracePeriod`` are cut (their sends fail).
   public func shutdown() async {
     beginShutdown()
     await lifecycle.waitStopped()

@@ -16,6 +16,9 @@ extension TCPServer {
     public var receiveBufferCount: Int
     /// Bytes per receive buffer.
     public var receiveBufferSize: Int
+    /// How long ``TCPServer/shutdown()`` lets queued bytes drain before it cuts the connections
+    /// that still have some (a peer that stopped reading would otherwise hold it forever).
+    public var shutdownGracePeriod: Duration
 
     /// The defaults: one thread per online core, backend from the environment.
     public init(threads: Int? = nil, backend: IOBackend? = nil) {
@@ -25,6 +28,7 @@ extension TCPServer {
       self.maxConnectionsPerThread = 8192
       self.receiveBufferCount = 256
       self.receiveBufferSize = 65536
+      self.shutdownGracePeriod = .seconds(5)
     }
   }
 }

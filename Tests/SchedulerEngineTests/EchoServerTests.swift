@@ -137,6 +137,36 @@ extension EngineTests {
       #expect(await descriptorsLeaked(since: descriptorsBefore) == nil)
     }
 
+    @Test("shutdown cuts a connection whose peer stopped reading once the grace period ends")
+    func shutdownCutsStuckPeer() async throws {
+      try await Task.sleep(for: .milliseconds(1))
+      let descriptorsBefore = openDescriptors()
+      var configuration = TCPServer.Configuration(threads: 1)
+      configuration.shutdownGracePeriod = .milliseconds(300)
+      let server = try TCPServer(host: "127.0.0.1", port: 0, configuration: configuration)
+      let sendFailed = Mutex(false)
+      let task = serving(server) { connection in
+        // Far more than the socket buffers hold: the last sends wait for room forever.
+        let block = [UInt8](repeating: 1, count: 1 << 20)
+        do {
+          for _ in 0..<256 { try await connection.send(block) }
+        } catch {
+          sendFailed.withLock { $0 = true }
+        }
+      }
+      let fd = connectLoopback(port: server.address.port)
+      #expect(fd >= 0)
+      try await Task.sleep(for: .milliseconds(200))  // the server fills the socket buffers
+      let started = ContinuousClock.now
+      await server.shutdown()
+      await task.value
+      // Bounded: without the grace period this would wait for a reader that never comes.
+      #expect(ContinuousClock.now - started < .seconds(5))
+      #expect(sendFailed.withLock { $0 })
+      close(fd)
+      #expect(await descriptorsLeaked(since: descriptorsBefore) == nil)
+    }
+
     @Test("cancelling a task waiting in recv throws CancellationError")
     func cancellationEndsRecv() async throws {
       let server = try TCPServer(host: "127.0.0.1", port: 0, configuration: .init(threads: 1))

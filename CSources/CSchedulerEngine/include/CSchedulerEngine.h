@@ -52,6 +52,8 @@ typedef struct cse_config {
     unsigned max_connections;  /* per loop */
     unsigned buffer_count;     /* provided receive buffers (power of two) */
     unsigned buffer_size;      /* bytes per receive buffer */
+    unsigned shutdown_grace_ms; /* after cse_shutdown, how long queued bytes may take to drain
+                                   before the remaining connections are cut */
 } cse_config;
 
 /* Fills `config` with the defaults (io_uring, 127.0.0.1:0, backlog 1024, ...). */
