@@ -100,7 +100,10 @@ static void cse_read_ready(cse_loop *loop, uint32_t index) {
 static void cse_write_queued(cse_loop *loop, cse_conn *conn) {
     while (conn->head) {
         int count = cse_conn_fill_iov(conn);
-        ssize_t n = writev(conn->fd, conn->iov, count);
+        /* sendmsg with MSG_NOSIGNAL, not writev: a peer that reset must be an EPIPE for this
+         * connection, never a SIGPIPE that kills the whole process. */
+        struct msghdr msg = {.msg_iov = conn->iov, .msg_iovlen = (size_t)count};
+        ssize_t n = sendmsg(conn->fd, &msg, MSG_NOSIGNAL);
         if (n < 0) {
             if (errno == EAGAIN || errno == EINTR) return;
             cse_conn_fail_sends(loop, conn, -errno);

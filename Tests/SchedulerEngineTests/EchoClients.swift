@@ -106,7 +106,7 @@ private func echoClientsBlocking(port: UInt16, count: Int, bytesEach: Int, secon
           client.chunkOffset = 0
         }
         let n = client.chunk.withUnsafeBytes {
-          write(client.fd, $0.baseAddress! + client.chunkOffset, $0.count - client.chunkOffset)
+          send(client.fd, $0.baseAddress! + client.chunkOffset, $0.count - client.chunkOffset, Int32(MSG_NOSIGNAL))
         }
         if n > 0 {
           client.chunkOffset += n

@@ -89,7 +89,7 @@ extension EngineTests {
       var timeout = timeval(tv_sec: 2, tv_usec: 0)
       setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
       while sent < 4 << 20 {
-        let n = chunk.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        let n = chunk.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         if n <= 0 { break }
         sent += n
       }
@@ -124,7 +124,7 @@ extension EngineTests {
       // One round trip on each so that every connection is accepted and in recv.
       for fd in clients {
         var byte: UInt8 = 7
-        #expect(write(fd, &byte, 1) == 1)
+        #expect(send(fd, &byte, 1, Int32(MSG_NOSIGNAL)) == 1)
         #expect(read(fd, &byte, 1) == 1)
       }
       await server.shutdown()
@@ -179,7 +179,7 @@ extension EngineTests {
       await #expect(throws: CancellationError.self) { try await waiting.value }
       // The connection still works after the cancelled recv.
       var byte: UInt8 = 42
-      #expect(write(fd, &byte, 1) == 1)
+      #expect(send(fd, &byte, 1, Int32(MSG_NOSIGNAL)) == 1)
       #expect(try await connection.recv() == [42])
       await connection.close()
       await #expect(throws: EngineError.self) { try await connection.send([1]) }
