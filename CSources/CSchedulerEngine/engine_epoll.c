@@ -29,12 +29,11 @@ int cse_epoll_setup(cse_loop *loop) {
         cse_epoll_teardown(loop);
         return rc;
     }
-    loop->scratch = malloc(loop->config.buffer_size);
     struct epoll_event listen_event = {.events = EPOLLIN, .data.u64 = CSE_TAG_LISTEN};
     struct epoll_event wake_event = {.events = EPOLLIN, .data.u64 = CSE_TAG_EVENT};
-    if (!loop->scratch || epoll_ctl(loop->epoll_fd, EPOLL_CTL_ADD, loop->listen_fd, &listen_event) < 0 ||
+    if (epoll_ctl(loop->epoll_fd, EPOLL_CTL_ADD, loop->listen_fd, &listen_event) < 0 ||
         epoll_ctl(loop->epoll_fd, EPOLL_CTL_ADD, loop->event_fd, &wake_event) < 0) {
-        int rc = loop->scratch ? -errno : -ENOMEM;
+        int rc = -errno;
         loop->failed_operation = "epoll_ctl";
         cse_epoll_teardown(loop);
         return rc;
@@ -45,8 +44,8 @@ int cse_epoll_setup(cse_loop *loop) {
 void cse_epoll_teardown(cse_loop *loop) {
     if (loop->epoll_fd >= 0) close(loop->epoll_fd);
     loop->epoll_fd = -1;
-    free(loop->scratch);
-    loop->scratch = NULL;
+    free(loop->spare);
+    loop->spare = NULL;
 }
 
 /* Registers exactly the readiness the connection waits for. With nothing to wait for it leaves
@@ -86,11 +85,27 @@ static void cse_read_ready(cse_loop *loop, uint32_t index) {
     cse_conn *conn = &loop->conns[index];
     for (int i = 0; i < CSE_READS_PER_EVENT; i++) {
         if (conn->state != CSE_OPEN || conn->paused || conn->read_done) break;
-        ssize_t n = read(conn->fd, loop->scratch, loop->config.buffer_size);
+        /* Read straight into a large buffer and hand it over; a few bytes are copied into a
+         * small one instead and the large one waits for the next read. */
+        if (!loop->spare) loop->spare = cse_node_take(loop, loop->config.buffer_size);
+        cse_buffer *buffer = loop->spare;
+        ssize_t n = buffer ? read(conn->fd, buffer->bytes, loop->config.buffer_size) : -1;
+        if (!buffer) errno = ENOMEM;
         if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
         long result = n < 0 ? -errno : (long)n;
-        if (result <= 0) conn->read_done = 1;
-        if (loop->callbacks.on_data(conn->user, loop->scratch, result)) conn->paused = 1;
+        if (result <= 0) {
+            conn->read_done = 1;
+            buffer = NULL;
+        } else if (n <= CSE_SMALL_BUFFER) {
+            buffer = cse_node_take(loop, (size_t)n);
+            if (buffer) memcpy(buffer->data, loop->spare->bytes, (size_t)n);
+            else result = -ENOMEM, conn->read_done = 1;
+        } else {
+            loop->spare = NULL;
+            buffer->data = buffer->bytes;
+            buffer->length = (size_t)n;
+        }
+        if (loop->callbacks.on_data(conn->user, buffer, result)) conn->paused = 1;
         if ((size_t)n < loop->config.buffer_size) break;
     }
     cse_mark_dirty(loop, index);

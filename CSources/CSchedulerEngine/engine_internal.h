@@ -10,16 +10,16 @@
 #include <sys/uio.h>
 
 #define CSE_MAX_IOV 16
-#define CSE_NODE_CACHE 32
+#define CSE_NODE_CACHE 64
+/* Reads up to this many bytes are copied into a small buffer rather than lending a whole
+ * receive buffer (or a whole buffer_size block) for a few bytes. */
+#define CSE_SMALL_BUFFER 512
 
-/* One queued send: header and bytes in one allocation. */
-typedef struct cse_send_node {
-    struct cse_send_node *next;
-    size_t capacity; /* bytes allocated after the header */
-    size_t length;
-    size_t offset;
-    uint8_t bytes[];
-} cse_send_node;
+/* The loop's buffers are cse_buffer (public header); the old name stays for the send queue. */
+typedef cse_buffer cse_send_node;
+
+/* Buffers kept for reuse on the loop thread, by size class. */
+enum { CSE_CLASS_LENT = 0, CSE_CLASS_SMALL, CSE_CLASS_LARGE, CSE_CLASS_COUNT };
 
 enum cse_conn_state { CSE_FREE = 0, CSE_OPEN, CSE_CLOSING };
 
@@ -42,7 +42,7 @@ typedef struct cse_conn {
     struct iovec iov[CSE_MAX_IOV];
 } cse_conn;
 
-enum cse_command_kind { CSE_CMD_SEND, CSE_CMD_CLOSE, CSE_CMD_RESUME, CSE_CMD_JOB, CSE_CMD_SHUTDOWN };
+enum cse_command_kind { CSE_CMD_SEND, CSE_CMD_RELEASE, CSE_CMD_CLOSE, CSE_CMD_RESUME, CSE_CMD_JOB, CSE_CMD_SHUTDOWN };
 
 typedef struct cse_command {
     int kind;
@@ -97,17 +97,19 @@ struct cse_loop {
     size_t buf_ring_size;
     uint8_t *buffers;
     int buffers_pending; /* recycled since the last advance */
+    unsigned buffers_lent; /* receive-ring buffers handed to the owner and not yet back */
     uint64_t event_value;
     struct __kernel_timespec grace_timer;
 
-    /* send nodes of buffer_size bytes kept for reuse on the loop thread: a bulk stream would
-     * otherwise malloc and free a large block per chunk, and glibc trims and refaults them */
-    cse_send_node *node_cache[CSE_NODE_CACHE];
-    unsigned node_cache_count;
+    /* buffers kept for reuse on the loop thread (header-only for lent ring buffers, small,
+     * and buffer_size): a stream would otherwise malloc and free a block per chunk, and glibc
+     * trims and refaults the large ones */
+    cse_buffer *node_cache[CSE_CLASS_COUNT][CSE_NODE_CACHE];
+    unsigned node_cache_count[CSE_CLASS_COUNT];
 
     /* epoll */
     int epoll_fd;
-    uint8_t *scratch;
+    cse_buffer *spare; /* the large buffer the next read goes into */
 };
 
 /* engine_loop.c */
@@ -117,7 +119,15 @@ void cse_flush_dirty(cse_loop *loop, void (*flush)(cse_loop *, uint32_t));
 cse_conn *cse_conn_lookup(cse_loop *loop, uint64_t connection);
 int cse_conn_open(cse_loop *loop, int fd);
 void cse_conn_free(cse_loop *loop, uint32_t index);
-void cse_node_release(cse_loop *loop, cse_send_node *node);
+int cse_post(cse_loop *loop, cse_command command);
+int cse_on_this_loop(const cse_loop *loop);
+void cse_append_send(cse_loop *loop, uint64_t connection, cse_buffer *node);
+
+/* engine_buffer.c */
+cse_buffer *cse_node_take(cse_loop *loop, size_t length);
+cse_buffer *cse_node_lend(cse_loop *loop, unsigned bid, size_t length);
+void cse_node_release(cse_loop *loop, cse_buffer *node);
+void cse_node_cache_free(cse_loop *loop);
 void cse_conn_fail_sends(cse_loop *loop, cse_conn *conn, int error);
 int cse_conn_fill_iov(cse_conn *conn);
 void cse_conn_consume(cse_loop *loop, cse_conn *conn, size_t sent);
@@ -125,7 +135,6 @@ int cse_process_commands(cse_loop *loop);
 int cse_prepare_wait(cse_loop *loop);
 int cse_stop_wait_ms(cse_loop *loop);
 void cse_enforce_deadline(cse_loop *loop);
-void cse_deliver(cse_loop *loop, uint32_t index, const uint8_t *bytes, long length);
 
 /* engine_listener.c */
 int cse_listen(const cse_config *config, int *fd_out, int *port_out, const char **failed);
@@ -134,6 +143,8 @@ int cse_listen(const cse_config *config, int *fd_out, int *port_out, const char 
 int cse_uring_setup(cse_loop *loop);
 void cse_uring_run(cse_loop *loop);
 void cse_uring_teardown(cse_loop *loop);
+void cse_uring_free_buffers(cse_loop *loop);
+void cse_uring_recycle(cse_loop *loop, unsigned bid);
 int cse_epoll_setup(cse_loop *loop);
 void cse_epoll_run(cse_loop *loop);
 void cse_epoll_teardown(cse_loop *loop);

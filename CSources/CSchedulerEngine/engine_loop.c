@@ -158,8 +158,8 @@ void cse_conn_fail_sends(cse_loop *loop, cse_conn *conn, int error) {
 int cse_conn_fill_iov(cse_conn *conn) {
     int count = 0;
     for (cse_send_node *node = conn->head; node && count < CSE_MAX_IOV; node = node->next) {
-        conn->iov[count].iov_base = node->bytes + node->offset;
-        conn->iov[count].iov_len = node->length - node->offset;
+        conn->iov[count].iov_base = node->data;
+        conn->iov[count].iov_len = node->length;
         count++;
     }
     conn->msg.msg_iov = conn->iov;
@@ -171,21 +171,22 @@ int cse_conn_fill_iov(cse_conn *conn) {
 void cse_conn_consume(cse_loop *loop, cse_conn *conn, size_t sent) {
     while (conn->head && sent > 0) {
         cse_send_node *node = conn->head;
-        size_t left = node->length - node->offset;
+        size_t left = node->length;
         if (sent < left) {
-            node->offset += sent;
+            node->data += sent;
+            node->length -= sent;
             return;
         }
         sent -= left;
         conn->head = node->next;
         if (!conn->head) conn->tail = NULL;
-        long length = (long)node->length;
+        long length = (long)node->reported;
         cse_node_release(loop, node);
         loop->callbacks.on_sent(conn->user, length);
     }
 }
 
-static void cse_append_send(cse_loop *loop, uint64_t connection, cse_send_node *node) {
+void cse_append_send(cse_loop *loop, uint64_t connection, cse_send_node *node) {
     cse_conn *conn = cse_conn_lookup(loop, connection);
     if (!conn || conn->state != CSE_OPEN) {
         /* Closing (e.g. the server shuts down): the owner learns that these bytes were lost. */
@@ -194,6 +195,7 @@ static void cse_append_send(cse_loop *loop, uint64_t connection, cse_send_node *
         return;
     }
     node->next = NULL;
+    node->reported = node->length;
     if (conn->tail) conn->tail->next = node; else conn->head = node;
     conn->tail = node;
     cse_mark_dirty(loop, (uint32_t)connection);
@@ -219,6 +221,9 @@ static void cse_execute(cse_loop *loop, cse_command command) {
     switch (command.kind) {
     case CSE_CMD_SEND:
         cse_append_send(loop, command.connection, command.pointer);
+        break;
+    case CSE_CMD_RELEASE:
+        cse_node_release(loop, command.pointer);
         break;
     case CSE_CMD_CLOSE:
         cse_begin_close(loop, command.connection);
@@ -270,7 +275,7 @@ int cse_prepare_wait(cse_loop *loop) {
     return empty;
 }
 
-static int cse_post(cse_loop *loop, cse_command command) {
+int cse_post(cse_loop *loop, cse_command command) {
     if (cse_current_loop == loop && !loop->dead) {
         if (command.kind == CSE_CMD_JOB) return cse_queue_push(&loop->local, command);
         cse_execute(loop, command);
@@ -288,38 +293,6 @@ static int cse_post(cse_loop *loop, cse_command command) {
         (void)written; /* EAGAIN means the counter is already non-zero: the loop wakes anyway */
     }
     pthread_mutex_unlock(&loop->inbox_lock);
-    return rc;
-}
-
-/* Returns a node to the loop's cache when it has the cached size and there is room. */
-void cse_node_release(cse_loop *loop, cse_send_node *node) {
-    if (cse_current_loop == loop && node->capacity == loop->config.buffer_size &&
-        loop->node_cache_count < CSE_NODE_CACHE) {
-        loop->node_cache[loop->node_cache_count++] = node;
-        return;
-    }
-    free(node);
-}
-
-static cse_send_node *cse_node_take(cse_loop *loop, size_t length) {
-    int cached = cse_current_loop == loop && !loop->dead && length <= loop->config.buffer_size;
-    if (cached && loop->node_cache_count > 0) return loop->node_cache[--loop->node_cache_count];
-    size_t capacity = cached ? loop->config.buffer_size : length;
-    cse_send_node *node = malloc(sizeof *node + capacity);
-    if (node) node->capacity = capacity;
-    return node;
-}
-
-int cse_send(cse_loop *loop, uint64_t connection, const void *bytes, size_t length) {
-    if (length == 0) return 0;
-    cse_send_node *node = cse_node_take(loop, length);
-    if (!node) return -ENOMEM;
-    node->next = NULL;
-    node->length = length;
-    node->offset = 0;
-    memcpy(node->bytes, bytes, length);
-    int rc = cse_post(loop, (cse_command){CSE_CMD_SEND, connection, node});
-    if (rc < 0) free(node);
     return rc;
 }
 
@@ -341,6 +314,8 @@ int cse_shutdown(cse_loop *loop) {
 }
 
 int cse_on_loop_thread(const cse_loop *loop) { return cse_current_loop == loop; }
+
+int cse_on_this_loop(const cse_loop *loop) { return cse_current_loop == loop; }
 
 int cse_loop_local_port(const cse_loop *loop) { return loop->local_port; }
 
@@ -367,7 +342,7 @@ static void cse_drain_after_stop(cse_loop *loop) {
         if (taken.count == 0 && local.count == 0) {
             free(taken.items);
             free(local.items);
-            while (loop->node_cache_count > 0) free(loop->node_cache[--loop->node_cache_count]);
+            cse_node_cache_free(loop);
             return;
         }
         for (size_t i = 0; i < local.count; i++) {
@@ -375,7 +350,8 @@ static void cse_drain_after_stop(cse_loop *loop) {
         }
         for (size_t i = 0; i < taken.count; i++) {
             if (taken.items[i].kind == CSE_CMD_JOB) cse_execute(loop, taken.items[i]);
-            else if (taken.items[i].kind == CSE_CMD_SEND) free(taken.items[i].pointer);
+            else if (taken.items[i].kind == CSE_CMD_SEND || taken.items[i].kind == CSE_CMD_RELEASE)
+                cse_node_release(loop, taken.items[i].pointer); /* dead: frees it */
         }
         free(taken.items);
         free(local.items);
@@ -411,6 +387,9 @@ static void *cse_loop_main(void *argument) {
 }
 
 static void cse_loop_free(cse_loop *loop) {
+    /* The receive ring's memory outlives the loop thread: buffers lent from it may still be
+     * held; the owner destroys the loop only after releasing them. */
+    cse_uring_free_buffers(loop);
     free(loop->conns);
     free(loop->free_list);
     free(loop->dirty);

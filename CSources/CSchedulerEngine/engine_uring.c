@@ -149,22 +149,29 @@ void cse_uring_teardown(cse_loop *loop) {
         io_uring_queue_exit(&loop->ring); /* also drops the buffer ring registration */
         loop->ring_ready = 0;
     }
+}
+
+/* Frees the receive buffers; only when no lent buffer can be read any more (cse_loop_free). */
+void cse_uring_free_buffers(cse_loop *loop) {
     if (loop->buf_ring) munmap(loop->buf_ring, loop->buf_ring_size);
     loop->buf_ring = NULL;
     free(loop->buffers);
     loop->buffers = NULL;
 }
 
-static void cse_recycle(cse_loop *loop, unsigned bid) {
+void cse_uring_recycle(cse_loop *loop, unsigned bid) {
     io_uring_buf_ring_add(loop->buf_ring, loop->buffers + (size_t)bid * loop->config.buffer_size,
                           loop->config.buffer_size, (unsigned short)bid,
                           io_uring_buf_ring_mask(loop->config.buffer_count), loop->buffers_pending++);
 }
 
-static void cse_deliver_uring(cse_loop *loop, uint32_t index, const uint8_t *bytes, long length) {
+static void cse_deliver_uring(cse_loop *loop, uint32_t index, cse_buffer *buffer, long length) {
     cse_conn *conn = &loop->conns[index];
-    if (conn->state != CSE_OPEN) return;
-    if (loop->callbacks.on_data(conn->user, bytes, length) && !conn->paused) {
+    if (conn->state != CSE_OPEN) {
+        if (buffer) cse_node_release(loop, buffer);
+        return;
+    }
+    if (loop->callbacks.on_data(conn->user, buffer, length) && !conn->paused) {
         conn->paused = 1;
         if (conn->recv_armed) cse_cancel_recv(loop, index);
     }
@@ -197,13 +204,29 @@ static void cse_on_recv(cse_loop *loop, uint32_t index, struct io_uring_cqe *cqe
     if (!more) conn->recv_armed = 0;
     if (cqe->res > 0) {
         unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
-        cse_deliver_uring(loop, index, loop->buffers + (size_t)bid * loop->config.buffer_size,
-                          cqe->res);
-        cse_recycle(loop, bid);
+        size_t length = (size_t)cqe->res;
+        uint8_t *bytes = loop->buffers + (size_t)bid * loop->config.buffer_size;
+        cse_buffer *buffer = NULL;
+        /* A large chunk is lent as it lies in the ring (an echo sends it back from there);
+         * a few bytes are copied, and so is everything while half the ring is out on loan,
+         * so that the kernel always has buffers to fill. */
+        if (length > CSE_SMALL_BUFFER && loop->buffers_lent < loop->config.buffer_count / 2)
+            buffer = cse_node_lend(loop, bid, length);
+        if (!buffer) {
+            buffer = cse_node_take(loop, length);
+            if (buffer) memcpy(buffer->data, bytes, length);
+            cse_uring_recycle(loop, bid);
+        }
+        if (buffer) {
+            cse_deliver_uring(loop, index, buffer, cqe->res);
+        } else {
+            conn->read_done = 1;
+            cse_deliver_uring(loop, index, NULL, -ENOMEM);
+        }
     } else if (cqe->res == -ENOBUFS || cqe->res == -ECANCELED) {
         /* ENOBUFS: re-armed below once this iteration's buffers are back in the ring. */
     } else {
-        if (cqe->flags & IORING_CQE_F_BUFFER) cse_recycle(loop, cqe->flags >> IORING_CQE_BUFFER_SHIFT);
+        if (cqe->flags & IORING_CQE_F_BUFFER) cse_uring_recycle(loop, cqe->flags >> IORING_CQE_BUFFER_SHIFT);
         conn->read_done = 1;
         cse_deliver_uring(loop, index, NULL, cqe->res);
     }

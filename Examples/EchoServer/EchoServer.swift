@@ -48,11 +48,10 @@ struct EchoServer: AsyncParsableCommand {
       source.resume()
       return source
     }
+    // Each chunk is sent back from the buffer it was received into, without a copy.
     await server.serve { connection in
-      while true {
-        let bytes = try await connection.recv()
-        if bytes.isEmpty { return }
-        try await connection.send(bytes)
+      while let buffer = try await connection.recvBuffer() {
+        try await connection.send(buffer)
       }
     }
     for source in sources { source.cancel() }

@@ -11,14 +11,37 @@ final class ConnectionCore: Sendable {
   /// `send` waits while more than this many bytes are queued, until they drop under half.
   static let sendHighWater = 1 << 20
 
+  /// A task waiting in `recv` (for an array of at most `limit` bytes) or in `recvBuffer`.
+  enum RecvWaiter {
+    case bytes(UnsafeContinuation<[UInt8], any Error>, limit: Int)
+    case buffer(UnsafeContinuation<BufferHandle?, any Error>)
+
+    func resume(throwing error: any Error) {
+      switch self {
+      case .bytes(let continuation, _): continuation.resume(throwing: error)
+      case .buffer(let continuation): continuation.resume(throwing: error)
+      }
+    }
+
+    /// Resumes with end of stream.
+    func resumeEnded() {
+      switch self {
+      case .bytes(let continuation, _): continuation.resume(returning: [])
+      case .buffer(let continuation): continuation.resume(returning: nil)
+      }
+    }
+  }
+
   struct State: ~Copyable {
-    var received: [[UInt8]] = []
+    /// Received C buffers not yet read, oldest first; each is owned here until taken.
+    var received: [BufferHandle] = []
     var receivedHead = 0
     var receivedBytes = 0
+    /// Memory the received buffers hold (a lent 64 KiB ring buffer counts fully).
+    var receivedFootprint = 0
     /// 0 = open, -1 = end of stream, > 0 = errno of the failed receive.
     var readEnd: Int32 = 0
-    var recvWaiter: UnsafeContinuation<[UInt8], any Error>?
-    var recvLimit = 0
+    var recvWaiter: RecvWaiter?
     var paused = false
     var queuedBytes = 0
     var sendErrno: Int32 = 0
@@ -40,29 +63,52 @@ final class ConnectionCore: Sendable {
     self.peer = peer
   }
 
+  deinit {
+    state.withLock { state in
+      for buffer in state.received[state.receivedHead...] {
+        cse_buffer_release(loop.handle, buffer.pointer)
+      }
+      state.received = []
+    }
+  }
+
   // MARK: loop-thread callbacks
 
-  /// Bytes, end of stream (0) or -errno from the loop; returns true to pause reading.
-  func deliver(_ bytes: UnsafeBufferPointer<UInt8>?, _ length: Int) -> Bool {
-    var wake: UnsafeContinuation<[UInt8], any Error>?
-    var result: Result<[UInt8], any Error> = .success([])
+  /// A received buffer (now owned here), end of stream (0) or -errno from the loop; returns
+  /// true to pause reading.
+  func deliver(_ pointer: UnsafeMutablePointer<cse_buffer>?, _ length: Int) -> Bool {
+    let handle = pointer.map { BufferHandle(pointer: $0) }
+    var wakeBytes: (UnsafeContinuation<[UInt8], any Error>, Result<[UInt8], any Error>)?
+    var wakeBuffer: (UnsafeContinuation<BufferHandle?, any Error>, Result<BufferHandle?, any Error>)?
+    var drop: BufferHandle?
     let pause = state.withLock { state -> Bool in
-      if state.closeRequested || state.closed { return false }
-      if length > 0, let bytes {
+      if state.closeRequested || state.closed {
+        drop = handle
+        return false
+      }
+      if length > 0, let handle {
+        let buffer = handle.pointer
         if let waiter = state.recvWaiter, state.receivedBytes == 0 {
           state.recvWaiter = nil
-          wake = waiter
-          let taken = min(length, state.recvLimit)
-          result = .success(Array(UnsafeBufferPointer(rebasing: bytes[0..<taken])))
-          if taken < length {
-            state.received.append(Array(UnsafeBufferPointer(rebasing: bytes[taken..<length])))
-            state.receivedBytes += length - taken
+          switch waiter {
+          case .buffer(let continuation):
+            wakeBuffer = (continuation, .success(handle))
+            return false
+          case .bytes(let continuation, let limit):
+            let taken = min(length, limit)
+            wakeBytes = (continuation, .success(Array(UnsafeBufferPointer(start: buffer.pointee.data, count: taken))))
+            if taken == length {
+              drop = handle
+              return false
+            }
+            buffer.pointee.data += taken
+            buffer.pointee.length -= taken
           }
-        } else {
-          state.received.append(Array(bytes))
-          state.receivedBytes += length
         }
-        if state.receivedBytes > Self.receiveHighWater && !state.paused {
+        state.received.append(handle)
+        state.receivedBytes += buffer.pointee.length
+        state.receivedFootprint += Int(buffer.pointee.capacity)
+        if state.receivedFootprint > Self.receiveHighWater && !state.paused {
           state.paused = true
           return true
         }
@@ -71,12 +117,19 @@ final class ConnectionCore: Sendable {
       state.readEnd = length == 0 ? -1 : Int32(-length)
       if let waiter = state.recvWaiter, state.receivedBytes == 0 {
         state.recvWaiter = nil
-        wake = waiter
-        result = length == 0 ? .success([]) : .failure(self.error("recv", errno: Int32(-length)))
+        let failure = length == 0 ? nil : self.error("recv", errno: Int32(-length))
+        switch waiter {
+        case .bytes(let continuation, _):
+          wakeBytes = (continuation, failure.map { .failure($0) } ?? .success([]))
+        case .buffer(let continuation):
+          wakeBuffer = (continuation, failure.map { .failure($0) } ?? .success(nil))
+        }
       }
       return false
     }
-    wake?.resume(with: result)
+    if let drop { cse_buffer_release(loop.handle, drop.pointer) }
+    if let (continuation, result) = wakeBytes { continuation.resume(with: result) }
+    if let (continuation, result) = wakeBuffer { continuation.resume(with: result) }
     return pause
   }
 
@@ -112,7 +165,7 @@ final class ConnectionCore: Sendable {
       state.closeWaiters = []
       return taken
     }
-    recvWaiter?.resume(returning: [])
+    recvWaiter?.resumeEnded()
     let failure = error("send", reason: "the connection was closed before the bytes were sent")
     for waiter in sendWaiters { waiter.continuation.resume(throwing: failure) }
     for waiter in closeWaiters { waiter.resume() }
@@ -120,29 +173,43 @@ final class ConnectionCore: Sendable {
 
   // MARK: user-side operations
 
-  /// Takes up to `limit` buffered bytes; nil when none are buffered and the stream is open.
+  /// Copies out up to `limit` buffered bytes (there is at least one), releasing the buffers
+  /// it empties.
   private func takeBuffered(_ state: inout State, limit: Int) -> [UInt8] {
-    var output: [UInt8] = []
-    let first = state.received[state.receivedHead]
-    if first.count <= limit {
-      output = first
-      state.receivedHead += 1
-    } else {
-      output = Array(first[0..<limit])
-      state.received[state.receivedHead] = Array(first[limit...])
-    }
-    while output.count < limit && state.receivedHead < state.received.count {
-      let next = state.received[state.receivedHead]
-      let room = limit - output.count
-      if next.count <= room {
-        output += next
-        state.receivedHead += 1
-      } else {
-        output += next[0..<room]
-        state.received[state.receivedHead] = Array(next[room...])
+    let total = min(limit, state.receivedBytes)
+    let output = [UInt8](unsafeUninitializedCapacity: total) { output, count in
+      while count < total {
+        let buffer = state.received[state.receivedHead].pointer
+        let take = min(buffer.pointee.length, total - count)
+        UnsafeMutableRawPointer(output.baseAddress! + count).copyMemory(
+          from: buffer.pointee.data, byteCount: take)
+        count += take
+        if take == buffer.pointee.length {
+          state.receivedHead += 1
+          state.receivedFootprint -= Int(buffer.pointee.capacity)
+          cse_buffer_release(loop.handle, buffer)
+        } else {
+          buffer.pointee.data += take
+          buffer.pointee.length -= take
+        }
       }
     }
-    state.receivedBytes -= output.count
+    state.receivedBytes -= total
+    compactReceived(&state)
+    return output
+  }
+
+  /// Takes the oldest buffered chunk whole (there is at least one).
+  private func takeBufferedChunk(_ state: inout State) -> BufferHandle {
+    let buffer = state.received[state.receivedHead]
+    state.receivedHead += 1
+    state.receivedBytes -= buffer.pointer.pointee.length
+    state.receivedFootprint -= Int(buffer.pointer.pointee.capacity)
+    compactReceived(&state)
+    return buffer
+  }
+
+  private func compactReceived(_ state: inout State) {
     if state.receivedHead == state.received.count {
       state.received.removeAll(keepingCapacity: true)
       state.receivedHead = 0
@@ -150,7 +217,13 @@ final class ConnectionCore: Sendable {
       state.received.removeFirst(state.receivedHead)
       state.receivedHead = 0
     }
-    return output
+  }
+
+  /// Whether reading, paused by the high-water mark, may go on now; clears `paused` if so.
+  private func shouldResume(_ state: inout State) -> Bool {
+    guard state.paused && state.receivedFootprint < Self.receiveLowWater else { return false }
+    state.paused = false
+    return true
   }
 
   enum Immediate {
@@ -166,12 +239,7 @@ final class ConnectionCore: Sendable {
     let immediate = state.withLock { state -> Immediate in
       if state.receivedBytes > 0 {
         let bytes = takeBuffered(&state, limit: maxLength)
-        var resume = false
-        if state.paused && state.receivedBytes < Self.receiveLowWater {
-          state.paused = false
-          resume = true
-        }
-        return .bytes(bytes, resume: resume)
+        return .bytes(bytes, resume: shouldResume(&state))
       }
       if state.readEnd == -1 || state.closed { return .bytes([], resume: false) }
       if state.readEnd > 0 { return .failure(error("recv", errno: state.readEnd)) }
@@ -201,8 +269,10 @@ final class ConnectionCore: Sendable {
           if state.receivedBytes > 0 { return .success(takeBuffered(&state, limit: maxLength)) }
           if state.readEnd == -1 || state.closed { return .success([]) }
           if state.readEnd > 0 { return .failure(error("recv", errno: state.readEnd)) }
-          state.recvWaiter = continuation
-          state.recvLimit = maxLength
+          if state.recvWaiter != nil {
+            return .failure(error("recv", reason: "another recv is already waiting on this connection"))
+          }
+          state.recvWaiter = .bytes(continuation, limit: maxLength)
           return nil
         }
         if let early { continuation.resume(with: early) }
@@ -213,6 +283,90 @@ final class ConnectionCore: Sendable {
         return state.recvWaiter
       }
       waiter?.resume(throwing: CancellationError())
+    }
+  }
+
+  /// Takes the next received chunk as it lies in the loop's buffer; nil at end of stream.
+  func recvBuffer() async throws -> BufferHandle? {
+    enum Outcome {
+      case buffer(BufferHandle?, resume: Bool)
+      case failure(EngineError)
+      case wait
+    }
+    let immediate = state.withLock { state -> Outcome in
+      if state.receivedBytes > 0 {
+        let buffer = takeBufferedChunk(&state)
+        return .buffer(buffer, resume: shouldResume(&state))
+      }
+      if state.readEnd == -1 || state.closed { return .buffer(nil, resume: false) }
+      if state.readEnd > 0 { return .failure(error("recv", errno: state.readEnd)) }
+      if state.closeRequested { return .failure(error("recv", reason: "the connection is closed")) }
+      if state.recvWaiter != nil {
+        return .failure(error("recv", reason: "another recv is already waiting on this connection"))
+      }
+      return .wait
+    }
+    switch immediate {
+    case .buffer(let buffer, let resume):
+      if resume { _ = cse_resume_reading(loop.handle, id) }
+      return buffer
+    case .failure(let failure):
+      throw failure
+    case .wait:
+      break
+    }
+    return try await withTaskCancellationHandler {
+      try await withUnsafeThrowingContinuation {
+        (continuation: UnsafeContinuation<BufferHandle?, any Error>) in
+        var resume = false
+        let early = state.withLock { state -> Result<BufferHandle?, any Error>? in
+          if Task.isCancelled { return .failure(CancellationError()) }
+          // Bytes may have arrived between the first check and now.
+          if state.receivedBytes > 0 {
+            let buffer = takeBufferedChunk(&state)
+            resume = shouldResume(&state)
+            return .success(buffer)
+          }
+          if state.readEnd == -1 || state.closed { return .success(nil) }
+          if state.readEnd > 0 { return .failure(error("recv", errno: state.readEnd)) }
+          if state.recvWaiter != nil {
+            return .failure(error("recv", reason: "another recv is already waiting on this connection"))
+          }
+          state.recvWaiter = .buffer(continuation)
+          return nil
+        }
+        if resume { _ = cse_resume_reading(loop.handle, id) }
+        if let early { continuation.resume(with: early) }
+      }
+    } onCancel: {
+      let waiter = state.withLock { state in
+        defer { state.recvWaiter = nil }
+        return state.recvWaiter
+      }
+      waiter?.resume(throwing: CancellationError())
+    }
+  }
+
+  /// Hands `buffer` to the loop without copying it (ownership passes in every case); returns
+  /// true when the caller must wait for room.
+  func enqueue(buffer: UnsafeMutablePointer<cse_buffer>) throws(EngineError) -> Bool {
+    let length = buffer.pointee.length
+    return try state.withLock { state throws(EngineError) -> Bool in
+      var failure: EngineError?
+      if state.closeRequested || state.closed {
+        failure = error("send", reason: "the connection is closed")
+      } else if state.sendErrno != 0 {
+        failure = error("send", errno: state.sendErrno)
+      }
+      if let failure {
+        cse_buffer_release(loop.handle, buffer)
+        throw failure
+      }
+      // Queued under the lock so that a concurrent close is ordered after it.
+      let rc = cse_send_buffer(loop.handle, id, buffer)
+      if rc < 0 { throw error("send", errno: -rc) }
+      state.queuedBytes += length
+      return state.queuedBytes > Self.sendHighWater
     }
   }
 
@@ -288,4 +442,10 @@ final class ConnectionCore: Sendable {
   func error(_ operation: String, reason: String) -> EngineError {
     EngineError(operation: operation, target: "connection \(peer)", reason: reason)
   }
+}
+
+/// A received C buffer passed between the loop thread and a task.
+struct BufferHandle: @unchecked Sendable {
+  // @unchecked: the buffer has exactly one owner at a time; the handle moves it.
+  let pointer: UnsafeMutablePointer<cse_buffer>
 }

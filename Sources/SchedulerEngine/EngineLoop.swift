@@ -29,9 +29,8 @@ final class EngineLoop: TaskExecutor, @unchecked Sendable {
       loop.onAccept(TCPConnection(core: core))
       return Unmanaged.passRetained(core).toOpaque()
     }
-    callbacks.on_data = { user, bytes, length in
+    callbacks.on_data = { user, buffer, length in
       let core = Unmanaged<ConnectionCore>.fromOpaque(user!).takeUnretainedValue()
-      let buffer = bytes.map { UnsafeBufferPointer(start: $0, count: max(length, 0)) }
       return core.deliver(buffer, length) ? 1 : 0
     }
     callbacks.on_sent = { user, result in

@@ -31,6 +31,27 @@ public final class TCPConnection: Sendable {
     try await core.recv(maxLength: maxLength)
   }
 
+  /// Receives the next chunk as it arrived, without copying it; nil means the peer closed.
+  ///
+  /// The fastest way to read: the bytes stay in the engine's buffer, and ``send(_:)-(TCPBuffer)``
+  /// sends them on without a copy. Throws like ``recv(maxLength:)``; one receive may wait at a
+  /// time, whichever of the two it is.
+  public func recvBuffer() async throws -> TCPBuffer? {
+    guard let handle = try await core.recvBuffer() else { return nil }
+    return TCPBuffer(handle, loop: core.loop)
+  }
+
+  /// Queues the bytes of `buffer` for sending, in order, without copying them, and takes the
+  /// buffer over; waits only while too many bytes are queued.
+  ///
+  /// Throws ``EngineError`` after ``close()`` or once an earlier send failed.
+  public func send(_ buffer: consuming TCPBuffer) async throws {
+    let (pointer, loop) = buffer.take()
+    defer { loop.release() }
+    let mustWait = try core.enqueue(buffer: pointer)
+    if mustWait { try await core.waitForRoom() }
+  }
+
   /// Queues `bytes` for sending, in order; waits only while too many bytes are queued.
   ///
   /// Throws ``EngineError`` after ``close()`` or once an earlier send failed.

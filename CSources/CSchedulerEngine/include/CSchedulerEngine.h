@@ -22,6 +22,20 @@ enum {
 /* A running event loop; opaque to Swift. */
 typedef struct cse_loop cse_loop;
 
+/* A block of bytes with one owner: a received chunk handed over by on_data, or bytes queued
+ * by cse_send/cse_send_buffer. `data` and `length` are the bytes not yet read or sent; the
+ * owner may advance `data` (and shrink `length`) as it consumes them. Either hand it back with
+ * cse_buffer_release or pass it on with cse_send_buffer, exactly once. */
+typedef struct cse_buffer {
+    struct cse_buffer *next; /* loop-private */
+    uint8_t *data;
+    size_t length;
+    size_t reported;   /* loop-private: the byte count on_sent reports */
+    uint32_t capacity; /* memory the buffer holds (a lent receive-ring buffer counts fully) */
+    int32_t bid;       /* the receive-ring buffer `data` points into, or -1 */
+    uint8_t bytes[];
+} cse_buffer;
+
 /* What the loop tells its owner. Every callback runs on the loop's own thread.
  * `user` is the value returned by on_accept for that connection. */
 typedef struct cse_callbacks {
@@ -29,9 +43,10 @@ typedef struct cse_callbacks {
     void *context;
     /* A connection was accepted; returns the connection's user pointer (never NULL). */
     void *(*on_accept)(void *context, uint64_t connection, int fd);
-    /* Bytes arrived (length > 0), the peer closed (0) or receiving failed (-errno).
+    /* Bytes arrived (length > 0: `buffer` holds them and now belongs to the owner), the peer
+     * closed (0) or receiving failed (-errno; `buffer` is NULL for both).
      * Returns 1 to pause reading until cse_resume_reading, else 0. */
-    int (*on_data)(void *user, const uint8_t *bytes, long length);
+    int (*on_data)(void *user, cse_buffer *buffer, long length);
     /* One queued send finished: its byte count, or -errno (then the queue was dropped). */
     void (*on_sent)(void *user, long result);
     /* The descriptor is closed and no callback for this connection follows. */
@@ -75,6 +90,14 @@ const char *cse_loop_features(const cse_loop *loop);
 
 /* Queues a copy of `bytes` for sending on `connection`. Thread-safe. */
 int cse_send(cse_loop *loop, uint64_t connection, const void *bytes, size_t length);
+
+/* Queues `buffer` for sending on `connection` without copying it; always takes ownership
+ * (the buffer is released when sent, or at once if it cannot be queued). Thread-safe. */
+int cse_send_buffer(cse_loop *loop, uint64_t connection, cse_buffer *buffer);
+
+/* Gives a buffer back to its loop (a lent receive-ring buffer returns to the ring). Thread-safe;
+ * after the loop has stopped it only frees the buffer's own memory. */
+void cse_buffer_release(cse_loop *loop, cse_buffer *buffer);
 
 /* Closes `connection` after its queued bytes are sent. Thread-safe; idempotent. */
 int cse_close(cse_loop *loop, uint64_t connection);

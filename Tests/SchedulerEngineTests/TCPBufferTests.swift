@@ -1,0 +1,156 @@
+import Glibc
+import Synchronization
+import Testing
+
+@testable import SchedulerEngine
+
+/// The zero-copy echo: each received chunk is sent back from the buffer it arrived in.
+@Sendable func bufferEcho(_ connection: TCPConnection) async throws {
+  while let buffer = try await connection.recvBuffer() {
+    try await connection.send(buffer)
+  }
+}
+
+/// Writes all of `bytes` to a blocking socket.
+private func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+  var offset = 0
+  while offset < bytes.count {
+    let n = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    if n <= 0 { return false }
+    offset += n
+  }
+  return true
+}
+
+/// Reads exactly `count` bytes from a blocking socket (fewer if it closes first).
+private func readExactly(_ fd: Int32, _ count: Int) -> [UInt8] {
+  var output = [UInt8](repeating: 0, count: count)
+  var offset = 0
+  while offset < count {
+    let n = output[offset...].withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+    if n <= 0 { break }
+    offset += n
+  }
+  return Array(output[0..<offset])
+}
+
+extension EngineTests {
+  @Suite("TCPBuffer: receive and send without copying, on the selected backend")
+  struct TCPBufferTests {
+    init() { raiseDescriptorLimit(to: 4096) }
+
+    @Test("64 connections each echo 1 MiB of random bytes through recvBuffer/send(buffer)")
+    func zeroCopyEcho() async throws {
+      let descriptorsBefore = openDescriptors()
+      let server = try TCPServer(host: "127.0.0.1", port: 0, configuration: .init(threads: 2))
+      let task = serving(server, bufferEcho)
+      let outcome = await runEchoClients(
+        port: server.address.port, count: 64, bytesEach: 1 << 20, seconds: 50)
+      #expect(outcome.failures.isEmpty, "\(outcome.failures.prefix(3))")
+      #expect(outcome.verified == 64)
+      #expect(outcome.mismatched == 0)
+      await server.shutdown()
+      await task.value
+      #expect(await descriptorsLeaked(since: descriptorsBefore) == nil)
+    }
+
+    @Test("a ring of 4 receive buffers: lent buffers held in flight never starve receiving")
+    func lentBuffersDoNotStarveTheRing() async throws {
+      var configuration = TCPServer.Configuration(threads: 1)
+      configuration.receiveBufferCount = 4
+      configuration.receiveBufferSize = 4096
+      let server = try TCPServer(host: "127.0.0.1", port: 0, configuration: configuration)
+      let task = serving(server, bufferEcho)
+      let outcome = await runEchoClients(
+        port: server.address.port, count: 16, bytesEach: 1 << 20, seconds: 30)
+      #expect(outcome.failures.isEmpty, "\(outcome.failures.prefix(3))")
+      #expect(outcome.verified == 16)
+      await server.shutdown()
+      await task.value
+    }
+
+    @Test("recv and recvBuffer share one stream; a buffer changed in place is sent as changed")
+    func mixedReceiveAndInPlaceChange() async throws {
+      let server = try TCPServer(host: "127.0.0.1", port: 0, configuration: .init(threads: 1))
+      var iterator = server.connections.makeAsyncIterator()
+      let fd = connectLoopback(port: server.address.port)
+      #expect(fd >= 0)
+      let connection = try #require(await iterator.next())
+      // 3000 bytes (more than the small-copy size, so io_uring lends the ring buffer).
+      let message = (0..<3000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 1) }
+      #expect(writeAll(fd, message))
+      var head: [UInt8] = []
+      while head.count < 10 { head += try await connection.recv(maxLength: 10 - head.count) }
+      #expect(head == Array(message[0..<10]))
+      var rest: [UInt8] = []
+      while rest.count < message.count - 10 {
+        guard var buffer = try await connection.recvBuffer() else { break }
+        #expect(buffer.count > 0)
+        rest += buffer.bytes
+        buffer.withUnsafeMutableBytes { bytes in
+          for index in bytes.indices { bytes[index] = ~bytes[index] }
+        }
+        try await connection.send(buffer)
+      }
+      #expect(rest == Array(message[10...]))
+      #expect(readExactly(fd, rest.count) == rest.map { ~$0 })
+      // End of stream is nil.
+      shutdown(fd, Int32(SHUT_WR))
+      var ended = false
+      if case .none = try await connection.recvBuffer() { ended = true }
+      #expect(ended)
+      await connection.close()
+      close(fd)
+      await server.shutdown()
+    }
+
+    @Test("a buffer outlives its connection and server; send after close throws")
+    func bufferOutlivesServer() async throws {
+      let descriptorsBefore = openDescriptors()
+      let server = try TCPServer(host: "127.0.0.1", port: 0, configuration: .init(threads: 1))
+      var iterator = server.connections.makeAsyncIterator()
+      let fd = connectLoopback(port: server.address.port)
+      let connection = try #require(await iterator.next())
+      let message = [UInt8](repeating: 0x5a, count: 8000)
+      #expect(writeAll(fd, message))
+      guard var first = try await connection.recvBuffer() else {
+        Issue.record("end of stream instead of bytes")
+        return
+      }
+      var kept = first.bytes
+      while kept.count < message.count {
+        guard let next = try await connection.recvBuffer() else { break }
+        kept += next.bytes
+      }
+      #expect(kept == message)
+      await connection.close()
+      guard let extra = try await extraBuffer(server: server) else {
+        Issue.record("end of stream instead of bytes")
+        return
+      }
+      #expect(extra.bytes == [1, 2, 3])
+      var sendError: (any Error)?
+      do { try await connection.send(extra) } catch { sendError = error }
+      #expect(sendError is EngineError)
+      await server.shutdown()
+      // The loop has stopped; the buffer's bytes are still readable and still the same.
+      #expect(first.bytes == Array(message[0..<first.count]))
+      first.withUnsafeMutableBytes { $0[0] = 1 }
+      _ = consume first
+      close(fd)
+      #expect(await descriptorsLeaked(since: descriptorsBefore) == nil)
+    }
+
+    /// A buffer from a second connection, to send on a closed one.
+    private func extraBuffer(server: TCPServer) async throws -> TCPBuffer? {
+      let other = connectLoopback(port: server.address.port)
+      defer { close(other) }
+      var iterator = server.connections.makeAsyncIterator()
+      let connection = try #require(await iterator.next())
+      #expect(writeAll(other, [1, 2, 3]))
+      let buffer = try await connection.recvBuffer()
+      await connection.close()
+      return buffer
+    }
+  }
+}
