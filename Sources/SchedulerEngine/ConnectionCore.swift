@@ -42,6 +42,8 @@ final class ConnectionCore: Sendable {
     /// 0 = open, -1 = end of stream, > 0 = errno of the failed receive.
     var readEnd: Int32 = 0
     var recvWaiter: RecvWaiter?
+    /// The waiter is the task of ``coveredTask``, whose cancellation `runCovered` watches.
+    var recvWaiterCovered = false
     var paused = false
     var queuedBytes = 0
     var sendErrno: Int32 = 0
@@ -53,6 +55,10 @@ final class ConnectionCore: Sendable {
   }
 
   let state = Mutex(State())
+  /// The task `TCPServer.serve` runs this connection's handler in (its bit pattern), or 0.
+  /// Its cancellation is watched once for the whole handler, so the receives it makes skip
+  /// installing a cancellation handler each (two status-record updates per message).
+  let coveredTask = Atomic<UInt>(0)
   let loop: EngineLoop
   let id: UInt64
   let peer: String
@@ -260,8 +266,16 @@ final class ConnectionCore: Sendable {
     case .wait:
       break
     }
+    if isCoveredTask() { return try await waitForBytes(maxLength: maxLength, covered: true) }
     return try await withTaskCancellationHandler {
-      try await withUnsafeThrowingContinuation {
+      try await waitForBytes(maxLength: maxLength, covered: false)
+    } onCancel: {
+      cancelRecvWaiter(coveredOnly: false)
+    }
+  }
+
+  private func waitForBytes(maxLength: Int, covered: Bool) async throws -> [UInt8] {
+    try await withUnsafeThrowingContinuation {
         (continuation: UnsafeContinuation<[UInt8], any Error>) in
         let early = state.withLock { state -> Result<[UInt8], any Error>? in
           if Task.isCancelled { return .failure(CancellationError()) }
@@ -273,16 +287,10 @@ final class ConnectionCore: Sendable {
             return .failure(error("recv", reason: "another recv is already waiting on this connection"))
           }
           state.recvWaiter = .bytes(continuation, limit: maxLength)
+          state.recvWaiterCovered = covered
           return nil
         }
         if let early { continuation.resume(with: early) }
-      }
-    } onCancel: {
-      let waiter = state.withLock { state in
-        defer { state.recvWaiter = nil }
-        return state.recvWaiter
-      }
-      waiter?.resume(throwing: CancellationError())
     }
   }
 
@@ -315,8 +323,16 @@ final class ConnectionCore: Sendable {
     case .wait:
       break
     }
+    if isCoveredTask() { return try await waitForBuffer(covered: true) }
     return try await withTaskCancellationHandler {
-      try await withUnsafeThrowingContinuation {
+      try await waitForBuffer(covered: false)
+    } onCancel: {
+      cancelRecvWaiter(coveredOnly: false)
+    }
+  }
+
+  private func waitForBuffer(covered: Bool) async throws -> BufferHandle? {
+    try await withUnsafeThrowingContinuation {
         (continuation: UnsafeContinuation<BufferHandle?, any Error>) in
         var resume = false
         let early = state.withLock { state -> Result<BufferHandle?, any Error>? in
@@ -333,19 +349,49 @@ final class ConnectionCore: Sendable {
             return .failure(error("recv", reason: "another recv is already waiting on this connection"))
           }
           state.recvWaiter = .buffer(continuation)
+          state.recvWaiterCovered = covered
           return nil
         }
         if resume { _ = cse_resume_reading(loop.handle, id) }
         if let early { continuation.resume(with: early) }
-      }
-    } onCancel: {
-      let waiter = state.withLock { state in
-        defer { state.recvWaiter = nil }
-        return state.recvWaiter
-      }
-      waiter?.resume(throwing: CancellationError())
     }
   }
+
+  /// Ends a waiting receive with `CancellationError` (with `coveredOnly`, only one made by the
+  /// covered task).
+  func cancelRecvWaiter(coveredOnly: Bool) {
+    let waiter = state.withLock { state -> RecvWaiter? in
+      guard let waiter = state.recvWaiter, !coveredOnly || state.recvWaiterCovered else {
+        return nil
+      }
+      state.recvWaiter = nil
+      return waiter
+    }
+    waiter?.resume(throwing: CancellationError())
+  }
+
+  /// Runs `body` (a handler of this connection) with its cancellation watched once for all
+  /// the receives it makes from this same task.
+  func runCovered(_ body: () async -> Void) async {
+    let task = withUnsafeCurrentTask { task in task.map(Self.bits) ?? 0 }
+    coveredTask.store(task, ordering: .relaxed)
+    await withTaskCancellationHandler {
+      await body()
+    } onCancel: {
+      cancelRecvWaiter(coveredOnly: true)
+    }
+    // Cleared before the task ends: a later task at the same address is never mistaken for it.
+    coveredTask.store(0, ordering: .relaxed)
+  }
+
+  /// Whether the calling task is the covered one.
+  private func isCoveredTask() -> Bool {
+    let covered = coveredTask.load(ordering: .relaxed)
+    if covered == 0 { return false }
+    return withUnsafeCurrentTask { task in task.map(Self.bits) == covered }
+  }
+
+  private static func bits(_ task: UnsafeCurrentTask) -> UInt { unsafeBitCast(task, to: UInt.self) }
 
   /// Hands `buffer` to the loop without copying it (ownership passes in every case); returns
   /// true when the caller must wait for room.

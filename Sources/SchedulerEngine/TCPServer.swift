@@ -135,7 +135,7 @@ public final class TCPServer: Sendable {
       await withDiscardingTaskGroup { group in
         for await connection in connections {
           group.addTask(executorPreference: connection.executor) {
-            try? await handler(connection)
+            await connection.core.runCovered { try? await handler(connection) }
             await connection.close()
           }
         }

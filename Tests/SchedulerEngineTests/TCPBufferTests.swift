@@ -141,6 +141,40 @@ extension EngineTests {
       #expect(await descriptorsLeaked(since: descriptorsBefore) == nil)
     }
 
+    @Test("a handler run as serve runs it: cancelling its task ends its recvBuffer and recv")
+    func cancellingCoveredHandler() async throws {
+      let server = try TCPServer(host: "127.0.0.1", port: 0, configuration: .init(threads: 1))
+      let fd = connectLoopback(port: server.address.port)
+      var iterator = server.connections.makeAsyncIterator()
+      let connection = try #require(await iterator.next())
+      let outcomes = Mutex<[String]>([])
+      // The handler's receives skip their own cancellation handlers: runCovered watches for them.
+      let handler = Task(executorPreference: connection.executor) {
+        await connection.core.runCovered {
+          do {
+            _ = try await connection.recvBuffer()
+            outcomes.withLock { $0.append("recvBuffer returned") }
+          } catch { outcomes.withLock { $0.append("recvBuffer: \(type(of: error))") } }
+          do {
+            _ = try await connection.recv()
+            outcomes.withLock { $0.append("recv returned") }
+          } catch { outcomes.withLock { $0.append("recv: \(type(of: error))") } }
+        }
+      }
+      try await Task.sleep(for: .milliseconds(50))
+      handler.cancel()
+      await handler.value
+      #expect(
+        outcomes.withLock { $0 } == ["recvBuffer: CancellationError", "recv: CancellationError"])
+      // Another task's recv is not covered and has its own handler; the connection still works.
+      var byte: UInt8 = 9
+      #expect(send(fd, &byte, 1, Int32(MSG_NOSIGNAL)) == 1)
+      #expect(try await connection.recv() == [9])
+      await connection.close()
+      close(fd)
+      await server.shutdown()
+    }
+
     /// A buffer from a second connection, to send on a closed one.
     private func extraBuffer(server: TCPServer) async throws -> TCPBuffer? {
       let other = connectLoopback(port: server.address.port)
