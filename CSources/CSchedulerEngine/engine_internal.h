@@ -36,6 +36,7 @@ typedef struct cse_conn {
     uint8_t shut;          /* shutdown(2) done, waiting for pending ops */
     uint8_t want_out;      /* epoll: EPOLLOUT armed */
     uint8_t want_in;       /* epoll: EPOLLIN armed */
+    uint8_t fixed;         /* io_uring: the socket is in the registered file table at its index */
     void *user;
     cse_send_node *head, *tail;
     struct msghdr msg;
@@ -93,6 +94,7 @@ struct cse_loop {
     /* io_uring */
     struct io_uring ring;
     int ring_ready;
+    int fixed_files; /* a sparse registered file table of max_connections slots exists */
     struct io_uring_buf_ring *buf_ring;
     size_t buf_ring_size;
     uint8_t *buffers;

@@ -13,7 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-static __thread cse_loop *cse_current_loop;
+/* initial-exec: the engine is linked into the executable, and the loop asks "am I on the
+ * loop thread" several times per message; the default model calls __tls_get_addr each time. */
+static __thread cse_loop *cse_current_loop __attribute__((tls_model("initial-exec")));
 
 static double cse_now(void) {
     struct timespec now;

@@ -141,6 +141,14 @@ final class ConnectionCore: Sendable {
 
   /// One queued send finished with `result` bytes, or failed with -errno.
   func sent(_ result: Int) {
+    // The common case, bytes sent and nobody waiting for room, touches only the count.
+    if result >= 0 {
+      let mustWake = state.withLock { state -> Bool in
+        state.queuedBytes -= result
+        return !state.sendWaiters.isEmpty && state.queuedBytes <= Self.sendHighWater / 2
+      }
+      if !mustWake { return }
+    }
     var waiters: [UnsafeContinuation<Void, any Error>] = []
     var failure: EngineError?
     state.withLock { state in
@@ -148,8 +156,6 @@ final class ConnectionCore: Sendable {
         state.sendErrno = Int32(-result)
         state.queuedBytes = 0
         failure = error("send", errno: Int32(-result))
-      } else {
-        state.queuedBytes -= result
       }
       if state.queuedBytes <= Self.sendHighWater / 2 {
         waiters = state.sendWaiters.map(\.continuation)

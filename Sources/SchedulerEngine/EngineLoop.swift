@@ -29,12 +29,14 @@ final class EngineLoop: TaskExecutor, @unchecked Sendable {
       loop.onAccept(TCPConnection(core: core))
       return Unmanaged.passRetained(core).toOpaque()
     }
+    // The C loop's retain keeps the core alive through every callback: no retain per call.
     callbacks.on_data = { user, buffer, length in
-      let core = Unmanaged<ConnectionCore>.fromOpaque(user!).takeUnretainedValue()
-      return core.deliver(buffer, length) ? 1 : 0
+      Unmanaged<ConnectionCore>.fromOpaque(user!)._withUnsafeGuaranteedRef {
+        $0.deliver(buffer, length) ? 1 : 0
+      }
     }
     callbacks.on_sent = { user, result in
-      Unmanaged<ConnectionCore>.fromOpaque(user!).takeUnretainedValue().sent(result)
+      Unmanaged<ConnectionCore>.fromOpaque(user!)._withUnsafeGuaranteedRef { $0.sent(result) }
     }
     callbacks.on_closed = { user in
       let core = Unmanaged<ConnectionCore>.fromOpaque(user!)
