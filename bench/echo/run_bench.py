@@ -182,7 +182,11 @@ def write_results(table, samples):
         "round trip, read from /proc/PID/stat, depends much less on that and is the steadier comparison.",
         "",
         "The scheduler-core servers are `echo-server` built in release: the echo loop is Swift code on",
-        "the public async API (`TCPServer.serve`, `recv`, `send`), with no C fast path.",
+        "the public async API (`TCPServer.serve`, `recvBuffer`, `send(TCPBuffer)`), with no C fast path:",
+        "each received chunk is handed to the Swift handler as a `TCPBuffer` (a large one lent from",
+        "the io_uring receive ring, a small one copied into a pooled 512-byte buffer) and the handler",
+        "sends that buffer back without a copy. The engine's other echo API (`recv` -> [UInt8],",
+        "`send([UInt8])`) copies once each way.",
         "",
     ]
     with open(os.path.join(RESULTS, "echo.md"), "w") as f:
