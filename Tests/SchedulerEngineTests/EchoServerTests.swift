@@ -14,6 +14,21 @@ import Testing
   }
 }
 
+/// The two ways a handler can echo: arrays (`recv`/`send([UInt8])`, a copy each way) and
+/// buffers (`recvBuffer`/`send(TCPBuffer)`, no copy).
+enum EchoStyle: String, CaseIterable, CustomTestStringConvertible {
+  case arrays, buffers
+
+  var testDescription: String { rawValue }
+
+  var handler: @Sendable (TCPConnection) async throws -> Void {
+    switch self {
+    case .arrays: echo
+    case .buffers: bufferEcho
+    }
+  }
+}
+
 /// Starts `server.serve(handler)` in a task; returns the task so the test can await it.
 func serving(
   _ server: TCPServer, _ handler: @escaping @Sendable (TCPConnection) async throws -> Void = echo
@@ -33,11 +48,13 @@ extension EngineTests {
   struct EchoServerTests {
     init() { raiseDescriptorLimit(to: 4096) }
 
-    @Test("500 concurrent connections each echo 1 MiB of random bytes, verified by hash")
-    func fiveHundredConnections() async throws {
+    @Test(
+      "500 concurrent connections each echo 1 MiB of random bytes, verified by hash",
+      arguments: EchoStyle.allCases)
+    func fiveHundredConnections(style: EchoStyle) async throws {
       let descriptorsBefore = openDescriptors()
       let server = try TCPServer(host: "127.0.0.1", port: 0, configuration: .init(threads: 2))
-      let task = serving(server)
+      let task = serving(server, style.handler)
       let outcome = await runEchoClients(
         port: server.address.port, count: 500, bytesEach: 1 << 20, seconds: 50)
       #expect(outcome.failures.isEmpty, "\(outcome.failures.prefix(3))")
@@ -48,13 +65,16 @@ extension EngineTests {
       #expect(await descriptorsLeaked(since: descriptorsBefore) == nil)
     }
 
-    @Test("a receive buffer ring of 2 small buffers runs dry (ENOBUFS) and recovers")
-    func tinyBufferRing() async throws {
+    /// With buffers, lent ring buffers held in flight must not starve receiving either.
+    @Test(
+      "a receive buffer ring of 2 small buffers runs dry (ENOBUFS) and recovers",
+      arguments: EchoStyle.allCases)
+    func tinyBufferRing(style: EchoStyle) async throws {
       var configuration = TCPServer.Configuration(threads: 1)
       configuration.receiveBufferCount = 2
       configuration.receiveBufferSize = 4096
       let server = try TCPServer(host: "127.0.0.1", port: 0, configuration: configuration)
-      let task = serving(server)
+      let task = serving(server, style.handler)
       let outcome = await runEchoClients(
         port: server.address.port, count: 16, bytesEach: 1 << 20, seconds: 30)
       #expect(outcome.failures.isEmpty, "\(outcome.failures.prefix(3))")
