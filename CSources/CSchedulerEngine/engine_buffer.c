@@ -25,12 +25,21 @@ static cse_buffer *cse_node_alloc(cse_loop *loop, int class, size_t capacity) {
     return node;
 }
 
-/* A buffer with room for `length` bytes, `data` at its start; NULL when memory ran out. */
+/* A buffer with room for `length` bytes, `data` at its start; NULL when memory ran out.
+ * A large cached block is taken only on the loop thread and for at least a quarter of its
+ * size: queued sends are counted in bytes, and a block per small message would multiply the
+ * memory they hold. */
 cse_buffer *cse_node_take(cse_loop *loop, size_t length) {
-    int class = length <= CSE_SMALL_BUFFER ? CSE_CLASS_SMALL
-                : length <= loop->config.buffer_size ? CSE_CLASS_LARGE : -1;
-    size_t capacity = class == CSE_CLASS_SMALL ? CSE_SMALL_BUFFER
-                      : class == CSE_CLASS_LARGE ? loop->config.buffer_size : length;
+    size_t large = loop->config.buffer_size;
+    int class = -1;
+    size_t capacity = length;
+    if (length <= CSE_SMALL_BUFFER) {
+        class = CSE_CLASS_SMALL;
+        capacity = CSE_SMALL_BUFFER;
+    } else if (length <= large && length >= large / 4 && cse_can_cache(loop)) {
+        class = CSE_CLASS_LARGE;
+        capacity = large;
+    }
     cse_buffer *node = cse_node_alloc(loop, class, capacity);
     if (!node) return NULL;
     node->next = NULL;
