@@ -42,7 +42,7 @@ test-io_uring:
 bench: deps bench-pool bench-echo bench-durable
 
 bench-pool:
-	$(SWIFT) run -c release --scratch-path .build-pool pool-bench
+	$(SWIFT) run -c release pool-bench
 
 # Echo ping-pong and bulk against C io_uring, C epoll and SwiftNIO peers; writes bench/results/echo.*
 bench-echo: deps
@@ -52,7 +52,7 @@ bench-echo: deps
 # Durable pool allocations/s (fdatasync before each returns) with 1 and 8 threads, beside the
 # in-memory pool in the same run; the pool directory is on this checkout's disk.
 bench-durable:
-	$(SWIFT) run -c release --scratch-path .build-durable durable-bench
+	$(SWIFT) run -c release durable-bench
 
 # The pool's address and allocator code built as Embedded Swift for wasm32, linked with
 # wasi-libc into a wasm32-wasip1 program and run under wasmkit (wasm/build.sh installs
