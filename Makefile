@@ -61,10 +61,10 @@ wasm-test:
 	@bash wasm/build.sh
 
 format:
-	$(SWIFT) format --in-place --recursive Sources Tests Examples bench Package.swift
+	$(SWIFT) format --in-place --recursive Sources Tests Examples bench wasm Package.swift
 
 lint:
-	$(SWIFT) format lint --recursive Sources Tests Examples bench Package.swift
+	$(SWIFT) format lint --recursive Sources Tests Examples bench wasm Package.swift
 
 clean:
 	rm -rf .build .build-*

@@ -22,41 +22,55 @@ let package = Package(
     ],
     targets: [
         // C cores
-        .target(name: "CSchedulerAllocator", path: "CSources/CSchedulerAllocator",
-                cSettings: [.unsafeFlags(["-O2"])]),
-        .target(name: "CSchedulerIO", path: "CSources/CSchedulerIO",
-                cSettings: [.define("_GNU_SOURCE"), .unsafeFlags(["-O2"])],
-                linkerSettings: [.linkedLibrary("uring")]),
-        .target(name: "CSchedulerEngine", path: "CSources/CSchedulerEngine",
-                cSettings: [.define("_GNU_SOURCE"), .unsafeFlags(["-O2"])],
-                linkerSettings: [.linkedLibrary("uring")]),
+        .target(
+            name: "CSchedulerAllocator", path: "CSources/CSchedulerAllocator",
+            cSettings: [.unsafeFlags(["-O2"])]),
+        .target(
+            name: "CSchedulerIO", path: "CSources/CSchedulerIO",
+            cSettings: [.define("_GNU_SOURCE"), .unsafeFlags(["-O2"])],
+            linkerSettings: [.linkedLibrary("uring")]),
+        .target(
+            name: "CSchedulerEngine", path: "CSources/CSchedulerEngine",
+            cSettings: [.define("_GNU_SOURCE"), .unsafeFlags(["-O2"])],
+            linkerSettings: [.linkedLibrary("uring")]),
 
         // Swift modules
         .target(name: "SchedulerPool", dependencies: ["CSchedulerAllocator"]),
-        .target(name: "SchedulerSocket", dependencies: [
-            "SchedulerPool", "CSchedulerIO",
-            .product(name: "SystemPackage", package: "swift-system"),
-        ]),
-        .target(name: "SchedulerEngine", dependencies: [
-            "SchedulerPool", "SchedulerSocket", "CSchedulerEngine",
-        ]),
-        .target(name: "SchedulerCore", dependencies: [
-            "SchedulerPool", "SchedulerSocket", "SchedulerEngine",
-        ]),
+        .target(
+            name: "SchedulerSocket",
+            dependencies: [
+                "SchedulerPool", "CSchedulerIO",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]),
+        .target(
+            name: "SchedulerEngine",
+            dependencies: [
+                "SchedulerPool", "SchedulerSocket", "CSchedulerEngine",
+            ]),
+        .target(
+            name: "SchedulerCore",
+            dependencies: [
+                "SchedulerPool", "SchedulerSocket", "SchedulerEngine",
+            ]),
 
         // Executables
-        .executableTarget(name: "SocketWithIPPool", dependencies: ["SchedulerCore"],
-                          path: "Examples/SocketWithIPPool"),
-        .executableTarget(name: "EchoServer", dependencies: [
-            "SchedulerCore",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], path: "Examples/EchoServer"),
+        .executableTarget(
+            name: "SocketWithIPPool", dependencies: ["SchedulerCore"],
+            path: "Examples/SocketWithIPPool"),
+        .executableTarget(
+            name: "EchoServer",
+            dependencies: [
+                "SchedulerCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ], path: "Examples/EchoServer"),
 
         // Benchmarks (run by `make bench`, never by `make test`)
-        .target(name: "CLinearScan", path: "bench/pool/CLinearScan",
-                cSettings: [.unsafeFlags(["-O2"])]),
-        .executableTarget(name: "PoolBenchmark", dependencies: ["SchedulerPool", "CSchedulerAllocator", "CLinearScan"],
-                          path: "bench/pool/PoolBenchmark"),
+        .target(
+            name: "CLinearScan", path: "bench/pool/CLinearScan",
+            cSettings: [.unsafeFlags(["-O2"])]),
+        .executableTarget(
+            name: "PoolBenchmark", dependencies: ["SchedulerPool", "CSchedulerAllocator", "CLinearScan"],
+            path: "bench/pool/PoolBenchmark"),
 
         .executableTarget(name: "DurableBenchmark", dependencies: ["SchedulerPool"], path: "bench/durable"),
 

@@ -6,55 +6,55 @@ import SchedulerCore
 /// `echo-server`: TCP echo on the engine's async API until SIGINT or SIGTERM.
 @main
 struct EchoServer: AsyncParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "echo-server",
-    abstract: "Echoes every TCP connection on the scheduler-core engine until SIGINT or SIGTERM.")
+    static let configuration = CommandConfiguration(
+        commandName: "echo-server",
+        abstract: "Echoes every TCP connection on the scheduler-core engine until SIGINT or SIGTERM.")
 
-  @Option(help: "The IP address to listen on.")
-  var host = "127.0.0.1"
+    @Option(help: "The IP address to listen on.")
+    var host = "127.0.0.1"
 
-  @Option(help: "The TCP port to listen on (0 picks a free one).")
-  var port: UInt16
+    @Option(help: "The TCP port to listen on (0 picks a free one).")
+    var port: UInt16
 
-  @Option(help: "Event-loop threads (default: one per core).")
-  var threads: Int?
+    @Option(help: "Event-loop threads (default: one per core).")
+    var threads: Int?
 
-  @Option(
-    help:
-      "I/O backend: io_uring or posix (default: SCHEDULER_CORE_BACKEND, then io_uring where available)."
-  )
-  var backend: String?
-
-  func run() async throws {
-    var configuration = TCPServer.Configuration(threads: threads)
-    if let backend {
-      guard let chosen = IOBackend(rawValue: backend) else {
-        throw ValidationError("--backend must be io_uring or posix, not \(backend)")
-      }
-      configuration.backend = chosen
-    }
-    let server = try TCPServer(host: host, port: port, configuration: configuration)
-    print(
-      "echo-server: listening on \(server.address) with \(configuration.threads) thread(s), \(server.features)"
+    @Option(
+        help:
+            "I/O backend: io_uring or posix (default: SCHEDULER_CORE_BACKEND, then io_uring where available)."
     )
-    fflush(nil)
+    var backend: String?
 
-    // Signals arrive on a dispatch source; the server shuts down gracefully.
-    signal(SIGINT, SIG_IGN)
-    signal(SIGTERM, SIG_IGN)
-    let sources = [SIGINT, SIGTERM].map { number in
-      let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-      source.setEventHandler { server.beginShutdown() }
-      source.resume()
-      return source
+    func run() async throws {
+        var configuration = TCPServer.Configuration(threads: threads)
+        if let backend {
+            guard let chosen = IOBackend(rawValue: backend) else {
+                throw ValidationError("--backend must be io_uring or posix, not \(backend)")
+            }
+            configuration.backend = chosen
+        }
+        let server = try TCPServer(host: host, port: port, configuration: configuration)
+        print(
+            "echo-server: listening on \(server.address) with \(configuration.threads) thread(s), \(server.features)"
+        )
+        fflush(nil)
+
+        // Signals arrive on a dispatch source; the server shuts down gracefully.
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        let sources = [SIGINT, SIGTERM].map { number in
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { server.beginShutdown() }
+            source.resume()
+            return source
+        }
+        // Each chunk is sent back from the buffer it was received into, without a copy.
+        await server.serve { connection in
+            while let buffer = try await connection.recvBuffer() {
+                try await connection.send(buffer)
+            }
+        }
+        for source in sources { source.cancel() }
+        print("echo-server: stopped")
     }
-    // Each chunk is sent back from the buffer it was received into, without a copy.
-    await server.serve { connection in
-      while let buffer = try await connection.recvBuffer() {
-        try await connection.send(buffer)
-      }
-    }
-    for source in sources { source.cancel() }
-    print("echo-server: stopped")
-  }
 }

@@ -7,80 +7,80 @@
 /// A handler runs fastest on the connection's own loop thread: ``TCPServer/serve(_:)`` arranges
 /// that, and a task of your own can ask for it with `Task(executorPreference: connection.executor)`.
 public final class TCPConnection: Sendable {
-  let core: ConnectionCore
+    let core: ConnectionCore
 
-  init(core: ConnectionCore) {
-    self.core = core
-  }
-
-  deinit {
-    _ = core.requestClose()
-  }
-
-  /// The peer's address as `host:port` (`[v6]:port` for IPv6).
-  public var peer: String { core.peer }
-
-  /// The executor of the event loop that owns this connection, for `Task(executorPreference:)`.
-  public var executor: any TaskExecutor { core.loop }
-
-  /// Receives up to `maxLength` bytes; an empty array means the peer closed its side.
-  ///
-  /// Throws ``EngineError`` when receiving failed (e.g. `ECONNRESET`) and `CancellationError`
-  /// when the calling task is cancelled while waiting. One `recv` may wait at a time.
-  public func recv(maxLength: Int = 65536) async throws -> [UInt8] {
-    try await core.recv(maxLength: maxLength)
-  }
-
-  /// Receives the next chunk as it arrived, without copying it; nil means the peer closed.
-  ///
-  /// The fastest way to read: the bytes stay in the engine's buffer, and ``send(_:)-(TCPBuffer)``
-  /// sends them on without a copy. Throws like ``recv(maxLength:)``; one receive may wait at a
-  /// time, whichever of the two it is.
-  public func recvBuffer() async throws -> TCPBuffer? {
-    guard let handle = try await core.recvBuffer() else { return nil }
-    return TCPBuffer(handle, loop: core.loop)
-  }
-
-  /// Queues the bytes of `buffer` for sending, in order, without copying them, and takes the
-  /// buffer over; waits only while too many bytes are queued.
-  ///
-  /// Throws ``EngineError`` after ``close()`` or once an earlier send failed.
-  public func send(_ buffer: consuming TCPBuffer) async throws {
-    let (pointer, loop) = buffer.take()
-    defer { loop.release() }
-    let mustWait = try core.enqueue(buffer: pointer)
-    if mustWait { try await core.waitForRoom() }
-  }
-
-  /// Queues `bytes` for sending, in order; waits only while too many bytes are queued.
-  ///
-  /// Throws ``EngineError`` after ``close()`` or once an earlier send failed.
-  public func send(_ bytes: some Collection<UInt8>) async throws {
-    let mustWait =
-      try bytes.withContiguousStorageIfAvailable { buffer throws(EngineError) in
-        try core.enqueue(UnsafeRawBufferPointer(buffer))
-      } ?? Array(bytes).withUnsafeBytes { buffer throws(EngineError) in try core.enqueue(buffer) }
-    if mustWait { try await core.waitForRoom() }
-  }
-
-  /// Queues the bytes of a contiguous array; the fast path of the generic `send`.
-  public func send(_ bytes: [UInt8]) async throws {
-    let mustWait = try bytes.withUnsafeBytes { buffer throws(EngineError) in
-      try core.enqueue(buffer)
+    init(core: ConnectionCore) {
+        self.core = core
     }
-    if mustWait { try await core.waitForRoom() }
-  }
 
-  /// Queues the UTF-8 bytes of `text`.
-  public func send(_ text: String) async throws {
-    try await send(Array(text.utf8))
-  }
+    deinit {
+        _ = core.requestClose()
+    }
 
-  /// Closes the connection after its queued bytes are sent, and waits until it is closed.
-  ///
-  /// Calling it again, or from several tasks, is harmless: all of them wait for the close.
-  public func close() async {
-    _ = core.requestClose()
-    await core.waitClosed()
-  }
+    /// The peer's address as `host:port` (`[v6]:port` for IPv6).
+    public var peer: String { core.peer }
+
+    /// The executor of the event loop that owns this connection, for `Task(executorPreference:)`.
+    public var executor: any TaskExecutor { core.loop }
+
+    /// Receives up to `maxLength` bytes; an empty array means the peer closed its side.
+    ///
+    /// Throws ``EngineError`` when receiving failed (e.g. `ECONNRESET`) and `CancellationError`
+    /// when the calling task is cancelled while waiting. One `recv` may wait at a time.
+    public func recv(maxLength: Int = 65536) async throws -> [UInt8] {
+        try await core.recv(maxLength: maxLength)
+    }
+
+    /// Receives the next chunk as it arrived, without copying it; nil means the peer closed.
+    ///
+    /// The fastest way to read: the bytes stay in the engine's buffer, and ``send(_:)-(TCPBuffer)``
+    /// sends them on without a copy. Throws like ``recv(maxLength:)``; one receive may wait at a
+    /// time, whichever of the two it is.
+    public func recvBuffer() async throws -> TCPBuffer? {
+        guard let handle = try await core.recvBuffer() else { return nil }
+        return TCPBuffer(handle, loop: core.loop)
+    }
+
+    /// Queues the bytes of `buffer` for sending, in order, without copying them, and takes the
+    /// buffer over; waits only while too many bytes are queued.
+    ///
+    /// Throws ``EngineError`` after ``close()`` or once an earlier send failed.
+    public func send(_ buffer: consuming TCPBuffer) async throws {
+        let (pointer, loop) = buffer.take()
+        defer { loop.release() }
+        let mustWait = try core.enqueue(buffer: pointer)
+        if mustWait { try await core.waitForRoom() }
+    }
+
+    /// Queues `bytes` for sending, in order; waits only while too many bytes are queued.
+    ///
+    /// Throws ``EngineError`` after ``close()`` or once an earlier send failed.
+    public func send(_ bytes: some Collection<UInt8>) async throws {
+        let mustWait =
+            try bytes.withContiguousStorageIfAvailable { buffer throws(EngineError) in
+                try core.enqueue(UnsafeRawBufferPointer(buffer))
+            } ?? Array(bytes).withUnsafeBytes { buffer throws(EngineError) in try core.enqueue(buffer) }
+        if mustWait { try await core.waitForRoom() }
+    }
+
+    /// Queues the bytes of a contiguous array; the fast path of the generic `send`.
+    public func send(_ bytes: [UInt8]) async throws {
+        let mustWait = try bytes.withUnsafeBytes { buffer throws(EngineError) in
+            try core.enqueue(buffer)
+        }
+        if mustWait { try await core.waitForRoom() }
+    }
+
+    /// Queues the UTF-8 bytes of `text`.
+    public func send(_ text: String) async throws {
+        try await send(Array(text.utf8))
+    }
+
+    /// Closes the connection after its queued bytes are sent, and waits until it is closed.
+    ///
+    /// Calling it again, or from several tasks, is harmless: all of them wait for the close.
+    public func close() async {
+        _ = core.requestClose()
+        await core.waitClosed()
+    }
 }

@@ -26,180 +26,180 @@ import Synchronization
 /// ``shutdown()`` stops accepting, closes every connection once its queued bytes are sent (so
 /// a pending `recv` returns end of stream), stops the loops and waits for all of that.
 public final class TCPServer: Sendable {
-  /// The address the server listens on, with the port the kernel chose if 0 was asked.
-  public let address: SocketAddress
-  /// The backend the loops run on.
-  public let backend: IOBackend
-  /// What the first loop's backend set up, e.g. `io_uring SINGLE_ISSUER DEFER_TASKRUN NODROP`.
-  public let features: String
-  /// The accepted connections, in order; iterate them from one task only.
-  public let connections: AsyncStream<TCPConnection>
+    /// The address the server listens on, with the port the kernel chose if 0 was asked.
+    public let address: SocketAddress
+    /// The backend the loops run on.
+    public let backend: IOBackend
+    /// What the first loop's backend set up, e.g. `io_uring SINGLE_ISSUER DEFER_TASKRUN NODROP`.
+    public let features: String
+    /// The accepted connections, in order; iterate them from one task only.
+    public let connections: AsyncStream<TCPConnection>
 
-  private let loops: [EngineLoop]
-  private let lifecycle: Lifecycle
+    private let loops: [EngineLoop]
+    private let lifecycle: Lifecycle
 
-  /// Listens on `address` (the port may be 0 for any free port).
-  public init(address: SocketAddress, configuration: Configuration = Configuration())
-    throws(EngineError)
-  {
-    let target = address.description
-    guard configuration.threads >= 1 else {
-      throw EngineError(
-        operation: "configure", target: target, reason: "threads must be at least 1")
-    }
-    let backend = try EngineBackend.resolve(configuration.backend)
-    var config = cse_config()
-    cse_config_init(&config)
-    config.backend = EngineBackend.code(backend)
-    config.family = address.family == .ipv4 ? AF_INET : AF_INET6
-    let bytes = address.ip.bytes
-    withUnsafeMutableBytes(of: &config.address) { raw in
-      for (index, byte) in bytes.enumerated() { raw[index] = byte }
-    }
-    config.port = address.port
-    config.backlog = configuration.backlog
-    config.max_connections = UInt32(clamping: configuration.maxConnectionsPerThread)
-    config.buffer_count = UInt32(clamping: configuration.receiveBufferCount)
-    config.buffer_size = UInt32(clamping: configuration.receiveBufferSize)
-    let grace = configuration.shutdownGracePeriod.components
-    config.shutdown_grace_ms = UInt32(
-      clamping: max(0, grace.seconds * 1000 + grace.attoseconds / 1_000_000_000_000_000))
-
-    let (stream, continuation) = AsyncStream.makeStream(of: TCPConnection.self)
-    let lifecycle = Lifecycle(loopCount: configuration.threads, continuation: continuation)
-    var loops: [EngineLoop] = []
-    do throws(EngineError) {
-      for _ in 0..<configuration.threads {
-        let loop = try EngineLoop(
-          config: config,
-          onAccept: { connection in continuation.yield(connection) },
-          onStopped: { lifecycle.loopStopped() }, target: target)
-        // The other loops join the first on the port it got.
-        config.port = loop.localPort
-        loops.append(loop)
-      }
-    } catch {
-      lifecycle.abandon(started: loops.count)
-      for loop in loops { loop.shutdown() }
-      throw error
-    }
-    self.loops = loops
-    self.lifecycle = lifecycle
-    self.connections = stream
-    self.backend = backend
-    self.features = loops[0].features
-    self.address = SocketAddress(ip: address.ip, port: loops[0].localPort)
-  }
-
-  /// Listens on `host` (IPv4 or IPv6 text) and `port`.
-  public convenience init(
-    host: String, port: UInt16, configuration: Configuration = Configuration()
-  )
-    throws(EngineError)
-  {
-    let address: SocketAddress
-    do {
-      address = try SocketAddress(host: host, port: port)
-    } catch {
-      throw EngineError(operation: "parse address", target: host, reason: "\(error)")
-    }
-    try self.init(address: address, configuration: configuration)
-  }
-
-  /// Listens on a pool binding's IP; throws if the binding has been released.
-  public convenience init(
-    binding: IPBinding, port: UInt16, configuration: Configuration = Configuration()
-  )
-    throws(EngineError)
-  {
-    guard binding.isActive else {
-      throw EngineError(
-        operation: "bind", target: "\(binding.ip):\(port)",
-        reason:
-          "the binding of \(binding.ip) to \(binding.subinstance)/\(binding.resource) was released")
-    }
-    try self.init(address: SocketAddress(ip: binding.ip, port: port), configuration: configuration)
-  }
-
-  deinit {
-    for loop in loops { loop.shutdown() }
-  }
-
-  /// Accepts connections and runs `handler` for each on its loop thread until shutdown.
-  ///
-  /// Cancelling the calling task shuts the server down. A handler's error ends only its own
-  /// connection, which is closed when the handler returns. Returns once every handler has
-  /// finished and every loop has stopped.
-  public func serve(_ handler: @escaping @Sendable (TCPConnection) async throws -> Void) async {
-    await withTaskCancellationHandler {
-      await withDiscardingTaskGroup { group in
-        for await connection in connections {
-          group.addTask(executorPreference: connection.executor) {
-            await connection.core.runCovered { try? await handler(connection) }
-            await connection.close()
-          }
+    /// Listens on `address` (the port may be 0 for any free port).
+    public init(address: SocketAddress, configuration: Configuration = Configuration())
+        throws(EngineError)
+    {
+        let target = address.description
+        guard configuration.threads >= 1 else {
+            throw EngineError(
+                operation: "configure", target: target, reason: "threads must be at least 1")
         }
-      }
-    } onCancel: {
-      self.beginShutdown()
+        let backend = try EngineBackend.resolve(configuration.backend)
+        var config = cse_config()
+        cse_config_init(&config)
+        config.backend = EngineBackend.code(backend)
+        config.family = address.family == .ipv4 ? AF_INET : AF_INET6
+        let bytes = address.ip.bytes
+        withUnsafeMutableBytes(of: &config.address) { raw in
+            for (index, byte) in bytes.enumerated() { raw[index] = byte }
+        }
+        config.port = address.port
+        config.backlog = configuration.backlog
+        config.max_connections = UInt32(clamping: configuration.maxConnectionsPerThread)
+        config.buffer_count = UInt32(clamping: configuration.receiveBufferCount)
+        config.buffer_size = UInt32(clamping: configuration.receiveBufferSize)
+        let grace = configuration.shutdownGracePeriod.components
+        config.shutdown_grace_ms = UInt32(
+            clamping: max(0, grace.seconds * 1000 + grace.attoseconds / 1_000_000_000_000_000))
+
+        let (stream, continuation) = AsyncStream.makeStream(of: TCPConnection.self)
+        let lifecycle = Lifecycle(loopCount: configuration.threads, continuation: continuation)
+        var loops: [EngineLoop] = []
+        do throws(EngineError) {
+            for _ in 0..<configuration.threads {
+                let loop = try EngineLoop(
+                    config: config,
+                    onAccept: { connection in continuation.yield(connection) },
+                    onStopped: { lifecycle.loopStopped() }, target: target)
+                // The other loops join the first on the port it got.
+                config.port = loop.localPort
+                loops.append(loop)
+            }
+        } catch {
+            lifecycle.abandon(started: loops.count)
+            for loop in loops { loop.shutdown() }
+            throw error
+        }
+        self.loops = loops
+        self.lifecycle = lifecycle
+        self.connections = stream
+        self.backend = backend
+        self.features = loops[0].features
+        self.address = SocketAddress(ip: address.ip, port: loops[0].localPort)
     }
-    await shutdown()
-  }
 
-  /// Stops accepting and starts closing every connection; returns at once.
-  public func beginShutdown() {
-    for loop in loops { loop.shutdown() }
-  }
+    /// Listens on `host` (IPv4 or IPv6 text) and `port`.
+    public convenience init(
+        host: String, port: UInt16, configuration: Configuration = Configuration()
+    )
+        throws(EngineError)
+    {
+        let address: SocketAddress
+        do {
+            address = try SocketAddress(host: host, port: port)
+        } catch {
+            throw EngineError(operation: "parse address", target: host, reason: "\(error)")
+        }
+        try self.init(address: address, configuration: configuration)
+    }
 
-  /// Stops accepting, closes every connection after its queued bytes, and waits until the
-  /// loops have stopped and every descriptor is closed. Connections whose bytes have not
-  /// drained within ``Configuration/shutdownGracePeriod`` are cut (their sends fail).
-  public func shutdown() async {
-    beginShutdown()
-    await lifecycle.waitStopped()
-  }
+    /// Listens on a pool binding's IP; throws if the binding has been released.
+    public convenience init(
+        binding: IPBinding, port: UInt16, configuration: Configuration = Configuration()
+    )
+        throws(EngineError)
+    {
+        guard binding.isActive else {
+            throw EngineError(
+                operation: "bind", target: "\(binding.ip):\(port)",
+                reason:
+                    "the binding of \(binding.ip) to \(binding.subinstance)/\(binding.resource) was released")
+        }
+        try self.init(address: SocketAddress(ip: binding.ip, port: port), configuration: configuration)
+    }
+
+    deinit {
+        for loop in loops { loop.shutdown() }
+    }
+
+    /// Accepts connections and runs `handler` for each on its loop thread until shutdown.
+    ///
+    /// Cancelling the calling task shuts the server down. A handler's error ends only its own
+    /// connection, which is closed when the handler returns. Returns once every handler has
+    /// finished and every loop has stopped.
+    public func serve(_ handler: @escaping @Sendable (TCPConnection) async throws -> Void) async {
+        await withTaskCancellationHandler {
+            await withDiscardingTaskGroup { group in
+                for await connection in connections {
+                    group.addTask(executorPreference: connection.executor) {
+                        await connection.core.runCovered { try? await handler(connection) }
+                        await connection.close()
+                    }
+                }
+            }
+        } onCancel: {
+            self.beginShutdown()
+        }
+        await shutdown()
+    }
+
+    /// Stops accepting and starts closing every connection; returns at once.
+    public func beginShutdown() {
+        for loop in loops { loop.shutdown() }
+    }
+
+    /// Stops accepting, closes every connection after its queued bytes, and waits until the
+    /// loops have stopped and every descriptor is closed. Connections whose bytes have not
+    /// drained within ``Configuration/shutdownGracePeriod`` are cut (their sends fail).
+    public func shutdown() async {
+        beginShutdown()
+        await lifecycle.waitStopped()
+    }
 }
 
 /// Counts stopped loops; finishes `connections` and wakes `shutdown()` when all have stopped.
 private final class Lifecycle: Sendable {
-  private struct State {
-    var running: Int
-    var waiters: [UnsafeContinuation<Void, Never>] = []
-  }
-  private let state: Mutex<State>
-  private let continuation: AsyncStream<TCPConnection>.Continuation
-
-  init(loopCount: Int, continuation: AsyncStream<TCPConnection>.Continuation) {
-    state = Mutex(State(running: loopCount))
-    self.continuation = continuation
-  }
-
-  /// Only `started` loops came up: the others will never report.
-  func abandon(started: Int) {
-    state.withLock { $0.running = started }
-    if started == 0 { continuation.finish() }
-  }
-
-  func loopStopped() {
-    let waiters = state.withLock { state -> [UnsafeContinuation<Void, Never>]? in
-      state.running -= 1
-      guard state.running == 0 else { return nil }
-      defer { state.waiters = [] }
-      return state.waiters
+    private struct State {
+        var running: Int
+        var waiters: [UnsafeContinuation<Void, Never>] = []
     }
-    guard let waiters else { return }
-    continuation.finish()
-    for waiter in waiters { waiter.resume() }
-  }
+    private let state: Mutex<State>
+    private let continuation: AsyncStream<TCPConnection>.Continuation
 
-  func waitStopped() async {
-    await withUnsafeContinuation { (waiter: UnsafeContinuation<Void, Never>) in
-      let done = state.withLock { state -> Bool in
-        if state.running == 0 { return true }
-        state.waiters.append(waiter)
-        return false
-      }
-      if done { waiter.resume() }
+    init(loopCount: Int, continuation: AsyncStream<TCPConnection>.Continuation) {
+        state = Mutex(State(running: loopCount))
+        self.continuation = continuation
     }
-  }
+
+    /// Only `started` loops came up: the others will never report.
+    func abandon(started: Int) {
+        state.withLock { $0.running = started }
+        if started == 0 { continuation.finish() }
+    }
+
+    func loopStopped() {
+        let waiters = state.withLock { state -> [UnsafeContinuation<Void, Never>]? in
+            state.running -= 1
+            guard state.running == 0 else { return nil }
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        guard let waiters else { return }
+        continuation.finish()
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func waitStopped() async {
+        await withUnsafeContinuation { (waiter: UnsafeContinuation<Void, Never>) in
+            let done = state.withLock { state -> Bool in
+                if state.running == 0 { return true }
+                state.waiters.append(waiter)
+                return false
+            }
+            if done { waiter.resume() }
+        }
+    }
 }

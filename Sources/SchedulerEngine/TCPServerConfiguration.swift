@@ -2,33 +2,33 @@ import Glibc
 import SchedulerSocket
 
 extension TCPServer {
-  /// How many loops a server runs, on which backend, and how much memory each may use.
-  public struct Configuration: Sendable {
-    /// Event-loop threads, each with its own ring (or epoll set) and SO_REUSEPORT listener.
-    public var threads: Int
-    /// The I/O backend; nil follows `SCHEDULER_CORE_BACKEND`, then what the kernel allows.
-    public var backend: IOBackend?
-    /// The listen(2) backlog of each loop's listener.
-    public var backlog: Int32
-    /// The most connections one loop holds at once; further accepts are closed at once.
-    public var maxConnectionsPerThread: Int
-    /// Receive buffers per loop (a power of two); io_uring registers them as a buffer ring.
-    public var receiveBufferCount: Int
-    /// Bytes per receive buffer.
-    public var receiveBufferSize: Int
-    /// How long ``TCPServer/shutdown()`` lets queued bytes drain before it cuts the connections
-    /// that still have some (a peer that stopped reading would otherwise hold it forever).
-    public var shutdownGracePeriod: Duration
+    /// How many loops a server runs, on which backend, and how much memory each may use.
+    public struct Configuration: Sendable {
+        /// Event-loop threads, each with its own ring (or epoll set) and SO_REUSEPORT listener.
+        public var threads: Int
+        /// The I/O backend; nil follows `SCHEDULER_CORE_BACKEND`, then what the kernel allows.
+        public var backend: IOBackend?
+        /// The listen(2) backlog of each loop's listener.
+        public var backlog: Int32
+        /// The most connections one loop holds at once; further accepts are closed at once.
+        public var maxConnectionsPerThread: Int
+        /// Receive buffers per loop (a power of two); io_uring registers them as a buffer ring.
+        public var receiveBufferCount: Int
+        /// Bytes per receive buffer.
+        public var receiveBufferSize: Int
+        /// How long ``TCPServer/shutdown()`` lets queued bytes drain before it cuts the connections
+        /// that still have some (a peer that stopped reading would otherwise hold it forever).
+        public var shutdownGracePeriod: Duration
 
-    /// The defaults: one thread per online core, backend from the environment.
-    public init(threads: Int? = nil, backend: IOBackend? = nil) {
-      self.threads = threads ?? max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-      self.backend = backend
-      self.backlog = 1024
-      self.maxConnectionsPerThread = 8192
-      self.receiveBufferCount = 256
-      self.receiveBufferSize = 65536
-      self.shutdownGracePeriod = .seconds(5)
+        /// The defaults: one thread per online core, backend from the environment.
+        public init(threads: Int? = nil, backend: IOBackend? = nil) {
+            self.threads = threads ?? max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+            self.backend = backend
+            self.backlog = 1024
+            self.maxConnectionsPerThread = 8192
+            self.receiveBufferCount = 256
+            self.receiveBufferSize = 65536
+            self.shutdownGracePeriod = .seconds(5)
+        }
     }
-  }
 }

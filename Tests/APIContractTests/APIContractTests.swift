@@ -52,7 +52,8 @@ struct APIContractTests {
     func tcpTour() throws {
         let pool = IPPool(name: "server-pool")
         try pool.addCIDRRange("127.42.2.0/24")
-        let serverIP = try pool.allocate(subinstance: "web-services", resource: "http-server-1", type: .custom("tcp-server"))
+        let serverIP = try pool.allocate(
+            subinstance: "web-services", resource: "http-server-1", type: .custom("tcp-server"))
         let binding = try #require(pool.binding(for: serverIP))
 
         var server = try Socket.tcpV4()

@@ -3,173 +3,174 @@ import Glibc
 
 /// What a batch of echo clients saw: how many connections got back exactly what they sent.
 struct EchoOutcome {
-  var verified = 0
-  var mismatched = 0
-  var failures: [String] = []
+    var verified = 0
+    var mismatched = 0
+    var failures: [String] = []
 }
 
 /// One nonblocking client: streams `total` random bytes, reads the echo, hashes both sides.
 private struct EchoClient {
-  let fd: Int32
-  var chunk: [UInt8] = []
-  var chunkOffset = 0
-  var sent = 0
-  var received = 0
-  var sentHash = Hasher()
-  var receivedHash = Hasher()
-  var done = false
+    let fd: Int32
+    var chunk: [UInt8] = []
+    var chunkOffset = 0
+    var sent = 0
+    var received = 0
+    var sentHash = Hasher()
+    var receivedHash = Hasher()
+    var done = false
 }
 
 /// Opens `count` connections to 127.0.0.1:`port` and echoes `bytesEach` random bytes on each,
 /// all at once from one thread with poll(2); verifies every echo by hash. Bounded by `seconds`.
-func runEchoClients(port: UInt16, count: Int, bytesEach: Int, seconds: Double) async -> EchoOutcome
-{
-  await withCheckedContinuation { continuation in
-    // A thread of its own: poll(2) blocks, and the test's executor threads stay free.
-    DispatchQueue.global().async {
-      continuation.resume(
-        returning: echoClientsBlocking(
-          port: port, count: count, bytesEach: bytesEach, seconds: seconds))
+func runEchoClients(port: UInt16, count: Int, bytesEach: Int, seconds: Double) async -> EchoOutcome {
+    await withCheckedContinuation { continuation in
+        // A thread of its own: poll(2) blocks, and the test's executor threads stay free.
+        DispatchQueue.global().async {
+            continuation.resume(
+                returning: echoClientsBlocking(
+                    port: port, count: count, bytesEach: bytesEach, seconds: seconds))
+        }
     }
-  }
 }
 
 /// Connects a blocking TCP socket to 127.0.0.1:`port`; -errno on failure.
 func connectLoopback(port: UInt16) -> Int32 {
-  let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-  if fd < 0 { return -errno }
-  var address = sockaddr_in()
-  address.sin_family = sa_family_t(AF_INET)
-  address.sin_port = port.bigEndian
-  address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-  let rc = withUnsafePointer(to: &address) {
-    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-      connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    if fd < 0 { return -errno }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = port.bigEndian
+    address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
+    let rc = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
     }
-  }
-  if rc < 0 {
-    let error = errno
-    close(fd)
-    return -error
-  }
-  return fd
+    if rc < 0 {
+        let error = errno
+        close(fd)
+        return -error
+    }
+    return fd
 }
 
 private func monotonicSeconds() -> Double {
-  var now = timespec()
-  clock_gettime(CLOCK_MONOTONIC, &now)
-  return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
 }
 
 private func echoClientsBlocking(port: UInt16, count: Int, bytesEach: Int, seconds: Double)
-  -> EchoOutcome
+    -> EchoOutcome
 {
-  var outcome = EchoOutcome()
-  let random = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
-  defer { close(random) }
-  var clients: [EchoClient] = []
-  for _ in 0..<count {
-    let fd = connectLoopback(port: port)
-    if fd < 0 {
-      outcome.failures.append("connect: errno \(-fd)")
-      continue
+    var outcome = EchoOutcome()
+    let random = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
+    defer { close(random) }
+    var clients: [EchoClient] = []
+    for _ in 0..<count {
+        let fd = connectLoopback(port: port)
+        if fd < 0 {
+            outcome.failures.append("connect: errno \(-fd)")
+            continue
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        clients.append(EchoClient(fd: fd))
     }
-    _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-    clients.append(EchoClient(fd: fd))
-  }
-  let deadline = monotonicSeconds() + seconds
-  var buffer = [UInt8](repeating: 0, count: 65536)
-  var pollSet = clients.map { pollfd(fd: $0.fd, events: Int16(POLLIN | POLLOUT), revents: 0) }
-  var remaining = clients.count
-  while remaining > 0 {
-    if monotonicSeconds() > deadline {
-      outcome.failures.append("\(remaining) connections unfinished after \(seconds) s")
-      break
+    let deadline = monotonicSeconds() + seconds
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    var pollSet = clients.map { pollfd(fd: $0.fd, events: Int16(POLLIN | POLLOUT), revents: 0) }
+    var remaining = clients.count
+    while remaining > 0 {
+        if monotonicSeconds() > deadline {
+            outcome.failures.append("\(remaining) connections unfinished after \(seconds) s")
+            break
+        }
+        for index in pollSet.indices {
+            let client = clients[index]
+            pollSet[index].events =
+                client.done ? 0 : Int16(POLLIN) | (client.sent < bytesEach ? Int16(POLLOUT) : 0)
+            pollSet[index].fd = client.done ? -1 : client.fd
+        }
+        let ready = poll(&pollSet, nfds_t(pollSet.count), 200)
+        if ready <= 0 { continue }
+        for index in pollSet.indices where pollSet[index].revents != 0 {
+            var client = clients[index]
+            defer { clients[index] = client }
+            if pollSet[index].revents & Int16(POLLOUT) != 0 && client.sent < bytesEach {
+                if client.chunkOffset == client.chunk.count {
+                    let size = min(65536, bytesEach - client.sent)
+                    client.chunk = [UInt8](repeating: 0, count: size)
+                    _ = client.chunk.withUnsafeMutableBytes { read(random, $0.baseAddress, size) }
+                    client.chunk.withUnsafeBytes { client.sentHash.combine(bytes: $0) }
+                    client.chunkOffset = 0
+                }
+                let n = client.chunk.withUnsafeBytes {
+                    send(
+                        client.fd, $0.baseAddress! + client.chunkOffset, $0.count - client.chunkOffset,
+                        Int32(MSG_NOSIGNAL))
+                }
+                if n > 0 {
+                    client.chunkOffset += n
+                    client.sent += n
+                }
+            }
+            if pollSet[index].revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
+                let n = buffer.withUnsafeMutableBytes { read(client.fd, $0.baseAddress, $0.count) }
+                if n > 0 {
+                    buffer.withUnsafeBytes {
+                        client.receivedHash.combine(bytes: UnsafeRawBufferPointer(rebasing: $0[0..<n]))
+                    }
+                    client.received += n
+                } else if n == 0 || (n < 0 && errno != EAGAIN) {
+                    outcome.failures.append("connection closed early after \(client.received) bytes")
+                    client.done = true
+                    remaining -= 1
+                }
+                if !client.done && client.received >= bytesEach {
+                    client.done = true
+                    remaining -= 1
+                    // Hasher is stream-based: equal byte streams give equal hashes whatever the chunking.
+                    if client.received == bytesEach
+                        && client.sentHash.finalize() == client.receivedHash.finalize()
+                    {
+                        outcome.verified += 1
+                    } else {
+                        outcome.mismatched += 1
+                    }
+                }
+            }
+        }
     }
-    for index in pollSet.indices {
-      let client = clients[index]
-      pollSet[index].events =
-        client.done ? 0 : Int16(POLLIN) | (client.sent < bytesEach ? Int16(POLLOUT) : 0)
-      pollSet[index].fd = client.done ? -1 : client.fd
-    }
-    let ready = poll(&pollSet, nfds_t(pollSet.count), 200)
-    if ready <= 0 { continue }
-    for index in pollSet.indices where pollSet[index].revents != 0 {
-      var client = clients[index]
-      defer { clients[index] = client }
-      if pollSet[index].revents & Int16(POLLOUT) != 0 && client.sent < bytesEach {
-        if client.chunkOffset == client.chunk.count {
-          let size = min(65536, bytesEach - client.sent)
-          client.chunk = [UInt8](repeating: 0, count: size)
-          _ = client.chunk.withUnsafeMutableBytes { read(random, $0.baseAddress, size) }
-          client.chunk.withUnsafeBytes { client.sentHash.combine(bytes: $0) }
-          client.chunkOffset = 0
-        }
-        let n = client.chunk.withUnsafeBytes {
-          send(client.fd, $0.baseAddress! + client.chunkOffset, $0.count - client.chunkOffset, Int32(MSG_NOSIGNAL))
-        }
-        if n > 0 {
-          client.chunkOffset += n
-          client.sent += n
-        }
-      }
-      if pollSet[index].revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 {
-        let n = buffer.withUnsafeMutableBytes { read(client.fd, $0.baseAddress, $0.count) }
-        if n > 0 {
-          buffer.withUnsafeBytes {
-            client.receivedHash.combine(bytes: UnsafeRawBufferPointer(rebasing: $0[0..<n]))
-          }
-          client.received += n
-        } else if n == 0 || (n < 0 && errno != EAGAIN) {
-          outcome.failures.append("connection closed early after \(client.received) bytes")
-          client.done = true
-          remaining -= 1
-        }
-        if !client.done && client.received >= bytesEach {
-          client.done = true
-          remaining -= 1
-          // Hasher is stream-based: equal byte streams give equal hashes whatever the chunking.
-          if client.received == bytesEach
-            && client.sentHash.finalize() == client.receivedHash.finalize()
-          {
-            outcome.verified += 1
-          } else {
-            outcome.mismatched += 1
-          }
-        }
-      }
-    }
-  }
-  for client in clients { close(client.fd) }
-  return outcome
+    for client in clients { close(client.fd) }
+    return outcome
 }
 
 /// The number of open descriptors of this process.
 func openDescriptorCount() -> Int {
-  guard let directory = opendir("/proc/self/fd") else { return -1 }
-  defer { closedir(directory) }
-  var count = 0
-  while readdir(directory) != nil { count += 1 }
-  return count - 3  // ".", ".." and the directory stream itself
+    guard let directory = opendir("/proc/self/fd") else { return -1 }
+    defer { closedir(directory) }
+    var count = 0
+    while readdir(directory) != nil { count += 1 }
+    return count - 3  // ".", ".." and the directory stream itself
 }
 
 /// What each open descriptor of this process refers to (`socket:[123]`, `anon_inode:[eventfd]`).
 func openDescriptors() -> [Int32: String] {
-  var result: [Int32: String] = [:]
-  guard let directory = opendir("/proc/self/fd") else { return result }
-  defer { closedir(directory) }
-  while let entry = readdir(directory) {
-    let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-      String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+    var result: [Int32: String] = [:]
+    guard let directory = opendir("/proc/self/fd") else { return result }
+    defer { closedir(directory) }
+    while let entry = readdir(directory) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        guard let fd = Int32(name) else { continue }
+        var target = [CChar](repeating: 0, count: 256)
+        let length = readlink("/proc/self/fd/\(name)", &target, target.count - 1)
+        result[fd] =
+            length > 0
+            ? String(decoding: target[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?"
     }
-    guard let fd = Int32(name) else { continue }
-    var target = [CChar](repeating: 0, count: 256)
-    let length = readlink("/proc/self/fd/\(name)", &target, target.count - 1)
-    result[fd] =
-      length > 0
-      ? String(decoding: target[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?"
-  }
-  return result
+    return result
 }
 
 /// Waits up to 2 s for this process to hold no more descriptors than `count`; returns what it
@@ -177,21 +178,21 @@ func openDescriptors() -> [Int32: String] {
 /// threads of the test runner may open and close descriptors of their own meanwhile, hence "no
 /// more than" and the short wait rather than one exact reading.
 func descriptorsLeaked(since before: [Int32: String]) async -> [String]? {
-  for _ in 0..<100 {
-    if openDescriptors().count <= before.count { return nil }
-    try? await Task.sleep(for: .milliseconds(20))
-  }
-  let now = openDescriptors()
-  guard now.count > before.count else { return nil }
-  return now.filter { before[$0.key] != $0.value }.map { "\($0.key) -> \($0.value)" }.sorted()
+    for _ in 0..<100 {
+        if openDescriptors().count <= before.count { return nil }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    let now = openDescriptors()
+    guard now.count > before.count else { return nil }
+    return now.filter { before[$0.key] != $0.value }.map { "\($0.key) -> \($0.value)" }.sorted()
 }
 
 /// Raises the soft RLIMIT_NOFILE to at least `wanted` (capped at the hard limit).
 func raiseDescriptorLimit(to wanted: Int) {
-  var limit = rlimit()
-  getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-  if limit.rlim_cur < rlim_t(wanted) {
-    limit.rlim_cur = min(rlim_t(wanted), limit.rlim_max)
-    setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-  }
+    var limit = rlimit()
+    getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    if limit.rlim_cur < rlim_t(wanted) {
+        limit.rlim_cur = min(rlim_t(wanted), limit.rlim_max)
+        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
 }

@@ -7,35 +7,35 @@ import Testing
 
 /// The echo handler every test serves.
 @Sendable func echo(_ connection: TCPConnection) async throws {
-  while true {
-    let bytes = try await connection.recv()
-    if bytes.isEmpty { return }
-    try await connection.send(bytes)
-  }
+    while true {
+        let bytes = try await connection.recv()
+        if bytes.isEmpty { return }
+        try await connection.send(bytes)
+    }
 }
 
 /// The two ways a handler can echo: arrays (`recv`/`send([UInt8])`, a copy each way) and
 /// buffers (`recvBuffer`/`send(TCPBuffer)`, no copy).
 enum EchoStyle: String, CaseIterable, CustomTestStringConvertible {
-  case arrays, buffers
+    case arrays, buffers
 
-  var testDescription: String { rawValue }
+    var testDescription: String { rawValue }
 
-  var handler: @Sendable (TCPConnection) async throws -> Void {
-    switch self {
-    case .arrays: echo
-    case .buffers: bufferEcho
+    var handler: @Sendable (TCPConnection) async throws -> Void {
+        switch self {
+        case .arrays: echo
+        case .buffers: bufferEcho
+        }
     }
-  }
 }
 
 /// Starts `server.serve(handler)` in a task; returns the task so the test can await it.
 func serving(
-  _ server: TCPServer, _ handler: @escaping @Sendable (TCPConnection) async throws -> Void = echo
+    _ server: TCPServer, _ handler: @escaping @Sendable (TCPConnection) async throws -> Void = echo
 )
-  -> Task<Void, Never>
+    -> Task<Void, Never>
 {
-  Task { await server.serve(handler) }
+    Task { await server.serve(handler) }
 }
 
 /// Every engine test, one at a time: they count this process's open descriptors.
@@ -43,214 +43,214 @@ func serving(
 enum EngineTests {}
 
 extension EngineTests {
-  /// These run on whichever backend `SCHEDULER_CORE_BACKEND` selects (`make test` runs both).
-  @Suite("Engine echo on the selected backend")
-  struct EchoServerTests {
-    init() { raiseDescriptorLimit(to: 4096) }
+    /// These run on whichever backend `SCHEDULER_CORE_BACKEND` selects (`make test` runs both).
+    @Suite("Engine echo on the selected backend")
+    struct EchoServerTests {
+        init() { raiseDescriptorLimit(to: 4096) }
 
-    @Test(
-      "500 concurrent connections each echo 1 MiB of random bytes, verified by hash",
-      arguments: EchoStyle.allCases)
-    func fiveHundredConnections(style: EchoStyle) async throws {
-      let descriptorsBefore = openDescriptors()
-      let server = try TCPServer(host: "127.0.0.1", port: 0, configuration: .init(threads: 2))
-      let task = serving(server, style.handler)
-      let outcome = await runEchoClients(
-        port: server.address.port, count: 500, bytesEach: 1 << 20, seconds: 50)
-      #expect(outcome.failures.isEmpty, "\(outcome.failures.prefix(3))")
-      #expect(outcome.verified == 500)
-      #expect(outcome.mismatched == 0)
-      await server.shutdown()
-      await task.value
-      #expect(await descriptorsLeaked(since: descriptorsBefore) == nil)
-    }
-
-    /// With buffers, lent ring buffers held in flight must not starve receiving either.
-    @Test(
-      "a receive buffer ring of 2 small buffers runs dry (ENOBUFS) and recovers",
-      arguments: EchoStyle.allCases)
-    func tinyBufferRing(style: EchoStyle) async throws {
-      var configuration = TCPServer.Configuration(threads: 1)
-      configuration.receiveBufferCount = 2
-      configuration.receiveBufferSize = 4096
-      let server = try TCPServer(host: "127.0.0.1", port: 0, configuration: configuration)
-      let task = serving(server, style.handler)
-      let outcome = await runEchoClients(
-        port: server.address.port, count: 16, bytesEach: 1 << 20, seconds: 30)
-      #expect(outcome.failures.isEmpty, "\(outcome.failures.prefix(3))")
-      #expect(outcome.verified == 16)
-      await server.shutdown()
-      await task.value
-    }
-
-    @Test("a client that disconnects mid-stream ends only its own connection")
-    func clientDisconnectsMidStream() async throws {
-      // Task.sleep's first use opens the runtime's timer descriptor: open it before counting.
-      try await Task.sleep(for: .milliseconds(1))
-      let descriptorsBefore = openDescriptors()
-      let ended = Mutex<[String]>([])
-      let server = try TCPServer(host: "127.0.0.1", port: 0, configuration: .init(threads: 1))
-      let task = serving(server) { connection in
-        do {
-          try await echo(connection)
-          ended.withLock { $0.append("end of stream") }
-        } catch {
-          ended.withLock { $0.append("error: \(error)") }
-          throw error
+        @Test(
+            "500 concurrent connections each echo 1 MiB of random bytes, verified by hash",
+            arguments: EchoStyle.allCases)
+        func fiveHundredConnections(style: EchoStyle) async throws {
+            let descriptorsBefore = openDescriptors()
+            let server = try TCPServer(host: "127.0.0.1", port: 0, configuration: .init(threads: 2))
+            let task = serving(server, style.handler)
+            let outcome = await runEchoClients(
+                port: server.address.port, count: 500, bytesEach: 1 << 20, seconds: 50)
+            #expect(outcome.failures.isEmpty, "\(outcome.failures.prefix(3))")
+            #expect(outcome.verified == 500)
+            #expect(outcome.mismatched == 0)
+            await server.shutdown()
+            await task.value
+            #expect(await descriptorsLeaked(since: descriptorsBefore) == nil)
         }
-      }
-      // Send 4 MiB without reading the echo, then reset the connection (SO_LINGER 0).
-      let fd = connectLoopback(port: server.address.port)
-      #expect(fd >= 0)
-      var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
-      setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
-      let chunk = [UInt8](repeating: 0x5a, count: 65536)
-      var sent = 0
-      var timeout = timeval(tv_sec: 2, tv_usec: 0)
-      setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-      while sent < 4 << 20 {
-        let n = chunk.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        if n <= 0 { break }
-        sent += n
-      }
-      #expect(sent > 0)
-      close(fd)
 
-      // The handler sees the reset (or the end of stream) and returns.
-      var waited = 0
-      while ended.withLock({ $0.isEmpty }) && waited < 500 {
-        try await Task.sleep(for: .milliseconds(10))
-        waited += 1
-      }
-      #expect(ended.withLock { $0.count } == 1)
-
-      // The server keeps serving others.
-      let outcome = await runEchoClients(
-        port: server.address.port, count: 4, bytesEach: 100_000, seconds: 10)
-      #expect(outcome.verified == 4)
-      await server.shutdown()
-      await task.value
-      #expect(await descriptorsLeaked(since: descriptorsBefore) == nil)
-    }
-
-    @Test("shutdown closes idle connections: a pending recv returns end of stream")
-    func shutdownDrainsIdleConnections() async throws {
-      let descriptorsBefore = openDescriptors()
-      let server = try TCPServer(host: "127.0.0.1", port: 0, configuration: .init(threads: 2))
-      let task = serving(server)
-      var clients: [Int32] = []
-      for _ in 0..<20 { clients.append(connectLoopback(port: server.address.port)) }
-      #expect(clients.allSatisfy { $0 >= 0 })
-      // One round trip on each so that every connection is accepted and in recv.
-      for fd in clients {
-        var byte: UInt8 = 7
-        #expect(send(fd, &byte, 1, Int32(MSG_NOSIGNAL)) == 1)
-        #expect(read(fd, &byte, 1) == 1)
-      }
-      await server.shutdown()
-      await task.value
-      for fd in clients {
-        var byte: UInt8 = 0
-        #expect(read(fd, &byte, 1) == 0)  // the server closed its side
-        close(fd)
-      }
-      #expect(await descriptorsLeaked(since: descriptorsBefore) == nil)
-    }
-
-    @Test("shutdown cuts a connection whose peer stopped reading once the grace period ends")
-    func shutdownCutsStuckPeer() async throws {
-      try await Task.sleep(for: .milliseconds(1))
-      let descriptorsBefore = openDescriptors()
-      var configuration = TCPServer.Configuration(threads: 1)
-      configuration.shutdownGracePeriod = .milliseconds(300)
-      let server = try TCPServer(host: "127.0.0.1", port: 0, configuration: configuration)
-      let sendFailed = Mutex(false)
-      let task = serving(server) { connection in
-        // Far more than the socket buffers hold: the last sends wait for room forever.
-        let block = [UInt8](repeating: 1, count: 1 << 20)
-        do {
-          for _ in 0..<256 { try await connection.send(block) }
-        } catch {
-          sendFailed.withLock { $0 = true }
+        /// With buffers, lent ring buffers held in flight must not starve receiving either.
+        @Test(
+            "a receive buffer ring of 2 small buffers runs dry (ENOBUFS) and recovers",
+            arguments: EchoStyle.allCases)
+        func tinyBufferRing(style: EchoStyle) async throws {
+            var configuration = TCPServer.Configuration(threads: 1)
+            configuration.receiveBufferCount = 2
+            configuration.receiveBufferSize = 4096
+            let server = try TCPServer(host: "127.0.0.1", port: 0, configuration: configuration)
+            let task = serving(server, style.handler)
+            let outcome = await runEchoClients(
+                port: server.address.port, count: 16, bytesEach: 1 << 20, seconds: 30)
+            #expect(outcome.failures.isEmpty, "\(outcome.failures.prefix(3))")
+            #expect(outcome.verified == 16)
+            await server.shutdown()
+            await task.value
         }
-      }
-      let fd = connectLoopback(port: server.address.port)
-      #expect(fd >= 0)
-      try await Task.sleep(for: .milliseconds(200))  // the server fills the socket buffers
-      let started = ContinuousClock.now
-      await server.shutdown()
-      await task.value
-      // Bounded: without the grace period this would wait for a reader that never comes.
-      #expect(ContinuousClock.now - started < .seconds(5))
-      #expect(sendFailed.withLock { $0 })
-      close(fd)
-      #expect(await descriptorsLeaked(since: descriptorsBefore) == nil)
-    }
 
-    @Test("cancelling a task waiting in recv throws CancellationError")
-    func cancellationEndsRecv() async throws {
-      let server = try TCPServer(host: "127.0.0.1", port: 0, configuration: .init(threads: 1))
-      let fd = connectLoopback(port: server.address.port)
-      var iterator = server.connections.makeAsyncIterator()
-      let connection = try #require(await iterator.next())
-      let waiting = Task { try await connection.recv() }
-      try await Task.sleep(for: .milliseconds(50))
-      waiting.cancel()
-      await #expect(throws: CancellationError.self) { try await waiting.value }
-      // The connection still works after the cancelled recv.
-      var byte: UInt8 = 42
-      #expect(send(fd, &byte, 1, Int32(MSG_NOSIGNAL)) == 1)
-      #expect(try await connection.recv() == [42])
-      await connection.close()
-      await #expect(throws: EngineError.self) { try await connection.send([1]) }
-      close(fd)
-      await server.shutdown()
-    }
+        @Test("a client that disconnects mid-stream ends only its own connection")
+        func clientDisconnectsMidStream() async throws {
+            // Task.sleep's first use opens the runtime's timer descriptor: open it before counting.
+            try await Task.sleep(for: .milliseconds(1))
+            let descriptorsBefore = openDescriptors()
+            let ended = Mutex<[String]>([])
+            let server = try TCPServer(host: "127.0.0.1", port: 0, configuration: .init(threads: 1))
+            let task = serving(server) { connection in
+                do {
+                    try await echo(connection)
+                    ended.withLock { $0.append("end of stream") }
+                } catch {
+                    ended.withLock { $0.append("error: \(error)") }
+                    throw error
+                }
+            }
+            // Send 4 MiB without reading the echo, then reset the connection (SO_LINGER 0).
+            let fd = connectLoopback(port: server.address.port)
+            #expect(fd >= 0)
+            var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+            setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+            let chunk = [UInt8](repeating: 0x5a, count: 65536)
+            var sent = 0
+            var timeout = timeval(tv_sec: 2, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            while sent < 4 << 20 {
+                let n = chunk.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                if n <= 0 { break }
+                sent += n
+            }
+            #expect(sent > 0)
+            close(fd)
 
-    @Test("a server reports its backend and listens on the asked address")
-    func backendAndAddress() async throws {
-      let server = try TCPServer(host: "127.0.0.1", port: 0, configuration: .init(threads: 1))
-      #expect(server.address.host == "127.0.0.1")
-      #expect(server.address.port != 0)
-      if let forced = getenv("SCHEDULER_CORE_BACKEND").map({ String(cString: $0) }) {
-        #expect(server.backend.rawValue == forced)
-      }
-      #expect(server.features.hasPrefix(server.backend == .ioUring ? "io_uring" : "epoll"))
-      await server.shutdown()
+            // The handler sees the reset (or the end of stream) and returns.
+            var waited = 0
+            while ended.withLock({ $0.isEmpty }) && waited < 500 {
+                try await Task.sleep(for: .milliseconds(10))
+                waited += 1
+            }
+            #expect(ended.withLock { $0.count } == 1)
+
+            // The server keeps serving others.
+            let outcome = await runEchoClients(
+                port: server.address.port, count: 4, bytesEach: 100_000, seconds: 10)
+            #expect(outcome.verified == 4)
+            await server.shutdown()
+            await task.value
+            #expect(await descriptorsLeaked(since: descriptorsBefore) == nil)
+        }
+
+        @Test("shutdown closes idle connections: a pending recv returns end of stream")
+        func shutdownDrainsIdleConnections() async throws {
+            let descriptorsBefore = openDescriptors()
+            let server = try TCPServer(host: "127.0.0.1", port: 0, configuration: .init(threads: 2))
+            let task = serving(server)
+            var clients: [Int32] = []
+            for _ in 0..<20 { clients.append(connectLoopback(port: server.address.port)) }
+            #expect(clients.allSatisfy { $0 >= 0 })
+            // One round trip on each so that every connection is accepted and in recv.
+            for fd in clients {
+                var byte: UInt8 = 7
+                #expect(send(fd, &byte, 1, Int32(MSG_NOSIGNAL)) == 1)
+                #expect(read(fd, &byte, 1) == 1)
+            }
+            await server.shutdown()
+            await task.value
+            for fd in clients {
+                var byte: UInt8 = 0
+                #expect(read(fd, &byte, 1) == 0)  // the server closed its side
+                close(fd)
+            }
+            #expect(await descriptorsLeaked(since: descriptorsBefore) == nil)
+        }
+
+        @Test("shutdown cuts a connection whose peer stopped reading once the grace period ends")
+        func shutdownCutsStuckPeer() async throws {
+            try await Task.sleep(for: .milliseconds(1))
+            let descriptorsBefore = openDescriptors()
+            var configuration = TCPServer.Configuration(threads: 1)
+            configuration.shutdownGracePeriod = .milliseconds(300)
+            let server = try TCPServer(host: "127.0.0.1", port: 0, configuration: configuration)
+            let sendFailed = Mutex(false)
+            let task = serving(server) { connection in
+                // Far more than the socket buffers hold: the last sends wait for room forever.
+                let block = [UInt8](repeating: 1, count: 1 << 20)
+                do {
+                    for _ in 0..<256 { try await connection.send(block) }
+                } catch {
+                    sendFailed.withLock { $0 = true }
+                }
+            }
+            let fd = connectLoopback(port: server.address.port)
+            #expect(fd >= 0)
+            try await Task.sleep(for: .milliseconds(200))  // the server fills the socket buffers
+            let started = ContinuousClock.now
+            await server.shutdown()
+            await task.value
+            // Bounded: without the grace period this would wait for a reader that never comes.
+            #expect(ContinuousClock.now - started < .seconds(5))
+            #expect(sendFailed.withLock { $0 })
+            close(fd)
+            #expect(await descriptorsLeaked(since: descriptorsBefore) == nil)
+        }
+
+        @Test("cancelling a task waiting in recv throws CancellationError")
+        func cancellationEndsRecv() async throws {
+            let server = try TCPServer(host: "127.0.0.1", port: 0, configuration: .init(threads: 1))
+            let fd = connectLoopback(port: server.address.port)
+            var iterator = server.connections.makeAsyncIterator()
+            let connection = try #require(await iterator.next())
+            let waiting = Task { try await connection.recv() }
+            try await Task.sleep(for: .milliseconds(50))
+            waiting.cancel()
+            await #expect(throws: CancellationError.self) { try await waiting.value }
+            // The connection still works after the cancelled recv.
+            var byte: UInt8 = 42
+            #expect(send(fd, &byte, 1, Int32(MSG_NOSIGNAL)) == 1)
+            #expect(try await connection.recv() == [42])
+            await connection.close()
+            await #expect(throws: EngineError.self) { try await connection.send([1]) }
+            close(fd)
+            await server.shutdown()
+        }
+
+        @Test("a server reports its backend and listens on the asked address")
+        func backendAndAddress() async throws {
+            let server = try TCPServer(host: "127.0.0.1", port: 0, configuration: .init(threads: 1))
+            #expect(server.address.host == "127.0.0.1")
+            #expect(server.address.port != 0)
+            if let forced = getenv("SCHEDULER_CORE_BACKEND").map({ String(cString: $0) }) {
+                #expect(server.backend.rawValue == forced)
+            }
+            #expect(server.features.hasPrefix(server.backend == .ioUring ? "io_uring" : "epoll"))
+            await server.shutdown()
+        }
     }
-  }
 
 }
 
 extension EngineTests {
-  @Suite("Engine errors")
-  struct EngineErrorTests {
-    @Test("binding an address this host does not have throws EADDRNOTAVAIL, and leaks nothing")
-    func bindUnavailableAddress() async throws {
-      let before = openDescriptors()
-      let error = #expect(throws: EngineError.self) {
-        _ = try TCPServer(host: "192.0.2.1", port: 0, configuration: .init(threads: 2))
-      }
-      #expect(error?.errno == EADDRNOTAVAIL)
-      #expect(error?.errnoName == "EADDRNOTAVAIL")
-      #expect(error?.description.hasPrefix("bind 192.0.2.1:0: ") == true)
-      #expect(await descriptorsLeaked(since: before) == nil)
-    }
+    @Suite("Engine errors")
+    struct EngineErrorTests {
+        @Test("binding an address this host does not have throws EADDRNOTAVAIL, and leaks nothing")
+        func bindUnavailableAddress() async throws {
+            let before = openDescriptors()
+            let error = #expect(throws: EngineError.self) {
+                _ = try TCPServer(host: "192.0.2.1", port: 0, configuration: .init(threads: 2))
+            }
+            #expect(error?.errno == EADDRNOTAVAIL)
+            #expect(error?.errnoName == "EADDRNOTAVAIL")
+            #expect(error?.description.hasPrefix("bind 192.0.2.1:0: ") == true)
+            #expect(await descriptorsLeaked(since: before) == nil)
+        }
 
-    @Test(
-      "bad input is a typed error: a malformed host, zero threads, a buffer count not a power of two"
-    )
-    func badInput() {
-      #expect(throws: EngineError.self) { _ = try TCPServer(host: "127.0.0.300", port: 0) }
-      #expect(throws: EngineError.self) {
-        _ = try TCPServer(host: "127.0.0.1", port: 0, configuration: .init(threads: 0))
-      }
-      var configuration = TCPServer.Configuration(threads: 1)
-      configuration.receiveBufferCount = 1000  // not a power of two
-      let error = #expect(throws: EngineError.self) {
-        _ = try TCPServer(host: "127.0.0.1", port: 0, configuration: configuration)
-      }
-      #expect(error?.errno == EINVAL)
+        @Test(
+            "bad input is a typed error: a malformed host, zero threads, a buffer count not a power of two"
+        )
+        func badInput() {
+            #expect(throws: EngineError.self) { _ = try TCPServer(host: "127.0.0.300", port: 0) }
+            #expect(throws: EngineError.self) {
+                _ = try TCPServer(host: "127.0.0.1", port: 0, configuration: .init(threads: 0))
+            }
+            var configuration = TCPServer.Configuration(threads: 1)
+            configuration.receiveBufferCount = 1000  // not a power of two
+            let error = #expect(throws: EngineError.self) {
+                _ = try TCPServer(host: "127.0.0.1", port: 0, configuration: configuration)
+            }
+            #expect(error?.errno == EINVAL)
+        }
     }
-  }
 }

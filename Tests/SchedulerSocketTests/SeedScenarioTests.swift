@@ -114,7 +114,9 @@ struct SeedScenarioTests {
         #expect(client.state == .bound)
         try client.connect(to: serverAddress)
         #expect(client.state == .connected && client.localIP == sourceIP)
-        #expect(client.description == "TCP IPv4 socket \(client.handle), connected, \(client.localAddress!) -> \(serverAddress)")
+        #expect(
+            client.description
+                == "TCP IPv4 socket \(client.handle), connected, \(client.localAddress!) -> \(serverAddress)")
         let connection = try listener.accept()
         #expect(connection.remoteAddress == client.localAddress)
         try client.send("GET / HTTP/1.1\r\n\r\n")
