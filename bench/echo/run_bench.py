@@ -178,7 +178,7 @@ def write_results(table, samples):
         "bulk MiB/s and %.1fx in CPU per round trip. Ratios between servers smaller than that spread"
         % worst_cpu,
         "are not a result. Round trips/s is bounded by the single-threaded load client and by what",
-        "else the machine runs (this 2-core machine was shared with other builds); server CPU time per",
+        "else the machine runs (development VMs here are shared with other work); server CPU time per",
         "round trip, read from /proc/PID/stat, depends much less on that and is the steadier comparison.",
         "",
         "The scheduler-core servers are `echo-server` built in release: the echo loop is Swift code on",
