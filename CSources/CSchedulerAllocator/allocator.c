@@ -12,13 +12,13 @@
 typedef struct leaf {
     uint64_t full; /* bit w: words[w] is all ones */
     uint64_t words[64];
-    uint32_t *values[64]; /* values[w][b]: 1 + the value stored with bit b of words[w], 0 for none;
+    uint64_t *values[64]; /* values[w][b]: 1 + the value stored with bit b of words[w], 0 for none;
                              values[w][64]: how many are stored; a block exists only while one is */
     uint32_t used;
 } leaf;
 
 #define VALUE_COUNT 64 /* index of a block's count of stored values */
-#define VALUE_BLOCK_BYTES (65 * sizeof(uint32_t))
+#define VALUE_BLOCK_BYTES (65 * sizeof(uint64_t))
 
 typedef struct node {
     uint64_t full;    /* bit i: child i is full (or does not exist in the range) */
@@ -31,6 +31,7 @@ struct cschedalloc {
     unsigned depth; /* internal levels above the leaves; 0 when the root is a leaf */
     void *root;
     cschedalloc_offset used;
+    cschedalloc_offset valued; /* offsets in use that carry a value */
     size_t memory;
 };
 
@@ -89,12 +90,12 @@ static int in_range(const cschedalloc *a, cschedalloc_offset offset) {
     return offset.high == 0 && (offset.low >> a->host_bits) == 0;
 }
 
-static void add_used(cschedalloc *a, int delta) {
-    if (delta > 0) {
-        if (++a->used.low == 0) a->used.high++;
-    } else {
-        if (a->used.low-- == 0) a->used.high--;
-    }
+static inline void count_up(cschedalloc_offset *count) {
+    if (++count->low == 0) count->high++;
+}
+
+static inline void count_down(cschedalloc_offset *count) {
+    if (count->low-- == 0) count->high--;
 }
 
 static leaf *new_leaf(cschedalloc *a) {
@@ -177,7 +178,7 @@ static leaf *descend(cschedalloc *a, cschedalloc_offset offset, int create, path
 static void set_bit(cschedalloc *a, path *walk, leaf *target, unsigned w, unsigned b) {
     target->words[w] |= bit(b);
     target->used++;
-    add_used(a, 1);
+    count_up(&a->used);
     if (target->words[w] != ALL_ONES) return;
     target->full |= bit(w);
     if (target->full != ALL_ONES) return;
@@ -247,23 +248,24 @@ void cschedalloc_destroy(cschedalloc *a) {
 
 /* Makes sure word w of the leaf has a value block when a value is to be stored (stored != 0).
  * Returns 0 or CSCHEDALLOC_ENOMEM. */
-static int ensure_value_block(cschedalloc *a, leaf *target, unsigned w, uint32_t stored) {
+static int ensure_value_block(cschedalloc *a, leaf *target, unsigned w, uint64_t stored) {
     if (stored == 0 || target->values[w]) return 0;
-    target->values[w] = calloc(65, sizeof(uint32_t));
+    target->values[w] = calloc(65, sizeof(uint64_t));
     if (!target->values[w]) return CSCHEDALLOC_ENOMEM;
     a->memory += VALUE_BLOCK_BYTES;
     return 0;
 }
 
 /* Stores `stored` (1 + a value; 0 stores nothing) with the free bit b of word w. */
-static void store_value(leaf *target, unsigned w, unsigned b, uint32_t stored) {
+static void store_value(cschedalloc *a, leaf *target, unsigned w, unsigned b, uint64_t stored) {
     if (stored == 0) return;
     target->values[w][b] = stored;
     target->values[w][VALUE_COUNT]++;
+    count_up(&a->valued);
 }
 
 /* Allocation and marking with an optional value: `stored` is 1 + the value, or 0 for none. */
-static int allocate_storing(cschedalloc *a, uint32_t stored, cschedalloc_offset *out) {
+static int allocate_storing(cschedalloc *a, uint64_t stored, cschedalloc_offset *out) {
     if (!a || !out) return CSCHEDALLOC_EINVAL;
     if (root_summary(a) == ALL_ONES) return CSCHEDALLOC_ENOSPC;
     /* The first non-full child at each level leads to the lowest free offset. */
@@ -297,19 +299,19 @@ static int allocate_storing(cschedalloc *a, uint32_t stored, cschedalloc_offset 
     set_digit(&offset, w, FANOUT_BITS);
     offset.low |= b;
     set_bit(a, &walk, target, w, b);
-    store_value(target, w, b, stored);
+    store_value(a, target, w, b, stored);
     *out = offset;
     return 0;
 }
 
 int cschedalloc_allocate(cschedalloc *a, cschedalloc_offset *out) { return allocate_storing(a, 0, out); }
 
-int cschedalloc_allocate_value(cschedalloc *a, uint32_t value, cschedalloc_offset *out) {
-    if (value == UINT32_MAX) return CSCHEDALLOC_EINVAL;
+int cschedalloc_allocate_value(cschedalloc *a, uint64_t value, cschedalloc_offset *out) {
+    if (value == UINT64_MAX) return CSCHEDALLOC_EINVAL;
     return allocate_storing(a, value + 1, out);
 }
 
-static int mark_storing(cschedalloc *a, cschedalloc_offset offset, uint32_t stored) {
+static int mark_storing(cschedalloc *a, cschedalloc_offset offset, uint64_t stored) {
     if (!a) return CSCHEDALLOC_EINVAL;
     if (!in_range(a, offset)) return CSCHEDALLOC_ERANGE;
     path walk;
@@ -324,15 +326,44 @@ static int mark_storing(cschedalloc *a, cschedalloc_offset offset, uint32_t stor
         return CSCHEDALLOC_ENOMEM;
     }
     set_bit(a, &walk, target, w, b);
-    store_value(target, w, b, stored);
+    store_value(a, target, w, b, stored);
     return 0;
 }
 
 int cschedalloc_mark(cschedalloc *a, cschedalloc_offset offset) { return mark_storing(a, offset, 0); }
 
-int cschedalloc_mark_value(cschedalloc *a, cschedalloc_offset offset, uint32_t value) {
-    if (value == UINT32_MAX) return CSCHEDALLOC_EINVAL;
+int cschedalloc_mark_value(cschedalloc *a, cschedalloc_offset offset, uint64_t value) {
+    if (value == UINT64_MAX) return CSCHEDALLOC_EINVAL;
     return mark_storing(a, offset, value + 1);
+}
+
+/* Clears bit b of word w of the leaf at the end of `walk`, with its value if it has one, and
+ * propagates "no longer full" upward; frees what became empty. */
+static void clear_bit(cschedalloc *a, path *walk, leaf *target, unsigned w, unsigned b) {
+    int leaf_was_full = target->full == ALL_ONES;
+    target->words[w] &= ~bit(b);
+    uint64_t *block = target->values[w];
+    if (block && block[b] != 0) {
+        block[b] = 0;
+        count_down(&a->valued);
+        if (--block[VALUE_COUNT] == 0) {
+            free(block);
+            target->values[w] = NULL;
+            a->memory -= VALUE_BLOCK_BYTES;
+        }
+    }
+    target->full &= ~bit(w);
+    target->used--;
+    count_down(&a->used);
+    if (leaf_was_full) {
+        for (unsigned level = a->depth; level-- > 0;) {
+            node *n = walk->nodes[level];
+            int was_full = n->full == ALL_ONES;
+            n->full &= ~bit(walk->index[level]);
+            if (!was_full) break;
+        }
+    }
+    if (target->used == 0) prune(a, walk, a->depth, target);
 }
 
 int cschedalloc_unmark(cschedalloc *a, cschedalloc_offset offset) {
@@ -345,29 +376,24 @@ int cschedalloc_unmark(cschedalloc *a, cschedalloc_offset offset) {
     unsigned w = digit_at(offset, FANOUT_BITS);
     unsigned b = (unsigned)(offset.low & 63u);
     if (!(target->words[w] & bit(b))) return CSCHEDALLOC_ENOENT;
-    int leaf_was_full = target->full == ALL_ONES;
-    target->words[w] &= ~bit(b);
-    uint32_t *block = target->values[w];
-    if (block && block[b] != 0) {
-        block[b] = 0;
-        if (--block[VALUE_COUNT] == 0) {
-            free(block);
-            target->values[w] = NULL;
-            a->memory -= VALUE_BLOCK_BYTES;
-        }
-    }
-    target->full &= ~bit(w);
-    target->used--;
-    add_used(a, -1);
-    if (leaf_was_full) {
-        for (unsigned level = a->depth; level-- > 0;) {
-            node *n = walk.nodes[level];
-            int was_full = n->full == ALL_ONES;
-            n->full &= ~bit(walk.index[level]);
-            if (!was_full) break;
-        }
-    }
-    prune(a, &walk, a->depth, target);
+    clear_bit(a, &walk, target, w, b);
+    return 0;
+}
+
+int cschedalloc_take(cschedalloc *a, cschedalloc_offset offset, uint64_t *value) {
+    if (!a || !value) return CSCHEDALLOC_EINVAL;
+    if (!in_range(a, offset)) return CSCHEDALLOC_ERANGE;
+    path walk;
+    int result;
+    leaf *target = descend(a, offset, 0, &walk, &result);
+    if (!target) return result;
+    unsigned w = digit_at(offset, FANOUT_BITS);
+    unsigned b = (unsigned)(offset.low & 63u);
+    const uint64_t *block = target->values[w];
+    uint64_t stored = block ? block[b] : 0;
+    if (stored == 0) return CSCHEDALLOC_ENOENT;
+    clear_bit(a, &walk, target, w, b);
+    *value = stored - 1;
     return 0;
 }
 
@@ -385,7 +411,7 @@ int cschedalloc_test(const cschedalloc *a, cschedalloc_offset offset) {
     return (target->words[digit_at(offset, FANOUT_BITS)] >> (offset.low & 63u)) & 1u ? 1 : 0;
 }
 
-int cschedalloc_value(const cschedalloc *a, cschedalloc_offset offset, uint32_t *value) {
+int cschedalloc_value(const cschedalloc *a, cschedalloc_offset offset, uint64_t *value) {
     if (!a || !value) return CSCHEDALLOC_EINVAL;
     if (!in_range(a, offset)) return CSCHEDALLOC_ERANGE;
     const void *current = a->root;
@@ -396,8 +422,8 @@ int cschedalloc_value(const cschedalloc *a, cschedalloc_offset offset, uint32_t 
         current = parent->child[index];
     }
     const leaf *target = current;
-    const uint32_t *block = target->values[digit_at(offset, FANOUT_BITS)];
-    uint32_t stored = block ? block[offset.low & 63u] : 0;
+    const uint64_t *block = target->values[digit_at(offset, FANOUT_BITS)];
+    uint64_t stored = block ? block[offset.low & 63u] : 0;
     if (stored == 0) return CSCHEDALLOC_ENOENT;
     *value = stored - 1;
     return 0;
@@ -406,6 +432,11 @@ int cschedalloc_value(const cschedalloc *a, cschedalloc_offset offset, uint32_t 
 cschedalloc_offset cschedalloc_used(const cschedalloc *a) {
     cschedalloc_offset none = {0, 0};
     return a ? a->used : none;
+}
+
+cschedalloc_offset cschedalloc_valued(const cschedalloc *a) {
+    cschedalloc_offset none = {0, 0};
+    return a ? a->valued : none;
 }
 
 int cschedalloc_is_full(const cschedalloc *a) { return a && root_summary(a) == ALL_ONES; }

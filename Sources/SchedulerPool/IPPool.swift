@@ -118,11 +118,10 @@ public final class IPPool: Sendable {
             if let held = state.holding(subinstance: subinstance, resource: resource) {
                 throw IPPoolError.ownerHoldsAnotherAddress(subinstance: subinstance, resource: resource, held: held.ip)
             }
-            guard try state.ranges[index].allocator.mark(offset, value: state.nextSlot) else {
+            guard try state.claim(index, offset: offset, subinstance: subinstance, resource: resource, type: type)
+            else {
                 preconditionFailure("allocator and holders disagree about " + ip.description)
             }
-            state.ranges[index].allocated += 1
-            state.record(ip, subinstance: subinstance, resource: resource, type: type)
             return ip
         }
     }

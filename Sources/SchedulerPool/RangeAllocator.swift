@@ -39,12 +39,13 @@ final class RangeAllocator {
     }
 
     /// The lowest free offset, now marked used with `value` stored beside it; `nil` when the range is full.
-    func allocate(value: UInt32) throws(IPPoolError) -> UInt128? {
+    func allocate(value: UInt64) throws(IPPoolError) -> UInt128? {
         try Self.allocate(handle, value: value)
     }
 
     /// `allocate(value:)` on `handle`.
-    static func allocate(_ handle: OpaquePointer, value: UInt32) throws(IPPoolError) -> UInt128? {
+    @inline(__always)
+    static func allocate(_ handle: OpaquePointer, value: UInt64) throws(IPPoolError) -> UInt128? {
         var offset = cschedalloc_offset()
         let result = cschedalloc_allocate_value(handle, value, &offset)
         switch Int(result) {
@@ -55,7 +56,7 @@ final class RangeAllocator {
     }
 
     /// Marks `offset` used with `value` stored beside it; false if it already was used.
-    func mark(_ offset: UInt128, value: UInt32) throws(IPPoolError) -> Bool {
+    func mark(_ offset: UInt128, value: UInt64) throws(IPPoolError) -> Bool {
         let result = cschedalloc_mark_value(handle, Self.cOffset(offset), value)
         switch Int(result) {
         case 0: return true
@@ -66,14 +67,22 @@ final class RangeAllocator {
     }
 
     /// The value stored with `offset`, or `nil` if it is free or was marked without one.
-    func value(at offset: UInt128) -> UInt32? {
+    func value(at offset: UInt128) -> UInt64? {
         Self.value(handle, at: offset)
     }
 
     /// `value(at:)` on `handle`.
-    static func value(_ handle: OpaquePointer, at offset: UInt128) -> UInt32? {
-        var value: UInt32 = 0
+    static func value(_ handle: OpaquePointer, at offset: UInt128) -> UInt64? {
+        var value: UInt64 = 0
         return cschedalloc_value(handle, Self.cOffset(offset), &value) == 0 ? value : nil
+    }
+
+    /// Marks `offset` free and returns the value stored with it, in one walk; `nil`, with
+    /// nothing changed, when the offset is free or carries no value.
+    @inline(__always)
+    static func take(_ handle: OpaquePointer, _ offset: UInt128) -> UInt64? {
+        var value: UInt64 = 0
+        return cschedalloc_take(handle, Self.cOffset(offset), &value) == 0 ? value : nil
     }
 
     /// Marks `offset` free; false if it was not used.
@@ -96,9 +105,16 @@ final class RangeAllocator {
         cschedalloc_test(handle, Self.cOffset(offset)) == 1
     }
 
+    /// The number of offsets in use that carry a value.
+    var valuedCount: UInt128 {
+        let count = cschedalloc_valued(handle)
+        return UInt128(count.high) << 64 | UInt128(count.low)
+    }
+
     /// Bytes the C allocator holds for this range now.
     var memoryBytes: Int { cschedalloc_memory_bytes(handle) }
 
+    @inline(__always)
     private static func cOffset(_ offset: UInt128) -> cschedalloc_offset {
         cschedalloc_offset(high: UInt64(truncatingIfNeeded: offset >> 64), low: UInt64(truncatingIfNeeded: offset))
     }

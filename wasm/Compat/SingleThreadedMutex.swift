@@ -5,33 +5,32 @@
 
 /// A single-threaded stand-in for `Synchronization.Mutex` in the wasm32 build.
 struct Mutex<Value: ~Copyable>: ~Copyable, @unchecked Sendable {
-    private let storage: SingleThreadedMutexStorage<Value>
+    // A pointer rather than a class box: Embedded Swift would specialize a generic class in
+    // every client module, which then needs the deinit of a noncopyable `Value` it cannot see.
+    private let storage: UnsafeMutablePointer<Value>
 
     /// Creates a mutex that holds `initialValue`.
     init(_ initialValue: consuming sending Value) {
-        storage = SingleThreadedMutexStorage(initialValue)
+        storage = .allocate(capacity: 1)
+        storage.initialize(to: initialValue)
+    }
+
+    deinit {
+        storage.deinitialize(count: 1)
+        storage.deallocate()
     }
 
     /// Runs `body` with exclusive access to the value (the only thread has it).
     borrowing func withLock<Result: ~Copyable, E: Error>(
         _ body: (inout sending Value) throws(E) -> sending Result
     ) throws(E) -> sending Result {
-        try body(&storage.value)
+        try body(&storage.pointee)
     }
 
     /// Runs `body` with exclusive access to the value; never unavailable with one thread.
     borrowing func withLockIfAvailable<Result: ~Copyable, E: Error>(
         _ body: (inout sending Value) throws(E) -> sending Result
     ) throws(E) -> sending Result? {
-        try body(&storage.value)
-    }
-}
-
-/// The box that gives the noncopyable `Mutex` its interior mutability.
-private final class SingleThreadedMutexStorage<Value: ~Copyable> {
-    var value: Value
-
-    init(_ value: consuming Value) {
-        self.value = value
+        try body(&storage.pointee)
     }
 }

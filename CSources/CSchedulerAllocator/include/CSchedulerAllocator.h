@@ -4,8 +4,8 @@
  * wasm32. Every function that returns int returns >= 0 on success or a negative code below;
  * none touches errno. Not thread-safe: the caller serialises access (IPPool holds a mutex). A range holds 2^host_bits offsets, host_bits 0...128, addressed by 128-bit offsets.
  *
- * An offset in use may carry a 32-bit value (the pool stores the slot of its binding there, so
- * that finding the owner of an address costs the same walk as releasing it).
+ * An offset in use may carry a 64-bit value (the pool stores the slot of its binding and its
+ * owner's hash there, so that releasing an address finds its owner in the same walk).
  *
  * Layout: leaves of 4096 bits (64 words of 64 bits plus one summary word whose bit w says
  * "word w is full"), under internal nodes of fanout 64 whose summary word says "child i is
@@ -61,25 +61,32 @@ int cschedalloc_allocate(cschedalloc *allocator, cschedalloc_offset *out);
 /** Marks a given offset used; CSCHEDALLOC_EEXIST if it already is. */
 int cschedalloc_mark(cschedalloc *allocator, cschedalloc_offset offset);
 
-/** Like cschedalloc_allocate, and stores `value` (below UINT32_MAX) with the offset. */
-int cschedalloc_allocate_value(cschedalloc *allocator, uint32_t value, cschedalloc_offset *out);
+/** Like cschedalloc_allocate, and stores `value` (below UINT64_MAX) with the offset. */
+int cschedalloc_allocate_value(cschedalloc *allocator, uint64_t value, cschedalloc_offset *out);
 
-/** Like cschedalloc_mark, and stores `value` (below UINT32_MAX) with the offset. */
-int cschedalloc_mark_value(cschedalloc *allocator, cschedalloc_offset offset, uint32_t value);
+/** Like cschedalloc_mark, and stores `value` (below UINT64_MAX) with the offset. */
+int cschedalloc_mark_value(cschedalloc *allocator, cschedalloc_offset offset, uint64_t value);
 
 /** The value stored with an offset in use, in *value; CSCHEDALLOC_ENOENT if the offset is free
- * or was marked without a value. Values cost 4 bytes per offset, in blocks of 64 offsets that
+ * or was marked without a value. Values cost 8 bytes per offset, in blocks of 64 offsets that
  * exist only while one of them holds a value. */
-int cschedalloc_value(const cschedalloc *allocator, cschedalloc_offset offset, uint32_t *value);
+int cschedalloc_value(const cschedalloc *allocator, cschedalloc_offset offset, uint64_t *value);
 
-/** Marks a given offset free; CSCHEDALLOC_ENOENT if it is not in use. */
+/** Marks a given offset free (dropping its value, if any); CSCHEDALLOC_ENOENT if it is not in use. */
 int cschedalloc_unmark(cschedalloc *allocator, cschedalloc_offset offset);
+
+/** Marks an offset that carries a value free and returns that value in *value, in one walk;
+ * CSCHEDALLOC_ENOENT, changing nothing, if the offset is free or carries no value. */
+int cschedalloc_take(cschedalloc *allocator, cschedalloc_offset offset, uint64_t *value);
 
 /** 1 if the offset is in use, 0 if free, or CSCHEDALLOC_ERANGE. */
 int cschedalloc_test(const cschedalloc *allocator, cschedalloc_offset offset);
 
 /** The number of offsets in use. */
 cschedalloc_offset cschedalloc_used(const cschedalloc *allocator);
+
+/** The number of offsets in use that carry a value. */
+cschedalloc_offset cschedalloc_valued(const cschedalloc *allocator);
 
 /** 1 when no offset is free, else 0. */
 int cschedalloc_is_full(const cschedalloc *allocator);

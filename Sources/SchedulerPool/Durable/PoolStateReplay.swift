@@ -22,24 +22,20 @@
                 if holding(subinstance: subinstance, resource: resource) != nil {
                     return subinstance + "/" + resource + " already holds an address"
                 }
+                if generation == 0 { return "generation 0 is never issued" }
                 let offset = ranges[index].offset(of: ip)
                 // A quarantined address is marked without a slot; it gets this holding's slot now.
                 if quarantine.remove(ip) { _ = ranges[index].allocator.unmark(offset) }
-                guard (try? ranges[index].allocator.mark(offset, value: nextSlot)) == true else {
-                    return ip.description + " is reserved or marked in the allocator"
-                }
-                ranges[index].allocated += 1
-                nextGeneration = generation
-                self.record(ip, subinstance: subinstance, resource: resource, type: type)
+                let claimed = try? claim(
+                    index, offset: offset, subinstance: subinstance, resource: resource, type: type,
+                    generation: generation)
+                guard claimed == true else { return ip.description + " is reserved or marked in the allocator" }
                 return nil
             case .release(let ip, let reusableAt):
-                guard let holding = holding(of: ip), let index = rangeIndex(containing: ip) else {
+                guard let index = rangeIndex(containing: ip), take(ip) != nil else {
                     return ip.description + " is not allocated"
                 }
-                ranges[index].allocated -= 1
-                forget(holding)
                 let offset = ranges[index].offset(of: ip)
-                _ = ranges[index].allocator.unmark(offset)
                 if reusableAt > now {
                     // Kept marked, without a slot: allocation skips it and `holding(of:)` finds nothing.
                     _ = try? ranges[index].allocator.mark(offset)
@@ -83,18 +79,14 @@
             return writer.bytes
         }
 
-        /// Rebuilds a state from a snapshot payload; `nil` when the payload does not parse or contradicts itself.
-        static func restore(
-            snapshot payload: ArraySlice<UInt8>, quarantine: inout Quarantine, now: Int64
-        )
-            -> (state: PoolState, bindings: Int)?
-        {
-            var state = PoolState()
+        /// Loads a snapshot payload into this fresh state; returns the number of bindings it
+        /// held, or `nil` when the payload does not parse or contradicts itself.
+        mutating func restore(snapshot payload: ArraySlice<UInt8>, quarantine: inout Quarantine, now: Int64) -> Int? {
             var reader = ByteReader(payload)
             guard let nextGeneration = reader.u64(), let rangeCount = reader.u32() else { return nil }
             for _ in 0..<rangeCount {
                 guard let network = reader.network(),
-                    state.replay(.addRange(network), quarantine: &quarantine, now: now) == nil
+                    replay(.addRange(network), quarantine: &quarantine, now: now) == nil
                 else { return nil }
             }
             guard let holdingCount = reader.u32() else { return nil }
@@ -105,19 +97,19 @@
                 else { return nil }
                 let record = JournalRecord.allocate(
                     ip, subinstance: subinstance, resource: resource, type: type, generation: generation)
-                guard state.replay(record, quarantine: &quarantine, now: now) == nil else { return nil }
+                guard replay(record, quarantine: &quarantine, now: now) == nil else { return nil }
             }
             guard let quarantineCount = reader.u32() else { return nil }
             for _ in 0..<quarantineCount {
                 guard let ip = reader.address(), let deadline = reader.u64(),
-                    let index = state.rangeIndex(containing: ip),
-                    (try? state.ranges[index].allocator.mark(state.ranges[index].offset(of: ip))) == true
+                    let index = rangeIndex(containing: ip),
+                    (try? ranges[index].allocator.mark(ranges[index].offset(of: ip))) == true
                 else { return nil }
                 quarantine.add(ip, until: Int64(bitPattern: deadline))
             }
             guard reader.isAtEnd else { return nil }
-            state.nextGeneration = nextGeneration
-            return (state, Int(holdingCount))
+            self.nextGeneration = nextGeneration
+            return Int(holdingCount)
         }
     }
 #endif

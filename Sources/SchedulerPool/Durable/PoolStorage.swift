@@ -263,12 +263,11 @@
                     state = PoolState()
                     return true
                 }
-                guard
-                    let restored = PoolState.restore(
-                        snapshot: snapshot.payload, quarantine: &quarantine, now: now)
+                var fresh = PoolState()
+                guard let count = fresh.restore(snapshot: snapshot.payload, quarantine: &quarantine, now: now)
                 else { return false }
-                state = restored.state
-                bindings = restored.bindings
+                state = fresh
+                bindings = count
                 return true
             }
             guard restored else {

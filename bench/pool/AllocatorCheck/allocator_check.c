@@ -5,7 +5,7 @@
  *      -I CSources/CSchedulerAllocator/include CSources/CSchedulerAllocator/allocator.c \
  *      bench/pool/AllocatorCheck/allocator_check.c -o /tmp/allocator_check && /tmp/allocator_check
  *
- * It covers every range size from 2^0 to 2^18 (allocate, mark, unmark, values, exhaustion,
+ * It covers every range size from 2^0 to 2^18 (allocate, mark, unmark, take, values, exhaustion,
  * lowest-free order, memory back to its baseline when empty) and sparse 128-bit offsets in
  * ranges of 2^60 to 2^128, including the digit that straddles the two 64-bit halves. */
 #include "CSchedulerAllocator.h"
@@ -28,17 +28,17 @@ static void check_dense(unsigned host_bits) {
     assert(cschedalloc_create(host_bits, &a) == 0);
     size_t baseline = cschedalloc_memory_bytes(a);
     uint32_t n = 1u << host_bits;
-    uint32_t used = 0;
+    uint32_t used = 0, valued = 0;
     long long *reference = malloc(sizeof(long long) * n);
     for (uint32_t i = 0; i < n; i++) reference[i] = -1;
     for (int step = 0; step < 200000; step++) {
         uint32_t x = (uint32_t)(next_random() % n);
         cschedalloc_offset at = {0, x};
-        switch (next_random() % 6) {
+        switch (next_random() % 7) {
         case 0:
         case 1: {
             int plain = next_random() % 4 == 0;
-            uint32_t value = (uint32_t)(next_random() % 1000000);
+            uint64_t value = next_random() % 1000000 + ((uint64_t)1 << 40);
             cschedalloc_offset got;
             int rc = plain ? cschedalloc_allocate(a, &got) : cschedalloc_allocate_value(a, value, &got);
             if (used == n) {
@@ -49,16 +49,31 @@ static void check_dense(unsigned host_bits) {
             for (uint32_t below = 0; n <= 4096 && below < got.low; below++) assert(reference[below] != -1);
             reference[got.low] = plain ? -2 : (long long)value;
             used++;
+            valued += !plain;
             break;
         }
         case 2: {
             int rc = cschedalloc_unmark(a, at);
             if (reference[x] != -1) {
                 assert(rc == 0);
+                valued -= reference[x] >= 0;
                 reference[x] = -1;
                 used--;
             } else {
                 assert(rc == CSCHEDALLOC_ENOENT);
+            }
+            break;
+        }
+        case 5: {
+            uint64_t value = 777;
+            int rc = cschedalloc_take(a, at, &value);
+            if (reference[x] >= 0) {
+                assert(rc == 0 && value == (uint64_t)reference[x]);
+                reference[x] = -1;
+                used--;
+                valued--;
+            } else {
+                assert(rc == CSCHEDALLOC_ENOENT && value == 777);
             }
             break;
         }
@@ -68,6 +83,7 @@ static void check_dense(unsigned host_bits) {
                 assert(rc == 0);
                 reference[x] = (long long)x * 3;
                 used++;
+                valued++;
             } else {
                 assert(rc == CSCHEDALLOC_EEXIST);
             }
@@ -85,10 +101,10 @@ static void check_dense(unsigned host_bits) {
             break;
         }
         default: {
-            uint32_t value = 12345;
+            uint64_t value = 12345;
             int rc = cschedalloc_value(a, at, &value);
             if (reference[x] >= 0) {
-                assert(rc == 0 && value == (uint32_t)reference[x]);
+                assert(rc == 0 && value == (uint64_t)reference[x]);
             } else {
                 assert(rc == CSCHEDALLOC_ENOENT);
             }
@@ -96,6 +112,7 @@ static void check_dense(unsigned host_bits) {
         }
         }
         assert(cschedalloc_used(a).low == used && cschedalloc_used(a).high == 0);
+        assert(cschedalloc_valued(a).low == valued && cschedalloc_valued(a).high == 0);
         assert(cschedalloc_is_full(a) == (used == n));
     }
     cschedalloc_offset beyond = {0, n};
@@ -122,13 +139,18 @@ static void check_sparse(unsigned host_bits) {
         } else if (host_bits < 128) {
             o.high &= host_bits == 64 ? 0 : ((uint64_t)1 << (host_bits - 64)) - 1;
         }
-        assert(cschedalloc_mark_value(a, o, (uint32_t)i) == 0);
+        assert(cschedalloc_mark_value(a, o, (uint64_t)i << 32 | (uint64_t)i) == 0);
         offsets[i] = o;
     }
     for (int i = 0; i < 1000; i++) {
-        uint32_t value;
-        assert(cschedalloc_value(a, offsets[i], &value) == 0 && value == (uint32_t)i);
-        assert(cschedalloc_unmark(a, offsets[i]) == 0);
+        uint64_t value;
+        assert(cschedalloc_value(a, offsets[i], &value) == 0 && value == ((uint64_t)i << 32 | (uint64_t)i));
+        if (i % 2) {
+            assert(cschedalloc_take(a, offsets[i], &value) == 0 && value == ((uint64_t)i << 32 | (uint64_t)i));
+            assert(cschedalloc_take(a, offsets[i], &value) == CSCHEDALLOC_ENOENT);
+        } else {
+            assert(cschedalloc_unmark(a, offsets[i]) == 0);
+        }
         assert(cschedalloc_unmark(a, offsets[i]) == CSCHEDALLOC_ENOENT);
     }
     assert(cschedalloc_memory_bytes(a) == baseline);

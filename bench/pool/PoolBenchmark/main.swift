@@ -95,6 +95,9 @@ func runChild(_ name: String) {
         print("ns=\(nanoseconds(elapsed) / 200_000)")
         print("rss_before=\(before)")
         print("hwm=\(procStatusMiB("VmHWM"))")
+    case "churn":
+        // Only the /16 churn through the Swift API, for profilers (callgrind, perf).
+        print("ns=\(poolChurn("10.0.0.0/16", count: churnFill))")
     default:
         fail("unknown child case \(name)")
     }
@@ -121,6 +124,11 @@ func child(_ name: String) -> [String: Double] {
 
 // MARK: - The run
 
+let slash16Usable = 65_534
+let resources = (0..<slash16Usable).map { "r\($0)" }
+let churnFill = slash16Usable - 65  // 65469 of 65534 = 99.9 %
+let churnRounds = 300_000
+
 if CommandLine.arguments.count == 3 && CommandLine.arguments[1] == "--child" {
     runChild(CommandLine.arguments[2])
     exit(0)
@@ -138,8 +146,6 @@ func format(_ value: Double, _ unit: String) -> String { String(format: "%.1f ",
 
 row("case", "value", "note")
 print("pool-bench: IPPool through the public Swift API; peer: C linear scan, measured in this run")
-let slash16Usable = 65_534
-let resources = (0..<slash16Usable).map { "r\($0)" }
 
 // (1) Fill a /16.
 do {
@@ -156,8 +162,6 @@ do {
 }
 
 // (2) Churn at 99.9 % full on a /16: release one random address, allocate one.
-let churnFill = slash16Usable - 65  // 65469 of 65534 = 99.9 %
-let churnRounds = 300_000
 
 /// The best of five timed runs of `rounds` churn steps, each on a random element of `held`
 /// (the same random sequence for every allocator); nanoseconds per step.
