@@ -241,6 +241,30 @@ func allocatorChurn(rounds: Int) -> Double {
     }
 }
 
+/// Nanoseconds per load in a chain of dependent loads, each to a random cache line of `bytes`
+/// of memory: the price of one cache miss on this machine, for reading the churn figures (a
+/// churn step through the pool makes about four such misses, one after another).
+func dependentLoadLatency(bytes: Int) -> Double {
+    let lines = bytes / 64
+    var order = Array(0..<lines)
+    var random = SplitMix(state: 9)
+    order.shuffle(using: &random)
+    var next = [Int](repeating: 0, count: lines * 8)  // the first Int of each 64-byte line is used
+    for index in 0..<lines { next[order[index] * 8] = order[(index + 1) % lines] * 8 }
+    let steps = 2_000_000
+    var best = Double.infinity
+    var at = 0
+    for _ in 0..<3 {
+        let start = clock.now
+        next.withUnsafeBufferPointer { next in
+            for _ in 0..<steps { at = next[at] }
+        }
+        best = min(best, nanoseconds(clock.now - start) / Double(steps))
+    }
+    if at < 0 { fail("unreachable") }
+    return best
+}
+
 let raw = allocatorChurn(rounds: churnRounds)
 row("(2) churn 99.9% /16, C hierarchical bitmap alone", format(raw, "ns/release+alloc"), "IPPool's allocator")
 let bitwise = linearChurn(wordwise: false, rounds: 30_000)
@@ -251,6 +275,8 @@ let wordwise = linearChurn(wordwise: true, rounds: churnRounds)
 row("(2) churn 99.9% /16, C linear scan 64-bit words", format(wordwise, "ns/release+alloc"), "stronger peer")
 row("    ratio linear(words) / IPPool", String(format: "%.1fx", wordwise / swiftChurn))
 row("    ratio linear(words) / C hierarchical", String(format: "%.1fx", wordwise / raw))
+let missCost = dependentLoadLatency(bytes: 8 << 20)
+row("    one dependent random load in 8 MiB", format(missCost, "ns/load"), "the /16 churn's working set")
 
 // (3) 1M allocations in 127.0.0.0/8 and (4) 200k in a /64, each in a fresh process.
 let baseline = child("baseline")
