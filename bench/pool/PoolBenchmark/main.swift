@@ -164,8 +164,10 @@ do {
 // (2) Churn at 99.9 % full on a /16: release one random address, allocate one.
 
 /// The best of five timed runs of `rounds` churn steps, each on a random element of `held`
-/// (the same random sequence for every allocator); nanoseconds per step.
-func churn<Held>(_ held: inout [Held], rounds: Int, step: (inout Held) -> Void) -> Double {
+/// (the same random sequence for every allocator); nanoseconds per step. Every churn keeps what
+/// it holds in this same harness array of 32-bit integers (IPv4 values for the pool, offsets
+/// for the C peers), so that the harness's own memory traffic is the same for all of them.
+func churn(_ held: inout [UInt32], rounds: Int, step: (inout UInt32) -> Void) -> Double {
     var random = SplitMix(state: 42)
     var best = Double.infinity
     for _ in 0..<5 {
@@ -180,11 +182,13 @@ func churn<Held>(_ held: inout [Held], rounds: Int, step: (inout Held) -> Void) 
 func poolChurn(_ cidr: String, count: Int) -> Double {
     let pool = IPPool(name: "churn")
     try! pool.addCIDRRange(cidr)
-    var held = fill(pool, count: count, resources: resources)
-    let best = churn(&held, rounds: churnRounds) { ip in
+    var held = fill(pool, count: count, resources: resources).map { $0.ipv4Value! }
+    let best = churn(&held, rounds: churnRounds) { value in
         do {
-            let released = try pool.release(ip)
-            ip = try pool.allocate(subinstance: released.subinstance, resource: released.resource, type: released.type)
+            let released = try pool.release(IPAddress(ipv4: value))
+            let ip = try pool.allocate(
+                subinstance: released.subinstance, resource: released.resource, type: released.type)
+            value = ip.ipv4Value!
         } catch {
             fail("churn: \(error)")
         }
@@ -209,17 +213,17 @@ func linearChurn(wordwise: Bool, rounds: Int) -> Double {
     let allocate = wordwise ? clinearscan_allocate_wordwise : clinearscan_allocate_bitwise
     // Two bits more than the pool holds stand for its network and broadcast addresses: all
     // three allocators churn with the same 65 free addresses.
-    var held: [UInt64] = []
+    var held: [UInt32] = []
     for _ in 0..<(churnFill + 2) {
         let offset = allocate(bitmap)
         guard offset >= 0 else { fail("linear fill") }
-        held.append(UInt64(offset))
+        held.append(UInt32(offset))
     }
     return churn(&held, rounds: rounds) { offset in
-        guard clinearscan_release(bitmap, offset) == 0 else { fail("linear release") }
+        guard clinearscan_release(bitmap, UInt64(offset)) == 0 else { fail("linear release") }
         let next = allocate(bitmap)
         guard next >= 0 else { fail("linear allocate") }
-        offset = UInt64(next)
+        offset = UInt32(next)
     }
 }
 
@@ -228,16 +232,18 @@ func allocatorChurn(rounds: Int) -> Double {
     var allocator: OpaquePointer? = nil
     guard cschedalloc_create(16, &allocator) == 0, let allocator else { fail("cschedalloc_create") }
     defer { cschedalloc_destroy(allocator) }
-    var held: [cschedalloc_offset] = []
+    var held: [UInt32] = []
     for _ in 0..<(churnFill + 2) {
         var offset = cschedalloc_offset()
         guard cschedalloc_allocate(allocator, &offset) == 0 else { fail("cschedalloc fill") }
-        held.append(offset)
+        held.append(UInt32(offset.low))
     }
-    return churn(&held, rounds: rounds) { offset in
+    return churn(&held, rounds: rounds) { held in
+        var offset = cschedalloc_offset(high: 0, low: UInt64(held))
         guard cschedalloc_unmark(allocator, offset) == 0, cschedalloc_allocate(allocator, &offset) == 0 else {
             fail("cschedalloc churn")
         }
+        held = UInt32(offset.low)
     }
 }
 
