@@ -114,6 +114,6 @@ int cse_send(cse_loop *loop, uint64_t connection, const void *bytes, size_t leng
     if (!node) return -ENOMEM;
     memcpy(node->data, bytes, length);
     int rc = cse_post(loop, (cse_command){CSE_CMD_SEND, connection, node});
-    if (rc < 0) free(node);
+    if (rc < 0) cse_node_release(loop, node);
     return rc;
 }

@@ -76,6 +76,7 @@ struct cse_loop {
     cse_queue inbox;
     int dead;
     atomic_int sleeping;
+    atomic_int inbox_pending; /* set with each push, cleared when the loop takes the inbox */
 
     /* loop-thread only */
     cse_queue local; /* commands issued on the loop thread (jobs) */
@@ -123,7 +124,7 @@ int cse_conn_open(cse_loop *loop, int fd);
 void cse_conn_free(cse_loop *loop, uint32_t index);
 int cse_post(cse_loop *loop, cse_command command);
 int cse_on_this_loop(const cse_loop *loop);
-void cse_append_send(cse_loop *loop, uint64_t connection, cse_buffer *node);
+int cse_append_send(cse_loop *loop, uint64_t connection, cse_buffer *node, int direct);
 
 /* engine_buffer.c */
 cse_buffer *cse_node_take(cse_loop *loop, size_t length);

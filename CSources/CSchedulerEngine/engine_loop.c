@@ -188,19 +188,25 @@ void cse_conn_consume(cse_loop *loop, cse_conn *conn, size_t sent) {
     }
 }
 
-void cse_append_send(cse_loop *loop, uint64_t connection, cse_send_node *node) {
+/* Queues `node` on `connection`. A closing or closed connection does not take it: called
+ * from the owner's own cse_send* on the loop thread (`direct`), that is returned as
+ * -ESHUTDOWN with the node left to the caller (the owner may hold its lock, so no callback);
+ * a send posted from another thread is dropped and reported through on_sent. */
+int cse_append_send(cse_loop *loop, uint64_t connection, cse_send_node *node, int direct) {
     cse_conn *conn = cse_conn_lookup(loop, connection);
     if (!conn || conn->state != CSE_OPEN) {
+        if (direct) return -ESHUTDOWN;
         /* Closing (e.g. the server shuts down): the owner learns that these bytes were lost. */
         if (conn) loop->callbacks.on_sent(conn->user, -ESHUTDOWN);
         cse_node_release(loop, node);
-        return;
+        return 0;
     }
     node->next = NULL;
     node->reported = node->length;
     if (conn->tail) conn->tail->next = node; else conn->head = node;
     conn->tail = node;
     cse_mark_dirty(loop, (uint32_t)connection);
+    return 0;
 }
 
 static void cse_begin_close(cse_loop *loop, uint64_t connection) {
@@ -222,7 +228,7 @@ static void cse_begin_shutdown(cse_loop *loop) {
 static void cse_execute(cse_loop *loop, cse_command command) {
     switch (command.kind) {
     case CSE_CMD_SEND:
-        cse_append_send(loop, command.connection, command.pointer);
+        cse_append_send(loop, command.connection, command.pointer, 0);
         break;
     case CSE_CMD_RELEASE:
         cse_node_release(loop, command.pointer);
@@ -250,14 +256,18 @@ static void cse_execute(cse_loop *loop, cse_command command) {
 /* Runs what other threads sent, then the jobs queued on this thread before this call.
  * Returns the number of local jobs still waiting (queued while running). */
 int cse_process_commands(cse_loop *loop) {
-    pthread_mutex_lock(&loop->inbox_lock);
-    cse_queue taken = loop->inbox;
-    loop->inbox = loop->work;
-    loop->inbox.count = 0;
-    pthread_mutex_unlock(&loop->inbox_lock);
-    for (size_t i = 0; i < taken.count; i++) cse_execute(loop, taken.items[i]);
-    taken.count = 0;
-    loop->work = taken;
+    /* Most iterations find the inbox empty: a flag spares them the lock. */
+    if (atomic_load(&loop->inbox_pending)) {
+        pthread_mutex_lock(&loop->inbox_lock);
+        cse_queue taken = loop->inbox;
+        loop->inbox = loop->work;
+        loop->inbox.count = 0;
+        atomic_store(&loop->inbox_pending, 0);
+        pthread_mutex_unlock(&loop->inbox_lock);
+        for (size_t i = 0; i < taken.count; i++) cse_execute(loop, taken.items[i]);
+        taken.count = 0;
+        loop->work = taken;
+    }
 
     size_t snapshot = loop->local.count;
     for (size_t i = 0; i < snapshot; i++) cse_execute(loop, loop->local.items[i]);
@@ -270,16 +280,21 @@ int cse_process_commands(cse_loop *loop) {
 /* 1 if the loop may block: nothing is queued, and producers will now write the eventfd. */
 int cse_prepare_wait(cse_loop *loop) {
     if (loop->local.count > 0) return 0;
-    pthread_mutex_lock(&loop->inbox_lock);
-    int empty = loop->inbox.count == 0;
-    if (empty) atomic_store(&loop->sleeping, 1);
-    pthread_mutex_unlock(&loop->inbox_lock);
-    return empty;
+    /* Sequentially consistent both sides: a producer sets inbox_pending and then swaps
+     * `sleeping`, this sets `sleeping` and then reads inbox_pending, so either the producer
+     * sees sleeping == 1 and writes the eventfd or this sees the command and does not block. */
+    atomic_store(&loop->sleeping, 1);
+    if (atomic_load(&loop->inbox_pending)) {
+        atomic_store(&loop->sleeping, 0);
+        return 0;
+    }
+    return 1;
 }
 
 int cse_post(cse_loop *loop, cse_command command) {
     if (cse_current_loop == loop && !loop->dead) {
         if (command.kind == CSE_CMD_JOB) return cse_queue_push(&loop->local, command);
+        if (command.kind == CSE_CMD_SEND) return cse_append_send(loop, command.connection, command.pointer, 1);
         cse_execute(loop, command);
         return 0;
     }
@@ -289,6 +304,7 @@ int cse_post(cse_loop *loop, cse_command command) {
         return -ESHUTDOWN;
     }
     int rc = cse_queue_push(&loop->inbox, command);
+    if (rc == 0) atomic_store(&loop->inbox_pending, 1);
     if (rc == 0 && atomic_exchange(&loop->sleeping, 0)) {
         uint64_t one = 1;
         ssize_t written = write(loop->event_fd, &one, sizeof one);

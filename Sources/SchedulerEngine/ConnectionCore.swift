@@ -55,6 +55,10 @@ final class ConnectionCore: Sendable {
     }
 
     let state = Mutex(State())
+    /// `receivedBytes` as last published under the lock: a receive that finds 0 here goes
+    /// straight to its waiting path (which looks again under the lock) and so takes the lock
+    /// once per message instead of twice. A stale value only costs that second look.
+    let receivedHint = Atomic<Int>(0)
     /// The task `TCPServer.serve` runs this connection's handler in (its bit pattern), or 0.
     /// Its cancellation is watched once for the whole handler, so the receives it makes skip
     /// installing a cancellation handler each (two status-record updates per message).
@@ -115,6 +119,7 @@ final class ConnectionCore: Sendable {
                 }
                 state.received.append(handle)
                 state.receivedBytes += buffer.pointee.length
+                receivedHint.store(state.receivedBytes, ordering: .relaxed)
                 state.receivedFootprint += Int(buffer.pointee.capacity)
                 if state.receivedFootprint > Self.receiveHighWater && !state.paused {
                     state.paused = true
@@ -209,6 +214,7 @@ final class ConnectionCore: Sendable {
             }
         }
         state.receivedBytes -= total
+        receivedHint.store(state.receivedBytes, ordering: .relaxed)
         compactReceived(&state)
         return output
     }
@@ -218,6 +224,7 @@ final class ConnectionCore: Sendable {
         let buffer = state.received[state.receivedHead]
         state.receivedHead += 1
         state.receivedBytes -= buffer.pointer.pointee.length
+        receivedHint.store(state.receivedBytes, ordering: .relaxed)
         state.receivedFootprint -= Int(buffer.pointer.pointee.capacity)
         compactReceived(&state)
         return buffer
@@ -246,7 +253,7 @@ final class ConnectionCore: Sendable {
         case wait
     }
 
-    func recv(maxLength: Int) async throws -> [UInt8] {
+    nonisolated(nonsending) func recv(maxLength: Int) async throws -> [UInt8] {
         guard maxLength > 0 else {
             throw error("recv", reason: "maxLength must be positive, got \(maxLength)")
         }
@@ -282,7 +289,7 @@ final class ConnectionCore: Sendable {
         }
     }
 
-    private func waitForBytes(maxLength: Int, covered: Bool) async throws -> [UInt8] {
+    private nonisolated(nonsending) func waitForBytes(maxLength: Int, covered: Bool) async throws -> [UInt8] {
         try await withUnsafeThrowingContinuation {
             (continuation: UnsafeContinuation<[UInt8], any Error>) in
             let early = state.withLock { state -> Result<[UInt8], any Error>? in
@@ -302,66 +309,69 @@ final class ConnectionCore: Sendable {
         }
     }
 
-    /// Takes the next received chunk as it lies in the loop's buffer; nil at end of stream.
-    func recvBuffer() async throws -> BufferHandle? {
-        enum Outcome {
-            case buffer(BufferHandle?, resume: Bool)
-            case failure(EngineError)
-            case wait
-        }
-        let immediate = state.withLock { state -> Outcome in
+    /// What `recvBuffer` finds without waiting: a chunk (nil at end of stream) or nothing yet.
+    enum ChunkOutcome {
+        case ready(BufferHandle?)
+        case wait
+    }
+
+    /// The next received chunk if one is buffered, else `.wait`; throws what a receive reports.
+    /// `TCPConnection.recvBuffer` waits itself (one async frame fewer per message).
+    func chunkIfReady() throws(EngineError) -> ChunkOutcome {
+        // Nothing buffered (the usual case for a request-response handler): straight to waiting,
+        // where `awaitChunk` looks again under the lock.
+        if receivedHint.load(ordering: .relaxed) == 0 { return .wait }
+        var resume = false
+        let outcome = try state.withLock { state throws(EngineError) -> ChunkOutcome in
             if state.receivedBytes > 0 {
                 let buffer = takeBufferedChunk(&state)
-                return .buffer(buffer, resume: shouldResume(&state))
+                resume = shouldResume(&state)
+                return .ready(buffer)
             }
-            if state.readEnd == -1 || state.closed { return .buffer(nil, resume: false) }
+            if state.readEnd == -1 || state.closed { return .ready(nil) }
+            if state.readEnd > 0 { throw error("recv", errno: state.readEnd) }
+            if state.closeRequested { throw error("recv", reason: "the connection is closed") }
+            if state.recvWaiter != nil {
+                throw error("recv", reason: "another recv is already waiting on this connection")
+            }
+            return .wait
+        }
+        if resume { _ = cse_resume_reading(loop.handle, id) }
+        return outcome
+    }
+
+    /// Parks `continuation` for the next chunk, or resumes it at once when one is there (or the
+    /// stream has ended, failed or the task is cancelled). `covered`: see ``runCovered(_:)``.
+    func awaitChunk(_ continuation: UnsafeContinuation<BufferHandle?, any Error>, covered: Bool) {
+        var resume = false
+        let early = state.withLock { state -> Result<BufferHandle?, any Error>? in
+            if Task.isCancelled { return .failure(CancellationError()) }
+            if state.receivedBytes > 0 {
+                let buffer = takeBufferedChunk(&state)
+                resume = shouldResume(&state)
+                return .success(buffer)
+            }
+            if state.readEnd == -1 || state.closed { return .success(nil) }
             if state.readEnd > 0 { return .failure(error("recv", errno: state.readEnd)) }
             if state.closeRequested { return .failure(error("recv", reason: "the connection is closed")) }
             if state.recvWaiter != nil {
                 return .failure(error("recv", reason: "another recv is already waiting on this connection"))
             }
-            return .wait
+            state.recvWaiter = .buffer(continuation)
+            state.recvWaiterCovered = covered
+            return nil
         }
-        switch immediate {
-        case .buffer(let buffer, let resume):
-            if resume { _ = cse_resume_reading(loop.handle, id) }
-            return buffer
-        case .failure(let failure):
-            throw failure
-        case .wait:
-            break
-        }
-        if isCoveredTask() { return try await waitForBuffer(covered: true) }
-        return try await withTaskCancellationHandler {
-            try await waitForBuffer(covered: false)
-        } onCancel: {
-            cancelRecvWaiter(coveredOnly: false)
-        }
+        if resume { _ = cse_resume_reading(loop.handle, id) }
+        if let early { continuation.resume(with: early) }
     }
 
-    private func waitForBuffer(covered: Bool) async throws -> BufferHandle? {
-        try await withUnsafeThrowingContinuation {
-            (continuation: UnsafeContinuation<BufferHandle?, any Error>) in
-            var resume = false
-            let early = state.withLock { state -> Result<BufferHandle?, any Error>? in
-                if Task.isCancelled { return .failure(CancellationError()) }
-                // Bytes may have arrived between the first check and now.
-                if state.receivedBytes > 0 {
-                    let buffer = takeBufferedChunk(&state)
-                    resume = shouldResume(&state)
-                    return .success(buffer)
-                }
-                if state.readEnd == -1 || state.closed { return .success(nil) }
-                if state.readEnd > 0 { return .failure(error("recv", errno: state.readEnd)) }
-                if state.recvWaiter != nil {
-                    return .failure(error("recv", reason: "another recv is already waiting on this connection"))
-                }
-                state.recvWaiter = .buffer(continuation)
-                state.recvWaiterCovered = covered
-                return nil
-            }
-            if resume { _ = cse_resume_reading(loop.handle, id) }
-            if let early { continuation.resume(with: early) }
+    /// Waits for the next chunk from a task other than the covered one, with its own
+    /// cancellation handler.
+    nonisolated(nonsending) func waitForChunkCancellable() async throws -> BufferHandle? {
+        try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { awaitChunk($0, covered: false) }
+        } onCancel: {
+            cancelRecvWaiter(coveredOnly: false)
         }
     }
 
@@ -393,7 +403,7 @@ final class ConnectionCore: Sendable {
     }
 
     /// Whether the calling task is the covered one.
-    private func isCoveredTask() -> Bool {
+    func isCoveredTask() -> Bool {
         let covered = coveredTask.load(ordering: .relaxed)
         if covered == 0 { return false }
         return withUnsafeCurrentTask { task in task.map(Self.bits) == covered }
@@ -442,7 +452,7 @@ final class ConnectionCore: Sendable {
 
     /// Waits until the queue has drained to half the high-water mark (or the connection closed);
     /// cancellation ends the wait with `CancellationError` and leaves the bytes queued.
-    func waitForRoom() async throws {
+    nonisolated(nonsending) func waitForRoom() async throws {
         let id = state.withLock { state in
             state.nextWaiterID += 1
             return state.nextWaiterID
@@ -478,7 +488,7 @@ final class ConnectionCore: Sendable {
         return first
     }
 
-    func waitClosed() async {
+    nonisolated(nonsending) func waitClosed() async {
         await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
             let done = state.withLock { state -> Bool in
                 if state.closed { return true }

@@ -6,6 +6,8 @@
 ///
 /// A handler runs fastest on the connection's own loop thread: ``TCPServer/serve(_:)`` arranges
 /// that, and a task of your own can ask for it with `Task(executorPreference: connection.executor)`.
+/// The async methods are `nonisolated(nonsending)`: they run on the caller's executor, without a
+/// hop on entry, and resume there.
 public final class TCPConnection: Sendable {
     let core: ConnectionCore
 
@@ -27,7 +29,7 @@ public final class TCPConnection: Sendable {
     ///
     /// Throws ``EngineError`` when receiving failed (e.g. `ECONNRESET`) and `CancellationError`
     /// when the calling task is cancelled while waiting. One `recv` may wait at a time.
-    public func recv(maxLength: Int = 65536) async throws -> [UInt8] {
+    public nonisolated(nonsending) func recv(maxLength: Int = 65536) async throws -> [UInt8] {
         try await core.recv(maxLength: maxLength)
     }
 
@@ -36,8 +38,18 @@ public final class TCPConnection: Sendable {
     /// The fastest way to read: the bytes stay in the engine's buffer, and ``send(_:)-(TCPBuffer)``
     /// sends them on without a copy. Throws like ``recv(maxLength:)``; one receive may wait at a
     /// time, whichever of the two it is.
-    public func recvBuffer() async throws -> TCPBuffer? {
-        guard let handle = try await core.recvBuffer() else { return nil }
+    public nonisolated(nonsending) func recvBuffer() async throws -> TCPBuffer? {
+        let handle: BufferHandle?
+        switch try core.chunkIfReady() {
+        case .ready(let ready):
+            handle = ready
+        case .wait where core.isCoveredTask():
+            // A `serve` handler: its cancellation is already watched for the whole connection.
+            handle = try await withUnsafeThrowingContinuation { core.awaitChunk($0, covered: true) }
+        case .wait:
+            handle = try await core.waitForChunkCancellable()
+        }
+        guard let handle else { return nil }
         return TCPBuffer(handle, loop: core.loop)
     }
 
@@ -45,7 +57,7 @@ public final class TCPConnection: Sendable {
     /// buffer over; waits only while too many bytes are queued.
     ///
     /// Throws ``EngineError`` after ``close()`` or once an earlier send failed.
-    public func send(_ buffer: consuming TCPBuffer) async throws {
+    public nonisolated(nonsending) func send(_ buffer: consuming TCPBuffer) async throws {
         let (pointer, loop) = buffer.take()
         defer { loop.release() }
         let mustWait = try core.enqueue(buffer: pointer)
@@ -55,7 +67,7 @@ public final class TCPConnection: Sendable {
     /// Queues `bytes` for sending, in order; waits only while too many bytes are queued.
     ///
     /// Throws ``EngineError`` after ``close()`` or once an earlier send failed.
-    public func send(_ bytes: some Collection<UInt8>) async throws {
+    public nonisolated(nonsending) func send(_ bytes: some Collection<UInt8>) async throws {
         let mustWait =
             try bytes.withContiguousStorageIfAvailable { buffer throws(EngineError) in
                 try core.enqueue(UnsafeRawBufferPointer(buffer))
@@ -64,7 +76,7 @@ public final class TCPConnection: Sendable {
     }
 
     /// Queues the bytes of a contiguous array; the fast path of the generic `send`.
-    public func send(_ bytes: [UInt8]) async throws {
+    public nonisolated(nonsending) func send(_ bytes: [UInt8]) async throws {
         let mustWait = try bytes.withUnsafeBytes { buffer throws(EngineError) in
             try core.enqueue(buffer)
         }
@@ -72,14 +84,14 @@ public final class TCPConnection: Sendable {
     }
 
     /// Queues the UTF-8 bytes of `text`.
-    public func send(_ text: String) async throws {
+    public nonisolated(nonsending) func send(_ text: String) async throws {
         try await send(Array(text.utf8))
     }
 
     /// Closes the connection after its queued bytes are sent, and waits until it is closed.
     ///
     /// Calling it again, or from several tasks, is harmless: all of them wait for the close.
-    public func close() async {
+    public nonisolated(nonsending) func close() async {
         _ = core.requestClose()
         await core.waitClosed()
     }

@@ -187,6 +187,35 @@ extension EngineTests {
             #expect(await descriptorsLeaked(since: descriptorsBefore) == nil)
         }
 
+        @Test("a handler's send on a connection its loop is closing for shutdown throws ESHUTDOWN")
+        func sendWhileLoopCloses() async throws {
+            let descriptorsBefore = openDescriptors()
+            let server = try TCPServer(host: "127.0.0.1", port: 0, configuration: .init(threads: 1))
+            let outcome = Mutex<String>("handler did not run")
+            let task = serving(server) { connection in
+                // On the loop thread the shutdown runs at once: this connection is now closing in
+                // the loop while its Swift side still looks open.
+                server.beginShutdown()
+                guard !connection.core.state.withLock({ $0.closed || $0.closeRequested }) else {
+                    outcome.withLock { $0 = "closed before the send" }
+                    return
+                }
+                // Queued under the connection's lock: refused, not reported back into that lock.
+                do {
+                    try await connection.send([1, 2, 3])
+                    outcome.withLock { $0 = "sent" }
+                } catch let error as EngineError {
+                    outcome.withLock { $0 = error.errnoName ?? error.description }
+                }
+            }
+            let fd = connectLoopback(port: server.address.port)
+            #expect(fd >= 0)
+            await task.value
+            #expect(outcome.withLock { $0 } == "ESHUTDOWN")
+            close(fd)
+            #expect(await descriptorsLeaked(since: descriptorsBefore) == nil)
+        }
+
         @Test("cancelling a task waiting in recv throws CancellationError")
         func cancellationEndsRecv() async throws {
             let server = try TCPServer(host: "127.0.0.1", port: 0, configuration: .init(threads: 1))

@@ -88,11 +88,14 @@ int cse_loop_local_port(const cse_loop *loop);
 /* A human-readable list of what the loop runs on, e.g. "io_uring SINGLE_ISSUER DEFER_TASKRUN". */
 const char *cse_loop_features(const cse_loop *loop);
 
-/* Queues a copy of `bytes` for sending on `connection`. Thread-safe. */
+/* Queues a copy of `bytes` for sending on `connection`. Thread-safe. On the loop thread a
+ * closing connection refuses it with -ESHUTDOWN (no on_sent call, which the caller may be
+ * holding a lock against); from another thread that loss is reported by on_sent. */
 int cse_send(cse_loop *loop, uint64_t connection, const void *bytes, size_t length);
 
 /* Queues `buffer` for sending on `connection` without copying it; always takes ownership
- * (the buffer is released when sent, or at once if it cannot be queued). Thread-safe. */
+ * (the buffer is released when sent, or at once if it cannot be queued). Thread-safe;
+ * refusals as for cse_send. */
 int cse_send_buffer(cse_loop *loop, uint64_t connection, cse_buffer *buffer);
 
 /* Gives a buffer back to its loop (a lent receive-ring buffer returns to the ring). Thread-safe;
