@@ -181,6 +181,19 @@ HOT leaf *descend(cschedalloc *a, cschedalloc_offset offset, int create, path *w
     return current;
 }
 
+/* The leaf of `offset`, walked to as `descend` does, with the word `w` and bit `b` of the
+ * offset there; NULL with *result set (CSCHEDALLOC_ERANGE beyond the range). */
+HOT leaf *locate(cschedalloc *a, cschedalloc_offset offset, int create, path *walk, unsigned *w, unsigned *b,
+                 int *result) {
+    if (!in_range(a, offset)) {
+        *result = CSCHEDALLOC_ERANGE;
+        return NULL;
+    }
+    *w = digit_at(offset, FANOUT_BITS);
+    *b = (unsigned)(offset.low & 63u);
+    return descend(a, offset, create, walk, result);
+}
+
 /* Sets bit `b` of word `w` of the leaf at the end of `walk` and propagates fullness upward. */
 HOT void set_bit(cschedalloc *a, path *walk, leaf *target, unsigned w, unsigned b) {
     target->words[w] |= bit(b);
@@ -320,13 +333,11 @@ int cschedalloc_allocate_value(cschedalloc *a, uint64_t value, cschedalloc_offse
 
 static int mark_storing(cschedalloc *a, cschedalloc_offset offset, uint64_t stored) {
     if (!a) return CSCHEDALLOC_EINVAL;
-    if (!in_range(a, offset)) return CSCHEDALLOC_ERANGE;
     path walk;
+    unsigned w, b;
     int result;
-    leaf *target = descend(a, offset, 1, &walk, &result);
+    leaf *target = locate(a, offset, 1, &walk, &w, &b, &result);
     if (!target) return result;
-    unsigned w = digit_at(offset, FANOUT_BITS);
-    unsigned b = (unsigned)(offset.low & 63u);
     if (target->words[w] & bit(b)) return CSCHEDALLOC_EEXIST;
     if (ensure_value_block(a, target, w, stored) != 0) {
         prune(a, &walk, a->depth, target);
@@ -375,13 +386,11 @@ HOT void clear_bit(cschedalloc *a, path *walk, leaf *target, unsigned w, unsigne
 
 int cschedalloc_unmark(cschedalloc *a, cschedalloc_offset offset) {
     if (!a) return CSCHEDALLOC_EINVAL;
-    if (!in_range(a, offset)) return CSCHEDALLOC_ERANGE;
     path walk;
+    unsigned w, b;
     int result;
-    leaf *target = descend(a, offset, 0, &walk, &result);
+    leaf *target = locate(a, offset, 0, &walk, &w, &b, &result);
     if (!target) return result;
-    unsigned w = digit_at(offset, FANOUT_BITS);
-    unsigned b = (unsigned)(offset.low & 63u);
     if (!(target->words[w] & bit(b))) return CSCHEDALLOC_ENOENT;
     clear_bit(a, &walk, target, w, b);
     return 0;
@@ -389,13 +398,11 @@ int cschedalloc_unmark(cschedalloc *a, cschedalloc_offset offset) {
 
 int cschedalloc_take(cschedalloc *a, cschedalloc_offset offset, uint64_t *value) {
     if (!a || !value) return CSCHEDALLOC_EINVAL;
-    if (!in_range(a, offset)) return CSCHEDALLOC_ERANGE;
     path walk;
+    unsigned w, b;
     int result;
-    leaf *target = descend(a, offset, 0, &walk, &result);
+    leaf *target = locate(a, offset, 0, &walk, &w, &b, &result);
     if (!target) return result;
-    unsigned w = digit_at(offset, FANOUT_BITS);
-    unsigned b = (unsigned)(offset.low & 63u);
     const uint64_t *block = target->values[w];
     uint64_t stored = block ? block[b] : 0;
     if (stored == 0) return CSCHEDALLOC_ENOENT;
