@@ -39,6 +39,24 @@ struct AllocatorTests {
         #expect(allocator.memoryBytes == empty)
     }
 
+    @Test func takeFreesAnOffsetAndReturnsItsValueInOneCall() throws {
+        let allocator = try RangeAllocator(hostBits: 64)
+        let empty = allocator.memoryBytes
+        let wide: UInt64 = 0xFEED_0000_0000_0003  // the pool packs an owner hash into the high half
+        #expect(try allocator.mark(1 << 40, value: wide))
+        #expect(try allocator.mark(5))  // in use without a value, like a quarantined address
+        #expect(allocator.valuedCount == 1)
+        #expect(RangeAllocator.take(allocator.handle, 1 << 40) == wide)
+        #expect(!allocator.isUsed(1 << 40))
+        #expect(allocator.valuedCount == 0)
+        // A free offset and one without a value: nil, and nothing changes.
+        #expect(RangeAllocator.take(allocator.handle, 1 << 40) == nil)
+        #expect(RangeAllocator.take(allocator.handle, 5) == nil)
+        #expect(allocator.isUsed(5))
+        #expect(allocator.unmark(5))
+        #expect(allocator.memoryBytes == empty)
+    }
+
     @Test(arguments: [0, 1, 5, 6, 7, 12, 13, 18, 19])
     func fillsExactlyToCapacity(hostBits: Int) throws {
         let allocator = try RangeAllocator(hostBits: hostBits)
