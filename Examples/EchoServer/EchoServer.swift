@@ -25,6 +25,12 @@ struct EchoServer: AsyncParsableCommand {
     )
     var backend: String?
 
+    @Option(
+        help:
+            "Echo API: async (the default: serve + recvBuffer/send, one task per connection) or handler (serve(handlers:), callbacks on the loop thread)."
+    )
+    var api = "async"
+
     func run() async throws {
         var configuration = TCPServer.Configuration(threads: threads)
         if let backend {
@@ -32,6 +38,9 @@ struct EchoServer: AsyncParsableCommand {
                 throw ValidationError("--backend must be io_uring or posix, not \(backend)")
             }
             configuration.backend = chosen
+        }
+        guard api == "async" || api == "handler" else {
+            throw ValidationError("--api must be async or handler, not \(api)")
         }
         let server = try TCPServer(host: host, port: port, configuration: configuration)
         print(
@@ -49,12 +58,27 @@ struct EchoServer: AsyncParsableCommand {
             return source
         }
         // Each chunk is sent back from the buffer it was received into, without a copy.
-        await server.serve { connection in
-            while let buffer = try await connection.recvBuffer() {
-                try await connection.send(buffer)
+        if api == "handler" {
+            await server.serve(handlers: { EchoHandler(connection: $0) })
+        } else {
+            await server.serve { connection in
+                while let buffer = try await connection.recvBuffer() {
+                    try await connection.send(buffer)
+                }
             }
         }
         for source in sources { source.cancel() }
         print("echo-server: stopped")
+    }
+}
+
+/// The echo as a callback handler: each chunk is queued back as it arrives, on the loop thread.
+final class EchoHandler: TCPConnectionHandler {
+    let connection: TCPConnection
+
+    init(connection: TCPConnection) { self.connection = connection }
+
+    func received(_ buffer: consuming TCPBuffer) {
+        do { try connection.sendNow(buffer) } catch { connection.closeNow() }
     }
 }

@@ -66,6 +66,12 @@ final class ConnectionCore: Sendable {
     let loop: EngineLoop
     let id: UInt64
     let peer: String
+    /// The callback handler of ``TCPServer/serve(handlers:)`` and whether it was told the end;
+    /// touched only on the loop thread (see ConnectionHandlerDelivery.swift).
+    nonisolated(unsafe) var handler: (any TCPConnectionHandler)?
+    nonisolated(unsafe) var handlerEnded = false
+    /// The handler's reading is paused for a send backlog; chunks still arriving wait in `received`.
+    nonisolated(unsafe) var handlerPaused = false
 
     init(loop: EngineLoop, id: UInt64, peer: String) {
         self.loop = loop
@@ -87,6 +93,7 @@ final class ConnectionCore: Sendable {
     /// A received buffer (now owned here), end of stream (0) or -errno from the loop; returns
     /// true to pause reading.
     func deliver(_ pointer: UnsafeMutablePointer<cse_buffer>?, _ length: Int) -> Bool {
+        if let handler { return deliver(to: handler, pointer, length) }
         let handle = pointer.map { BufferHandle(pointer: $0) }
         var wakeBytes: (UnsafeContinuation<[UInt8], any Error>, Result<[UInt8], any Error>)?
         var wakeBuffer: (UnsafeContinuation<BufferHandle?, any Error>, Result<BufferHandle?, any Error>)?
@@ -150,10 +157,13 @@ final class ConnectionCore: Sendable {
     func sent(_ result: Int) {
         // The common case, bytes sent and nobody waiting for room, touches only the count.
         if result >= 0 {
-            let mustWake = state.withLock { state -> Bool in
+            let (mustWake, drained) = state.withLock { state -> (Bool, Bool) in
                 state.queuedBytes -= result
-                return !state.sendWaiters.isEmpty && state.queuedBytes <= Self.sendHighWater / 2
+                let drained = state.queuedBytes <= Self.sendHighWater / 2
+                return (!state.sendWaiters.isEmpty && drained, drained)
             }
+            // A handler's reading paused for a send backlog goes on once half of it is out.
+            if handlerPaused && drained { handlerDrained() }
             if !mustWake { return }
         }
         var waiters: [UnsafeContinuation<Void, any Error>] = []
@@ -176,6 +186,7 @@ final class ConnectionCore: Sendable {
 
     /// The descriptor is closed; wakes everyone still waiting.
     func closedByLoop() {
+        if handler != nil { endHandler(nil) }
         let (recvWaiter, sendWaiters, closeWaiters) = state.withLock { state in
             state.closed = true
             let taken = (state.recvWaiter, state.sendWaiters, state.closeWaiters)

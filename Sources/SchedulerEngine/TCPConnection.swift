@@ -64,6 +64,24 @@ public final class TCPConnection: Sendable {
         if mustWait { try await core.waitForRoom() }
     }
 
+    /// Queues the bytes of `buffer` for sending without waiting and takes the buffer over: the
+    /// send of a ``TCPConnectionHandler``, whose reading the engine pauses while too much is queued.
+    ///
+    /// Throws ``EngineError`` after ``close()`` or once an earlier send failed.
+    public func sendNow(_ buffer: consuming TCPBuffer) throws(EngineError) {
+        let (pointer, loop) = buffer.take()
+        defer { loop.release() }
+        _ = try core.enqueue(buffer: pointer)
+    }
+
+    /// Queues a copy of `bytes` without waiting; see ``sendNow(_:)-(TCPBuffer)``.
+    public func sendNow(_ bytes: [UInt8]) throws(EngineError) {
+        let queued = bytes.withUnsafeBytes { buffer in
+            Result { () throws(EngineError) in try core.enqueue(buffer) }
+        }
+        _ = try queued.get()
+    }
+
     /// Queues `bytes` for sending, in order; waits only while too many bytes are queued.
     ///
     /// Throws ``EngineError`` after ``close()`` or once an earlier send failed.
@@ -86,6 +104,11 @@ public final class TCPConnection: Sendable {
     /// Queues the UTF-8 bytes of `text`.
     public nonisolated(nonsending) func send(_ text: String) async throws {
         try await send(Array(text.utf8))
+    }
+
+    /// Starts closing the connection after its queued bytes are sent, without waiting.
+    public func closeNow() {
+        _ = core.requestClose()
     }
 
     /// Closes the connection after its queued bytes are sent, and waits until it is closed.
