@@ -231,7 +231,7 @@ final class ConnectionCore: Sendable {
     }
 
     /// Takes the oldest buffered chunk whole (there is at least one).
-    private func takeBufferedChunk(_ state: inout State) -> BufferHandle {
+    func takeBufferedChunk(_ state: inout State) -> BufferHandle {
         let buffer = state.received[state.receivedHead]
         state.receivedHead += 1
         state.receivedBytes -= buffer.pointer.pointee.length

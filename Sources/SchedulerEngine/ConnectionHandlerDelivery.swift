@@ -53,30 +53,41 @@ extension ConnectionCore {
     }
 
     /// The send queue has drained (or the handler was just attached): hands over the chunks
-    /// held back, then resumes reading unless they filled the queue again.
+    /// held back, one at a time while the queue stays under the high-water mark, then resumes
+    /// reading unless it filled up again.
     func handlerDrained(resume: Bool = true) {
         guard let handler else { return }
         handlerPaused = false
-        let (held, readEnd) = state.withLock { state in
-            let held = Array(state.received[state.receivedHead...])
-            state.received.removeAll(keepingCapacity: true)
-            state.receivedHead = 0
-            state.receivedBytes = 0
-            state.receivedFootprint = 0
-            receivedHint.store(0, ordering: .relaxed)
-            return (held, state.readEnd)
+        while true {
+            enum Next {
+                case chunk(BufferHandle)
+                case full
+                case done(readEnd: Int32, closed: Bool)
+            }
+            let next = state.withLock { state -> Next in
+                if state.queuedBytes > Self.sendHighWater { return .full }
+                guard state.receivedHead < state.received.count else {
+                    return .done(readEnd: state.readEnd, closed: state.closed)
+                }
+                let handle = takeBufferedChunk(&state)
+                return .chunk(handle)
+            }
+            switch next {
+            case .chunk(let handle):
+                handler.received(TCPBuffer(handle, loop: loop))
+            case .full:
+                handlerPaused = true
+                return
+            case .done(let readEnd, let closed):
+                if readEnd != 0 || closed {
+                    endHandler(readEnd > 0 ? error("recv", errno: readEnd) : nil)
+                    _ = requestClose()
+                } else if resume {
+                    _ = cse_resume_reading(loop.handle, id)
+                }
+                return
+            }
         }
-        for handle in held { handler.received(TCPBuffer(handle, loop: loop)) }
-        if readEnd != 0 || state.withLock({ $0.closed }) {
-            endHandler(readEnd > 0 ? error("recv", errno: readEnd) : nil)
-            _ = requestClose()
-            return
-        }
-        if state.withLock({ $0.queuedBytes > Self.sendHighWater }) {
-            handlerPaused = true
-            return
-        }
-        if resume { _ = cse_resume_reading(loop.handle, id) }
     }
 
     /// Tells the handler, once, that no more bytes come; then lets go of it (it usually holds

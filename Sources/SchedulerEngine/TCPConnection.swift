@@ -45,7 +45,11 @@ public final class TCPConnection: Sendable {
             handle = ready
         case .wait where core.isCoveredTask():
             // A `serve` handler: its cancellation is already watched for the whole connection.
-            handle = try await withUnsafeThrowingContinuation { core.awaitChunk($0, covered: true) }
+            // The executor-inheriting continuation skips a hop (and its executor-preference
+            // lookup) at resumption; the one hop back to the caller's isolation below remains.
+            handle = try await _unsafeInheritExecutor_withUnsafeThrowingContinuation {
+                core.awaitChunk($0, covered: true)
+            }
         case .wait:
             handle = try await core.waitForChunkCancellable()
         }
