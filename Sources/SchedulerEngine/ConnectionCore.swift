@@ -4,6 +4,7 @@ import Synchronization
 /// The shared state of one connection: bytes received but not yet read, bytes queued for
 /// sending, and the tasks waiting on either. The loop thread feeds it through callbacks; user
 /// tasks drain it. The C loop holds one retain on it from accept until `on_closed`.
+@usableFromInline
 final class ConnectionCore: Sendable {
     /// Receiving pauses above this many buffered bytes and resumes below `receiveLowWater`.
     static let receiveHighWater = 1 << 18
@@ -63,7 +64,7 @@ final class ConnectionCore: Sendable {
     /// Its cancellation is watched once for the whole handler, so the receives it makes skip
     /// installing a cancellation handler each (two status-record updates per message).
     let coveredTask = Atomic<UInt>(0)
-    let loop: EngineLoop
+    @usableFromInline let loop: EngineLoop
     let id: UInt64
     let peer: String
     /// The callback handler of ``TCPServer/serve(handlers:)`` and whether it was told the end;
@@ -321,6 +322,7 @@ final class ConnectionCore: Sendable {
     }
 
     /// What `recvBuffer` finds without waiting: a chunk (nil at end of stream) or nothing yet.
+    @usableFromInline
     enum ChunkOutcome {
         case ready(BufferHandle?)
         case wait
@@ -328,6 +330,7 @@ final class ConnectionCore: Sendable {
 
     /// The next received chunk if one is buffered, else `.wait`; throws what a receive reports.
     /// `TCPConnection.recvBuffer` waits itself (one async frame fewer per message).
+    @usableFromInline
     func chunkIfReady() throws(EngineError) -> ChunkOutcome {
         // Nothing buffered (the usual case for a request-response handler): straight to waiting,
         // where `awaitChunk` looks again under the lock.
@@ -353,6 +356,7 @@ final class ConnectionCore: Sendable {
 
     /// Parks `continuation` for the next chunk, or resumes it at once when one is there (or the
     /// stream has ended, failed or the task is cancelled). `covered`: see ``runCovered(_:)``.
+    @usableFromInline
     func awaitChunk(_ continuation: UnsafeContinuation<BufferHandle?, any Error>, covered: Bool) {
         var resume = false
         let early = state.withLock { state -> Result<BufferHandle?, any Error>? in
@@ -378,6 +382,7 @@ final class ConnectionCore: Sendable {
 
     /// Waits for the next chunk from a task other than the covered one, with its own
     /// cancellation handler.
+    @usableFromInline
     nonisolated(nonsending) func waitForChunkCancellable() async throws -> BufferHandle? {
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { awaitChunk($0, covered: false) }
@@ -414,6 +419,7 @@ final class ConnectionCore: Sendable {
     }
 
     /// Whether the calling task is the covered one.
+    @usableFromInline
     func isCoveredTask() -> Bool {
         let covered = coveredTask.load(ordering: .relaxed)
         if covered == 0 { return false }
@@ -424,6 +430,7 @@ final class ConnectionCore: Sendable {
 
     /// Hands `buffer` to the loop without copying it (ownership passes in every case); returns
     /// true when the caller must wait for room.
+    @usableFromInline
     func enqueue(buffer: UnsafeMutablePointer<cse_buffer>) throws(EngineError) -> Bool {
         let length = buffer.pointee.length
         return try state.withLock { state throws(EngineError) -> Bool in
@@ -463,6 +470,7 @@ final class ConnectionCore: Sendable {
 
     /// Waits until the queue has drained to half the high-water mark (or the connection closed);
     /// cancellation ends the wait with `CancellationError` and leaves the bytes queued.
+    @usableFromInline
     nonisolated(nonsending) func waitForRoom() async throws {
         let id = state.withLock { state in
             state.nextWaiterID += 1
@@ -520,7 +528,8 @@ final class ConnectionCore: Sendable {
 }
 
 /// A received C buffer passed between the loop thread and a task.
+@usableFromInline
 struct BufferHandle: @unchecked Sendable {
     // @unchecked: the buffer has exactly one owner at a time; the handle moves it.
-    let pointer: UnsafeMutablePointer<cse_buffer>
+    @usableFromInline let pointer: UnsafeMutablePointer<cse_buffer>
 }

@@ -6,6 +6,7 @@ import Glibc
 /// It is also a `TaskExecutor`: a task that prefers it runs on the loop thread itself, so a
 /// connection handler wakes from `recv` without a thread hop and its `send` is queued without
 /// a lock round trip or a wake-up write.
+@usableFromInline
 final class EngineLoop: TaskExecutor, @unchecked Sendable {
     // @unchecked: `handle` is set once in init; the C loop is thread-safe for the calls made.
     private(set) var handle: OpaquePointer!
@@ -75,6 +76,7 @@ final class EngineLoop: TaskExecutor, @unchecked Sendable {
     /// What the loop runs on, e.g. `io_uring SINGLE_ISSUER DEFER_TASKRUN NODROP`.
     var features: String { String(cString: cse_loop_features(handle)) }
 
+    @usableFromInline
     func enqueue(_ job: consuming ExecutorJob) {
         let unowned = UnownedJob(job)
         if cse_enqueue_job(handle, unsafeBitCast(unowned, to: UnsafeMutableRawPointer.self)) < 0 {

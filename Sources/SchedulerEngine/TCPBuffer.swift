@@ -19,6 +19,7 @@ public struct TCPBuffer: ~Copyable, @unchecked Sendable {
     /// Retained for as long as the buffer lives: the loop's memory must outlive it.
     let loop: Unmanaged<EngineLoop>
 
+    @usableFromInline
     init(_ handle: BufferHandle, loop: EngineLoop) {
         pointer = handle.pointer
         self.loop = Unmanaged.passRetained(loop)
@@ -52,6 +53,7 @@ public struct TCPBuffer: ~Copyable, @unchecked Sendable {
     }
 
     /// Gives up ownership: the caller must send or release the C buffer and release `loop`.
+    @usableFromInline
     consuming func take() -> (UnsafeMutablePointer<cse_buffer>, Unmanaged<EngineLoop>) {
         let taken = (pointer, loop)
         discard self

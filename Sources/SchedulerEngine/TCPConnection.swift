@@ -1,3 +1,5 @@
+import CSchedulerEngine
+
 /// One accepted TCP connection of a ``TCPServer``, with `async` receive and send.
 ///
 /// `recv` suspends until bytes arrive; `send` queues the bytes and returns at once unless more
@@ -9,7 +11,7 @@
 /// The async methods are `nonisolated(nonsending)`: they run on the caller's executor, without a
 /// hop on entry, and resume there.
 public final class TCPConnection: Sendable {
-    let core: ConnectionCore
+    @usableFromInline let core: ConnectionCore
 
     init(core: ConnectionCore) {
         self.core = core
@@ -38,6 +40,7 @@ public final class TCPConnection: Sendable {
     /// The fastest way to read: the bytes stay in the engine's buffer, and ``send(_:)-(TCPBuffer)``
     /// sends them on without a copy. Throws like ``recv(maxLength:)``; one receive may wait at a
     /// time, whichever of the two it is.
+    @inlinable
     public nonisolated(nonsending) func recvBuffer() async throws -> TCPBuffer? {
         let handle: BufferHandle?
         switch try core.chunkIfReady() {
@@ -61,6 +64,7 @@ public final class TCPConnection: Sendable {
     /// buffer over; waits only while too many bytes are queued.
     ///
     /// Throws ``EngineError`` after ``close()`` or once an earlier send failed.
+    @inlinable
     public nonisolated(nonsending) func send(_ buffer: consuming TCPBuffer) async throws {
         let (pointer, loop) = buffer.take()
         defer { loop.release() }
