@@ -8,7 +8,9 @@ Servers (all single-threaded, all on 127.0.0.1, all driven by bin/load_client):
   C io_uring / C epoll             bin/uring_echo, bin/epoll_echo (hand-written baselines)
   SwiftNIO                         bench/echo/nio (swift-nio 2.101.2, its own package)
 Each (round, workload) runs every server once, in a rotating order, the server pinned to CPU 0
-and the client to CPU 1. Writes bench/results/echo.md and bench/results/echo.png.
+and the client to CPU 1. Ping-pong runs twice: from the io_uring client (CLIENT_IO, the table the
+targets are read from) and from the epoll client (a read and a write call per round trip).
+Writes bench/results/echo.md, echo.json and echo.png.
 """
 import json, os, socket, statistics, subprocess, sys, time
 
