@@ -14,17 +14,20 @@ import Testing
     }
 }
 
-/// The two ways a handler can echo: arrays (`recv`/`send([UInt8])`, a copy each way) and
-/// buffers (`recvBuffer`/`send(TCPBuffer)`, no copy).
+/// The ways a server can echo: async handlers with arrays (`recv`/`send([UInt8])`, a copy each
+/// way) or buffers (`recvBuffer`/`send(TCPBuffer)`, no copy), and callback handlers
+/// (`serve(handlers:)`, `sendNow(TCPBuffer)`).
 enum EchoStyle: String, CaseIterable, CustomTestStringConvertible {
-    case arrays, buffers
+    case arrays, buffers, callbacks
 
     var testDescription: String { rawValue }
 
-    var handler: @Sendable (TCPConnection) async throws -> Void {
+    /// Starts serving `server` this way in a task.
+    func serve(_ server: TCPServer, ends: EndLog? = nil) -> Task<Void, Never> {
         switch self {
-        case .arrays: echo
-        case .buffers: bufferEcho
+        case .arrays: serving(server, echo)
+        case .buffers: serving(server, bufferEcho)
+        case .callbacks: Task { await server.serve(handlers: { EchoHandler($0, ends: ends) }) }
         }
     }
 }
@@ -54,7 +57,8 @@ extension EngineTests {
         func fiveHundredConnections(style: EchoStyle) async throws {
             let descriptorsBefore = openDescriptors()
             let server = try TCPServer(host: "127.0.0.1", port: 0, configuration: .init(threads: 2))
-            let task = serving(server, style.handler)
+            let ends = EndLog()
+            let task = style.serve(server, ends: ends)
             let outcome = await runEchoClients(
                 port: server.address.port, count: 500, bytesEach: 1 << 20, seconds: 50)
             #expect(outcome.failures.isEmpty, "\(outcome.failures.prefix(3))")
@@ -62,6 +66,10 @@ extension EngineTests {
             #expect(outcome.mismatched == 0)
             await server.shutdown()
             await task.value
+            if style == .callbacks {
+                // Every handler heard of its end exactly once (the clients closed: end of stream).
+                #expect(ends.entries.withLock { $0 } == Array(repeating: "end of stream", count: 500))
+            }
             #expect(await descriptorsLeaked(since: descriptorsBefore) == nil)
         }
 
@@ -74,7 +82,7 @@ extension EngineTests {
             configuration.receiveBufferCount = 2
             configuration.receiveBufferSize = 4096
             let server = try TCPServer(host: "127.0.0.1", port: 0, configuration: configuration)
-            let task = serving(server, style.handler)
+            let task = style.serve(server)
             let outcome = await runEchoClients(
                 port: server.address.port, count: 16, bytesEach: 1 << 20, seconds: 30)
             #expect(outcome.failures.isEmpty, "\(outcome.failures.prefix(3))")

@@ -28,47 +28,11 @@ final class EchoHandler: TCPConnectionHandler {
     }
 }
 
-/// Starts `server.serve(handlers:)` with echo handlers in a task.
-private func servingHandlers(_ server: TCPServer, ends: EndLog? = nil) -> Task<Void, Never> {
-    Task { await server.serve(handlers: { EchoHandler($0, ends: ends) }) }
-}
-
 extension EngineTests {
+    /// The callback API's own behaviour; its echoes run in EchoServerTests (EchoStyle.callbacks).
     @Suite("Callback handlers (serve(handlers:)) on the selected backend")
     struct HandlerTests {
         init() { raiseDescriptorLimit(to: 4096) }
-
-        @Test("200 concurrent connections each echo 1 MiB through handlers, verified by hash")
-        func manyConnections() async throws {
-            let descriptorsBefore = openDescriptors()
-            let ends = EndLog()
-            let server = try TCPServer(host: "127.0.0.1", port: 0, configuration: .init(threads: 2))
-            let task = servingHandlers(server, ends: ends)
-            let outcome = await runEchoClients(
-                port: server.address.port, count: 200, bytesEach: 1 << 20, seconds: 50)
-            #expect(outcome.failures.isEmpty, "\(outcome.failures.prefix(3))")
-            #expect(outcome.verified == 200)
-            await server.shutdown()
-            await task.value
-            // Every handler heard of its end exactly once (the clients closed: end of stream).
-            #expect(ends.entries.withLock { $0 } == Array(repeating: "end of stream", count: 200))
-            #expect(await descriptorsLeaked(since: descriptorsBefore) == nil)
-        }
-
-        @Test("a receive ring of 2 small buffers runs dry (ENOBUFS) and recovers under handlers")
-        func tinyBufferRing() async throws {
-            var configuration = TCPServer.Configuration(threads: 1)
-            configuration.receiveBufferCount = 2
-            configuration.receiveBufferSize = 4096
-            let server = try TCPServer(host: "127.0.0.1", port: 0, configuration: configuration)
-            let task = servingHandlers(server)
-            let outcome = await runEchoClients(
-                port: server.address.port, count: 16, bytesEach: 1 << 20, seconds: 30)
-            #expect(outcome.failures.isEmpty, "\(outcome.failures.prefix(3))")
-            #expect(outcome.verified == 16)
-            await server.shutdown()
-            await task.value
-        }
 
         @Test("a peer that writes without reading: the handler's reading pauses, the queue stays bounded")
         func backpressure() async throws {
