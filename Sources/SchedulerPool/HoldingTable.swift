@@ -1,3 +1,5 @@
+import CSchedulerAllocator
+
 /// Every allocation of a pool by slot number, in memory the table manages itself.
 ///
 /// Slots `0..<highWater` are initialized: each holds an allocation or a vacant `Holding`
@@ -49,6 +51,9 @@ struct HoldingTable: ~Copyable {
         (base + highWater).initialize(to: holding)
         highWater += 1
     }
+
+    /// Starts fetching `slot`'s allocation into the cache, so that a later access overlaps other work.
+    func prefetch(_ slot: UInt32) { cschedalloc_prefetch(base + Int(slot)) }
 
     /// Empties `slot` (which holds an allocation) and returns its allocation, moved out.
     mutating func remove(_ slot: UInt32) -> Holding {

@@ -112,6 +112,8 @@ struct PoolState: ~Copyable {
         guard let index = rangeIndex(containing: ip) else { return nil }
         guard let value = RangeAllocator.take(ranges[index].handle, ranges[index].offset(of: ip)) else { return nil }
         let slot = UInt32(truncatingIfNeeded: value)
+        // The allocation and the owner bucket are two cache misses on a large pool: overlap them.
+        table.prefetch(slot)
         byOwner.remove(tag: UInt32(truncatingIfNeeded: value >> 32), slot: slot)
         return table.remove(slot)
     }

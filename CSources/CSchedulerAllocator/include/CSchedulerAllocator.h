@@ -94,6 +94,9 @@ int cschedalloc_is_full(const cschedalloc *allocator);
 /** Bytes of memory the allocator holds now (nodes, leaves and the header). */
 size_t cschedalloc_memory_bytes(const cschedalloc *allocator);
 
+/** Asks the CPU to start fetching the cache line at address for writing; changes no result. */
+static inline void cschedalloc_prefetch(const void *address) { __builtin_prefetch(address, 1); }
+
 #ifdef __cplusplus
 }
 #endif
