@@ -1,5 +1,7 @@
 import Dispatch
 import Glibc
+import SchedulerEngine
+import Testing
 
 /// What a batch of echo clients saw: how many connections got back exactly what they sent.
 struct EchoOutcome {
@@ -31,6 +33,17 @@ func runEchoClients(port: UInt16, count: Int, bytesEach: Int, seconds: Double) a
                     port: port, count: count, bytesEach: bytesEach, seconds: seconds))
         }
     }
+}
+
+/// A one-loop server on a free loopback port, a client connected to it (its descriptor, which
+/// the caller closes) and the server side of that connection.
+func acceptedConnection() async throws -> (server: TCPServer, fd: Int32, connection: TCPConnection) {
+    let server = try TCPServer(host: "127.0.0.1", port: 0, configuration: .init(threads: 1))
+    var iterator = server.connections.makeAsyncIterator()
+    let fd = connectLoopback(port: server.address.port)
+    #expect(fd >= 0)
+    let connection = try #require(await iterator.next())
+    return (server, fd, connection)
 }
 
 /// Connects a blocking TCP socket to 127.0.0.1:`port`; -errno on failure.

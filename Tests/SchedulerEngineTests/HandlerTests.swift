@@ -36,11 +36,7 @@ extension EngineTests {
 
         @Test("a peer that writes without reading: the handler's reading pauses, the queue stays bounded")
         func backpressure() async throws {
-            let server = try TCPServer(host: "127.0.0.1", port: 0, configuration: .init(threads: 1))
-            var iterator = server.connections.makeAsyncIterator()
-            let fd = connectLoopback(port: server.address.port)
-            #expect(fd >= 0)
-            let connection = try #require(await iterator.next())
+            let (server, fd, connection) = try await acceptedConnection()
             let attached = Task(executorPreference: connection.executor) {
                 connection.core.attach(EchoHandler(connection))
             }

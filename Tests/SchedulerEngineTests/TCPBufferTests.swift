@@ -42,11 +42,7 @@ extension EngineTests {
 
         @Test("recv and recvBuffer share one stream; a buffer changed in place is sent as changed")
         func mixedReceiveAndInPlaceChange() async throws {
-            let server = try TCPServer(host: "127.0.0.1", port: 0, configuration: .init(threads: 1))
-            var iterator = server.connections.makeAsyncIterator()
-            let fd = connectLoopback(port: server.address.port)
-            #expect(fd >= 0)
-            let connection = try #require(await iterator.next())
+            let (server, fd, connection) = try await acceptedConnection()
             // 3000 bytes (more than the small-copy size, so io_uring lends the ring buffer).
             let message = (0..<3000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 1) }
             #expect(writeAll(fd, message))
@@ -78,10 +74,7 @@ extension EngineTests {
         @Test("a buffer outlives its connection and server; send after close throws")
         func bufferOutlivesServer() async throws {
             let descriptorsBefore = openDescriptors()
-            let server = try TCPServer(host: "127.0.0.1", port: 0, configuration: .init(threads: 1))
-            var iterator = server.connections.makeAsyncIterator()
-            let fd = connectLoopback(port: server.address.port)
-            let connection = try #require(await iterator.next())
+            let (server, fd, connection) = try await acceptedConnection()
             let message = [UInt8](repeating: 0x5a, count: 8000)
             #expect(writeAll(fd, message))
             guard var first = try await connection.recvBuffer() else {
