@@ -154,7 +154,7 @@ void cse_epoll_run(cse_loop *loop) {
         cse_enforce_deadline(loop);
         cse_flush_dirty(loop, cse_flush_one);
         if (loop->stopping && loop->open_count == 0) return;
-        int timeout = cse_prepare_wait(loop) ? cse_stop_wait_ms(loop) : 0;
+        int timeout = cse_prepare_wait(loop) ? cse_wait_ms(loop) : 0;
         int n = epoll_wait(loop->epoll_fd, events, 256, timeout);
         atomic_store(&loop->sleeping, 0);
         for (int i = 0; i < n; i++) {

@@ -37,6 +37,8 @@ typedef struct cse_conn {
     uint8_t want_out;      /* epoll: EPOLLOUT armed */
     uint8_t want_in;       /* epoll: EPOLLIN armed */
     uint8_t fixed;         /* io_uring: the socket is in the registered file table at its index */
+    uint8_t lingering;     /* closing with a deadline, listed in the loop's lingering list */
+    double close_deadline; /* CLOCK_MONOTONIC seconds: cut if still not drained by then */
     void *user;
     cse_send_node *head, *tail;
     struct msghdr msg;
@@ -90,6 +92,9 @@ struct cse_loop {
     int stopping;
     int forced;           /* the shutdown grace period ran out */
     double stop_deadline; /* CLOCK_MONOTONIC seconds */
+    uint64_t *lingering;  /* ids of connections closing with queued bytes, oldest first */
+    unsigned lingering_count;
+    double timer_deadline; /* io_uring: when the armed wake-up timer fires, 0 if none */
     int accept_armed;
 
     /* io_uring */
@@ -136,7 +141,8 @@ int cse_conn_fill_iov(cse_conn *conn);
 void cse_conn_consume(cse_loop *loop, cse_conn *conn, size_t sent);
 int cse_process_commands(cse_loop *loop);
 int cse_prepare_wait(cse_loop *loop);
-int cse_stop_wait_ms(cse_loop *loop);
+double cse_next_deadline(cse_loop *loop);
+int cse_wait_ms(cse_loop *loop);
 void cse_enforce_deadline(cse_loop *loop);
 
 /* engine_listener.c */

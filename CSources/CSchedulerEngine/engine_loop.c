@@ -23,25 +23,55 @@ static double cse_now(void) {
     return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 }
 
-/* While stopping: milliseconds left of the grace period (at least 1), else -1. */
-int cse_stop_wait_ms(cse_loop *loop) {
-    if (!loop->stopping || loop->forced) return -1;
-    double left = loop->stop_deadline - cse_now();
+/* Cuts a connection: shutdown(2) ends its pending operations, its unsent bytes are reported
+ * failed with `error`, and the normal close path frees it. */
+static void cse_conn_cut(cse_loop *loop, uint32_t index, int error) {
+    cse_conn *conn = &loop->conns[index];
+    shutdown(conn->fd, SHUT_RDWR);
+    conn->state = CSE_CLOSING;
+    if (!conn->send_inflight) cse_conn_fail_sends(loop, conn, error);
+    cse_mark_dirty(loop, index);
+}
+
+/* The earliest deadline the loop must wake for (the shutdown grace period, a lingering
+ * close), in CLOCK_MONOTONIC seconds; 0 if none. Forgets lingering entries whose connection
+ * has closed meanwhile. */
+double cse_next_deadline(cse_loop *loop) {
+    double next = loop->stopping && !loop->forced ? loop->stop_deadline : 0;
+    unsigned kept = 0;
+    for (unsigned i = 0; i < loop->lingering_count; i++) {
+        cse_conn *conn = cse_conn_lookup(loop, loop->lingering[i]);
+        if (!conn || !conn->lingering) continue;
+        loop->lingering[kept++] = loop->lingering[i];
+        if (next == 0 || conn->close_deadline < next) next = conn->close_deadline;
+    }
+    loop->lingering_count = kept;
+    return next;
+}
+
+/* Milliseconds until the next deadline (at least 1), or -1 if there is none: a wait timeout. */
+int cse_wait_ms(cse_loop *loop) {
+    double next = cse_next_deadline(loop);
+    if (next == 0) return -1;
+    double left = next - cse_now();
     return left <= 0 ? 1 : (int)(left * 1000) + 1;
 }
 
-/* Once the grace period is over, cuts every connection still open: shutdown(2) ends its
- * pending operations (their bytes are reported failed) and the normal close path frees it. */
+/* Cuts what overran its deadline: every connection once the shutdown grace period is over,
+ * and each closing connection whose queued bytes did not drain within close_grace_ms. */
 void cse_enforce_deadline(cse_loop *loop) {
-    if (!loop->stopping || loop->forced || cse_now() < loop->stop_deadline) return;
+    if (loop->lingering_count == 0 && !(loop->stopping && !loop->forced)) return;
+    double now = cse_now();
+    for (unsigned i = 0; i < loop->lingering_count; i++) {
+        cse_conn *conn = cse_conn_lookup(loop, loop->lingering[i]);
+        if (!conn || !conn->lingering || now < conn->close_deadline) continue;
+        conn->lingering = 0;
+        cse_conn_cut(loop, (uint32_t)loop->lingering[i], -ETIMEDOUT);
+    }
+    if (!loop->stopping || loop->forced || now < loop->stop_deadline) return;
     loop->forced = 1;
     for (uint32_t index = 0; index < loop->config.max_connections; index++) {
-        cse_conn *conn = &loop->conns[index];
-        if (conn->state == CSE_FREE) continue;
-        shutdown(conn->fd, SHUT_RDWR);
-        conn->state = CSE_CLOSING;
-        if (!conn->send_inflight) cse_conn_fail_sends(loop, conn, -ECANCELED);
-        cse_mark_dirty(loop, index);
+        if (loop->conns[index].state != CSE_FREE) cse_conn_cut(loop, index, -ECANCELED);
     }
 }
 
@@ -56,6 +86,7 @@ void cse_config_init(cse_config *config) {
     config->buffer_count = 256;
     config->buffer_size = 65536;
     config->shutdown_grace_ms = 5000;
+    config->close_grace_ms = 5000;
 }
 
 int cse_backend_probe(int backend) {
@@ -137,6 +168,7 @@ void cse_conn_free(cse_loop *loop, uint32_t index) {
     close(conn->fd);
     conn->fd = -1;
     conn->state = CSE_FREE;
+    conn->lingering = 0;
     conn->generation++;
     loop->open_count--;
     loop->free_list[loop->free_count++] = index;
@@ -213,6 +245,14 @@ static void cse_begin_close(cse_loop *loop, uint64_t connection) {
     cse_conn *conn = cse_conn_lookup(loop, connection);
     if (!conn || conn->state != CSE_OPEN) return;
     conn->state = CSE_CLOSING;
+    if (conn->head || conn->send_inflight) {
+        /* Bytes still queued: they get close_grace_ms to drain (shutdown has its own limit). */
+        conn->lingering = 1;
+        /* Full only of entries of closed connections (each live one is listed once): forget them. */
+        if (loop->lingering_count == loop->config.max_connections) (void)cse_next_deadline(loop);
+        conn->close_deadline = cse_now() + loop->config.close_grace_ms / 1000.0;
+        loop->lingering[loop->lingering_count++] = connection;
+    }
     cse_mark_dirty(loop, (uint32_t)connection);
 }
 
@@ -411,6 +451,7 @@ static void cse_loop_free(cse_loop *loop) {
     free(loop->conns);
     free(loop->free_list);
     free(loop->dirty);
+    free(loop->lingering);
     free(loop->inbox.items);
     free(loop->work.items);
     free(loop->local.items);
@@ -449,7 +490,8 @@ int cse_loop_start(const cse_config *config, const cse_callbacks *callbacks, cse
     loop->conns = calloc(max, sizeof *loop->conns);
     loop->free_list = malloc(max * sizeof *loop->free_list);
     loop->dirty = malloc(max * sizeof *loop->dirty);
-    if (!loop->conns || !loop->free_list || !loop->dirty) {
+    loop->lingering = malloc(max * sizeof *loop->lingering);
+    if (!loop->conns || !loop->free_list || !loop->dirty || !loop->lingering) {
         cse_loop_free(loop);
         return -ENOMEM;
     }

@@ -273,7 +273,9 @@ static void cse_handle_cqe(cse_loop *loop, struct io_uring_cqe *cqe) {
         cse_arm_event(loop);
         break;
     case CSE_OP_CANCEL: break;
-    case CSE_OP_TIMER: break; /* only wakes the loop: cse_enforce_deadline looks at the clock */
+    case CSE_OP_TIMER: /* only wakes the loop: cse_enforce_deadline looks at the clock */
+        loop->timer_deadline = 0;
+        break;
     }
 }
 
@@ -311,6 +313,20 @@ static void cse_reap(cse_loop *loop) {
     }
 }
 
+/* Makes sure a timeout wakes the loop by its next deadline (one timer at a time; a later
+ * deadline waits for the armed one to fire). */
+static void cse_arm_timer(cse_loop *loop) {
+    double next = cse_next_deadline(loop);
+    if (next == 0 || (loop->timer_deadline != 0 && loop->timer_deadline <= next)) return;
+    int wait_ms = cse_wait_ms(loop);
+    loop->timer_deadline = next;
+    loop->grace_timer.tv_sec = wait_ms / 1000;
+    loop->grace_timer.tv_nsec = (long long)(wait_ms % 1000) * 1000000;
+    struct io_uring_sqe *sqe = cse_sqe(loop);
+    io_uring_prep_timeout(sqe, &loop->grace_timer, 0, 0);
+    io_uring_sqe_set_data64(sqe, cse_tag(CSE_OP_TIMER, 0));
+}
+
 void cse_uring_run(cse_loop *loop) {
     cse_arm_accept(loop);
     cse_arm_event(loop);
@@ -322,15 +338,9 @@ void cse_uring_run(cse_loop *loop) {
             struct io_uring_sqe *sqe = cse_sqe(loop);
             io_uring_prep_cancel64(sqe, cse_tag(CSE_OP_ACCEPT, 0), 0);
             io_uring_sqe_set_data64(sqe, cse_tag(CSE_OP_CANCEL, 0));
-            /* Wakes the loop when the grace period ends. */
-            int wait_ms = cse_stop_wait_ms(loop);
-            loop->grace_timer.tv_sec = wait_ms / 1000;
-            loop->grace_timer.tv_nsec = (long long)(wait_ms % 1000) * 1000000;
-            sqe = cse_sqe(loop);
-            io_uring_prep_timeout(sqe, &loop->grace_timer, 0, 0);
-            io_uring_sqe_set_data64(sqe, cse_tag(CSE_OP_TIMER, 0));
         }
         cse_enforce_deadline(loop);
+        if (loop->lingering_count > 0 || (loop->stopping && !loop->forced)) cse_arm_timer(loop);
         cse_flush_dirty(loop, cse_flush_one);
         if (loop->buffers_pending) {
             io_uring_buf_ring_advance(loop->buf_ring, loop->buffers_pending);

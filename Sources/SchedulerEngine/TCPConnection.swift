@@ -4,7 +4,8 @@ import CSchedulerEngine
 ///
 /// `recv` suspends until bytes arrive; `send` queues the bytes and returns at once unless more
 /// than about 1 MiB is already queued, in which case it waits for the peer to catch up. Closing
-/// is graceful: queued bytes are sent first. Dropping the last reference closes it too.
+/// is graceful: queued bytes are sent first, for at most ``TCPServer/Configuration/closeGracePeriod``
+/// (then the connection is cut). Dropping the last reference closes it too.
 ///
 /// A handler runs fastest on the connection's own loop thread: ``TCPServer/serve(_:)`` arranges
 /// that, and a task of your own can ask for it with `Task(executorPreference: connection.executor)`.
@@ -120,6 +121,9 @@ public final class TCPConnection: Sendable {
     }
 
     /// Closes the connection after its queued bytes are sent, and waits until it is closed.
+    ///
+    /// A peer that does not take the bytes within ``TCPServer/Configuration/closeGracePeriod``
+    /// gets the connection cut: the unsent bytes are lost (a waiting `send` throws `ETIMEDOUT`).
     ///
     /// Calling it again, or from several tasks, is harmless: all of them wait for the close.
     public nonisolated(nonsending) func close() async {

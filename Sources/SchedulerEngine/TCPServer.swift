@@ -61,9 +61,8 @@ public final class TCPServer: Sendable {
         config.max_connections = UInt32(clamping: configuration.maxConnectionsPerThread)
         config.buffer_count = UInt32(clamping: configuration.receiveBufferCount)
         config.buffer_size = UInt32(clamping: configuration.receiveBufferSize)
-        let grace = configuration.shutdownGracePeriod.components
-        config.shutdown_grace_ms = UInt32(
-            clamping: max(0, grace.seconds * 1000 + grace.attoseconds / 1_000_000_000_000_000))
+        config.shutdown_grace_ms = milliseconds(configuration.shutdownGracePeriod)
+        config.close_grace_ms = milliseconds(configuration.closeGracePeriod)
 
         let (stream, continuation) = AsyncStream.makeStream(of: TCPConnection.self)
         let lifecycle = Lifecycle(loopCount: configuration.threads, continuation: continuation)
@@ -202,4 +201,10 @@ private final class Lifecycle: Sendable {
             if done { waiter.resume() }
         }
     }
+}
+
+/// `duration` in whole milliseconds, clamped to what the C configuration holds.
+private func milliseconds(_ duration: Duration) -> UInt32 {
+    let parts = duration.components
+    return UInt32(clamping: max(0, parts.seconds * 1000 + parts.attoseconds / 1_000_000_000_000_000))
 }

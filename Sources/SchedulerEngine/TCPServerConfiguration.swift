@@ -19,6 +19,10 @@ extension TCPServer {
         /// How long ``TCPServer/shutdown()`` lets queued bytes drain before it cuts the connections
         /// that still have some (a peer that stopped reading would otherwise hold it forever).
         public var shutdownGracePeriod: Duration
+        /// How long a connection closed with bytes still queued lets them drain before it is cut
+        /// and its unsent bytes fail with `ETIMEDOUT` (a peer that stopped reading would
+        /// otherwise keep it, and its memory, forever).
+        public var closeGracePeriod: Duration
 
         /// The defaults: one thread per online core, backend from the environment.
         public init(threads: Int? = nil, backend: IOBackend? = nil) {
@@ -29,6 +33,7 @@ extension TCPServer {
             self.receiveBufferCount = 256
             self.receiveBufferSize = 65536
             self.shutdownGracePeriod = .seconds(5)
+            self.closeGracePeriod = .seconds(5)
         }
     }
 }

@@ -195,6 +195,50 @@ extension EngineTests {
             #expect(await descriptorsLeaked(since: descriptorsBefore) == nil)
         }
 
+        @Test("close() with bytes the peer never reads returns once closeGracePeriod cuts the connection")
+        func closeCutsStuckPeer() async throws {
+            let descriptorsBefore = openDescriptors()
+            var configuration = TCPServer.Configuration(threads: 1)
+            configuration.closeGracePeriod = .milliseconds(300)
+            let server = try TCPServer(host: "127.0.0.1", port: 0, configuration: configuration)
+            let queued = 32 << 20  // far more than the two socket buffers hold
+            let closeTook = Mutex<Duration?>(nil)
+            let task = serving(server) { connection in
+                let block = [UInt8](repeating: 7, count: 1 << 20)
+                for _ in 0..<(queued >> 20) { try connection.sendNow(block) }
+                let started = ContinuousClock.now
+                await connection.close()
+                closeTook.withLock { $0 = ContinuousClock.now - started }
+            }
+            let fd = connectLoopback(port: server.address.port)
+            #expect(fd >= 0)
+            // A close that waits for this reader forever fails the test instead of hanging it.
+            let watchdog = Task {
+                try await Task.sleep(for: .seconds(10))
+                await server.shutdown()
+            }
+            let giveUp = ContinuousClock.now + .seconds(20)
+            while closeTook.withLock({ $0 }) == nil && ContinuousClock.now < giveUp {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            // Only now read: what arrived before the cut, then the end (EOF or ECONNRESET).
+            var received = 0
+            var chunk = [UInt8](repeating: 0, count: 1 << 16)
+            while true {
+                let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if n <= 0 { break }
+                received += n
+            }
+            let took = try #require(closeTook.withLock { $0 })
+            #expect(took < .seconds(8), "close() returned after \(took)")
+            #expect(received < queued, "all \(received) bytes arrived: the connection was not cut")
+            watchdog.cancel()
+            await server.shutdown()
+            await task.value
+            close(fd)
+            #expect(await descriptorsLeaked(since: descriptorsBefore) == nil)
+        }
+
         @Test("a handler's send on a connection its loop is closing for shutdown throws ESHUTDOWN")
         func sendWhileLoopCloses() async throws {
             let descriptorsBefore = openDescriptors()

@@ -69,6 +69,8 @@ typedef struct cse_config {
     unsigned buffer_size;      /* bytes per receive buffer */
     unsigned shutdown_grace_ms; /* after cse_shutdown, how long queued bytes may take to drain
                                    before the remaining connections are cut */
+    unsigned close_grace_ms;    /* after cse_close, how long one connection's queued bytes may
+                                   take to drain before it is cut (its sends fail ETIMEDOUT) */
 } cse_config;
 
 /* Fills `config` with the defaults (io_uring, 127.0.0.1:0, backlog 1024, ...). */
