@@ -59,7 +59,9 @@ extension EngineTests {
                 }
             }
             let queued = connection.core.state.withLock { $0.queuedBytes }
-            #expect(connection.core.handlerPaused)
+            // `handlerPaused` belongs to the loop thread: read it there.
+            let paused = await Task(executorPreference: connection.executor) { connection.core.handlerPaused }.value
+            #expect(paused)
             // At most one receive buffer beyond the high-water mark before reading paused.
             #expect(queued <= ConnectionCore.sendHighWater + 65536)
             #expect(written > queued)
