@@ -312,7 +312,9 @@ int cse_process_commands(cse_loop *loop) {
     size_t snapshot = loop->local.count;
     for (size_t i = 0; i < snapshot; i++) cse_execute(loop, loop->local.items[i]);
     size_t rest = loop->local.count - snapshot;
-    memmove(loop->local.items, loop->local.items + snapshot, rest * sizeof(cse_command));
+    /* (items is NULL until the first local job: memmove must not see it even for 0 bytes) */
+    if (snapshot > 0 && rest > 0)
+        memmove(loop->local.items, loop->local.items + snapshot, rest * sizeof(cse_command));
     loop->local.count = rest;
     return (int)rest;
 }
