@@ -4,7 +4,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := liburing-dev pkg-config iproute2 util-linux
 
-.PHONY: deps run test test-posix test-io_uring bench bench-pool bench-echo bench-durable wasm-test format lint clean
+.PHONY: deps run test test-posix test-io_uring sanitize bench bench-pool bench-echo bench-durable wasm-test format lint clean
 
 # Installs the Debian packages the build and tests need, only where missing.
 deps:
@@ -23,6 +23,7 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(MAKE) --no-print-directory test-posix
 	$(MAKE) --no-print-directory test-io_uring
+	$(MAKE) --no-print-directory sanitize
 	$(MAKE) --no-print-directory wasm-test
 
 test-posix:
@@ -38,6 +39,29 @@ test-io_uring:
 	else \
 	  echo "test-io_uring: SKIPPED: io_uring cannot be set up on this machine (see the probe's message above)"; \
 	fi
+
+# The whole suite again under AddressSanitizer (Swift and C), then under UndefinedBehaviorSanitizer
+# (the C targets; the toolchain's own runtime, so nothing more to install), each on both
+# backends, each in its own build folder. Any report fails the run.
+UBSAN_RT = $(firstword $(wildcard $(dir $(realpath $(shell command -v $(SWIFT))))../lib/clang/*/lib/linux/libclang_rt.ubsan_standalone-x86_64.a))
+UBSAN_FLAGS = -Xcc -fsanitize=undefined -Xcc -fno-sanitize=function -Xcc -fno-sanitize-recover=undefined -Xlinker $(UBSAN_RT)
+SANITIZE_BACKENDS = posix $(shell mkdir -p .build-tools && cc -O2 -o .build-tools/io_uring_probe tools/io_uring_probe.c -luring && .build-tools/io_uring_probe >/dev/null 2>&1 && echo io_uring)
+
+sanitize:
+	@echo "== tests under AddressSanitizer, backends: $(SANITIZE_BACKENDS) =="
+	$(SWIFT) build --build-tests --scratch-path .build-asan --sanitize=address
+	@for b in $(SANITIZE_BACKENDS); do \
+	  echo "-- asan, backend $$b"; \
+	  ASAN_OPTIONS=detect_leaks=0 SCHEDULER_CORE_BACKEND=$$b $(SWIFT) test --skip-build --no-parallel \
+	    --scratch-path .build-asan --sanitize=address -q || exit 1; \
+	done
+	@if [ -z "$(UBSAN_RT)" ]; then echo "sanitize: SKIPPED UBSan: no libclang_rt.ubsan_standalone in the Swift toolchain"; exit 0; fi; \
+	echo "== tests under UndefinedBehaviorSanitizer (C), backends: $(SANITIZE_BACKENDS) =="; \
+	$(SWIFT) build --build-tests --scratch-path .build-ubsan $(UBSAN_FLAGS) || exit 1; \
+	for b in $(SANITIZE_BACKENDS); do \
+	  echo "-- ubsan, backend $$b"; \
+	  SCHEDULER_CORE_BACKEND=$$b $(SWIFT) test --skip-build --no-parallel --scratch-path .build-ubsan -q || exit 1; \
+	done
 
 bench: deps bench-pool bench-echo bench-durable
 
