@@ -241,12 +241,13 @@ int cse_append_send(cse_loop *loop, uint64_t connection, cse_send_node *node, in
     return 0;
 }
 
-static void cse_begin_close(cse_loop *loop, uint64_t connection) {
+/* Starts closing an open connection once its queued bytes are sent; `linger` gives those bytes
+ * close_grace_ms (a shutdown passes 0: shutdown_grace_ms is its limit). */
+static void cse_begin_close(cse_loop *loop, uint64_t connection, int linger) {
     cse_conn *conn = cse_conn_lookup(loop, connection);
     if (!conn || conn->state != CSE_OPEN) return;
     conn->state = CSE_CLOSING;
-    if (conn->head || conn->send_inflight) {
-        /* Bytes still queued: they get close_grace_ms to drain (shutdown has its own limit). */
+    if (linger && (conn->head || conn->send_inflight)) {
         conn->lingering = 1;
         /* Full only of entries of closed connections (each live one is listed once): forget them. */
         if (loop->lingering_count == loop->config.max_connections) (void)cse_next_deadline(loop);
@@ -261,7 +262,7 @@ static void cse_begin_shutdown(cse_loop *loop) {
     loop->stopping = 1;
     loop->stop_deadline = cse_now() + loop->config.shutdown_grace_ms / 1000.0;
     for (uint32_t index = 0; index < loop->config.max_connections; index++) {
-        if (loop->conns[index].state == CSE_OPEN) cse_begin_close(loop, cse_conn_id(loop, index));
+        if (loop->conns[index].state == CSE_OPEN) cse_begin_close(loop, cse_conn_id(loop, index), 0);
     }
 }
 
@@ -274,7 +275,7 @@ static void cse_execute(cse_loop *loop, cse_command command) {
         cse_node_release(loop, command.pointer);
         break;
     case CSE_CMD_CLOSE:
-        cse_begin_close(loop, command.connection);
+        cse_begin_close(loop, command.connection, 1);
         break;
     case CSE_CMD_RESUME: {
         cse_conn *conn = cse_conn_lookup(loop, command.connection);

@@ -170,14 +170,18 @@ extension EngineTests {
             try await Task.sleep(for: .milliseconds(1))
             let descriptorsBefore = openDescriptors()
             var configuration = TCPServer.Configuration(threads: 1)
-            configuration.shutdownGracePeriod = .milliseconds(300)
+            configuration.shutdownGracePeriod = .milliseconds(600)
+            // Shorter on purpose: a shutdown is bounded by its own grace period, not by this one.
+            configuration.closeGracePeriod = .milliseconds(50)
             let server = try TCPServer(host: "127.0.0.1", port: 0, configuration: configuration)
             let sendFailed = Mutex(false)
             let task = serving(server) { connection in
-                // Far more than the socket buffers hold: the last sends wait for room forever.
+                // Far more than the socket buffers hold stays queued in the engine; the send
+                // after it waits for room that never comes.
                 let block = [UInt8](repeating: 1, count: 1 << 20)
                 do {
-                    for _ in 0..<256 { try await connection.send(block) }
+                    for _ in 0..<32 { try connection.sendNow(block) }
+                    try await connection.send(block)
                 } catch {
                     sendFailed.withLock { $0 = true }
                 }
@@ -189,7 +193,9 @@ extension EngineTests {
             await server.shutdown()
             await task.value
             // Bounded: without the grace period this would wait for a reader that never comes.
-            #expect(ContinuousClock.now - started < .seconds(5))
+            let took = ContinuousClock.now - started
+            #expect(took < .seconds(5))
+            #expect(took >= .milliseconds(550), "cut after \(took), before the shutdown grace period")
             #expect(sendFailed.withLock { $0 })
             close(fd)
             #expect(await descriptorsLeaked(since: descriptorsBefore) == nil)
