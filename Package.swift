@@ -22,16 +22,16 @@ let package = Package(
     ],
     targets: [
         // C cores
-        .target(
-            name: "CSchedulerAllocator", path: "CSources/CSchedulerAllocator",
-            cSettings: [.unsafeFlags(["-O2"])]),
+        // No unsafe flags (a package that depends on this one by version could not build): SwiftPM
+        // already compiles C with -O2 in `-c release` (-O0 in debug).
+        .target(name: "CSchedulerAllocator", path: "CSources/CSchedulerAllocator"),
         .target(
             name: "CSchedulerIO", path: "CSources/CSchedulerIO",
-            cSettings: [.define("_GNU_SOURCE"), .unsafeFlags(["-O2"])],
+            cSettings: [.define("_GNU_SOURCE")],
             linkerSettings: [.linkedLibrary("uring")]),
         .target(
             name: "CSchedulerEngine", path: "CSources/CSchedulerEngine",
-            cSettings: [.define("_GNU_SOURCE"), .unsafeFlags(["-O2"])],
+            cSettings: [.define("_GNU_SOURCE")],
             linkerSettings: [.linkedLibrary("uring")]),
 
         // Swift modules
@@ -65,9 +65,7 @@ let package = Package(
             ], path: "Examples/EchoServer"),
 
         // Benchmarks (run by `make bench`, never by `make test`)
-        .target(
-            name: "CLinearScan", path: "bench/pool/CLinearScan",
-            cSettings: [.unsafeFlags(["-O2"])]),
+        .target(name: "CLinearScan", path: "bench/pool/CLinearScan"),
         .executableTarget(
             name: "PoolBenchmark", dependencies: ["SchedulerPool", "CSchedulerAllocator", "CLinearScan"],
             path: "bench/pool/PoolBenchmark"),
