@@ -4,7 +4,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := liburing-dev pkg-config iproute2 util-linux
 
-.PHONY: deps run test test-posix test-io_uring sanitize bench bench-pool bench-echo bench-durable wasm-test format lint clean
+.PHONY: deps run test consumer-check test-posix test-io_uring sanitize bench bench-pool bench-echo bench-durable wasm-test format lint clean
 
 # Installs the Debian packages the build and tests need, only where missing.
 deps:
@@ -62,6 +62,11 @@ sanitize:
 	  echo "-- ubsan, backend $$b"; \
 	  SCHEDULER_CORE_BACKEND=$$b $(SWIFT) test --skip-build --no-parallel --scratch-path .build-ubsan -q || exit 1; \
 	done
+
+# A throwaway package that depends on a tagged clone of HEAD by URL and version, as a user's does:
+# it must build, run, and resolve none of the packages only examples, tests or docs use.
+consumer-check: deps
+	@bash tools/consumer-check.sh
 
 bench: deps bench-pool bench-echo bench-durable
 
