@@ -3,8 +3,17 @@
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := liburing-dev pkg-config iproute2 util-linux
+# The examples are a package of their own (Examples/Package.swift), so that users of the library
+# never resolve what only they need.
+EXAMPLES := --package-path Examples
+# The README's runnable examples: `make examples` runs each on every backend; each must end by itself.
+README_EXAMPLES := readme-tour readme-engine readme-handler readme-durable
+# Modules with a DocC catalog (Sources/<module>/<module>.docc); `make docs` builds each of them.
+DOC_MODULES := SchedulerPool SchedulerSocket SchedulerEngine SchedulerCore
+# The C that `make format` formats with .clang-format.
+C_SOURCES = $(shell git ls-files '*.c' '*.h')
 
-.PHONY: deps run test consumer-check test-posix test-io_uring sanitize bench bench-pool bench-echo bench-durable wasm-test format lint clean
+.PHONY: deps run test examples readme-check consumer-check docs format-deps test-posix test-io_uring sanitize bench bench-pool bench-echo bench-durable wasm-test format lint clean
 
 # Installs the Debian packages the build and tests need, only where missing.
 deps:
@@ -14,15 +23,19 @@ deps:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-# The seed's four scenarios on pools inside 127.0.0.0/8.
+# Four scenarios on pools inside 127.0.0.0/8 (Examples/SocketWithIPPool).
 run: deps
-	$(SWIFT) run -c release socket-with-ip-pool
+	$(SWIFT) run $(EXAMPLES) -c release socket-with-ip-pool
 
-# The whole suite once per I/O backend (io_uring only where the kernel allows it).
+# The whole suite once per I/O backend (io_uring only where the kernel allows it), the README's
+# examples, a user's package built against a tagged clone, then the sanitizers and wasm32.
 test: deps
 	$(SWIFT) build --build-tests
 	$(MAKE) --no-print-directory test-posix
 	$(MAKE) --no-print-directory test-io_uring
+	$(MAKE) --no-print-directory readme-check
+	$(MAKE) --no-print-directory examples
+	$(MAKE) --no-print-directory consumer-check
 	$(MAKE) --no-print-directory sanitize
 	$(MAKE) --no-print-directory wasm-test
 
@@ -63,6 +76,20 @@ sanitize:
 	  SCHEDULER_CORE_BACKEND=$$b $(SWIFT) test --skip-build --no-parallel --scratch-path .build-ubsan -q || exit 1; \
 	done
 
+# Builds every example and runs the README's, once per backend, each bounded by a timeout.
+examples: deps
+	$(SWIFT) build $(EXAMPLES)
+	@bin="$$($(SWIFT) build $(EXAMPLES) --show-bin-path)"; \
+	for b in $(SANITIZE_BACKENDS); do for e in $(README_EXAMPLES); do \
+	  echo "-- $$e, backend $$b"; \
+	  SCHEDULER_CORE_BACKEND=$$b timeout 60 "$$bin/$$e" || { echo "examples: $$e failed on $$b"; exit 1; }; \
+	done; done
+
+# Every Swift block of README.md must be a copy of an example's (or tools/consumer's) code, and
+# every shell block must name make targets and products that exist.
+readme-check:
+	@python3 tools/readme_check.py
+
 # A throwaway package that depends on a tagged clone of HEAD by URL and version, as a user's does:
 # it must build, run, and resolve none of the packages only examples, tests or docs use.
 consumer-check: deps
@@ -89,11 +116,29 @@ bench-durable:
 wasm-test:
 	@bash wasm/build.sh
 
-format:
-	$(SWIFT) format --in-place --recursive Sources Tests Examples bench wasm Package.swift
+# The DocC catalogs, one per module of DOC_MODULES, with warnings as errors. The plugin is
+# resolved only here (SCHEDULER_CORE_DOCS=1, see Package.swift), in a build folder of its own.
+# Output: .build-docs/docs/<module>.doccarchive
+docs:
+	@mkdir -p .build-docs/docs
+	@for m in $(DOC_MODULES); do \
+	  echo "== docs: $$m"; \
+	  SCHEDULER_CORE_DOCS=1 $(SWIFT) package --scratch-path .build-docs \
+	    --allow-writing-to-directory .build-docs/docs generate-documentation --target $$m \
+	    --warnings-as-errors --output-path .build-docs/docs/$$m.doccarchive || exit 1; \
+	done
+
+# clang-format from Debian where it is missing (the Swift toolchain has none).
+format-deps:
+	@command -v clang-format >/dev/null || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq clang-format >/dev/null; }
+
+format: format-deps
+	$(SWIFT) format --in-place --recursive Sources Tests Examples bench wasm tools Package.swift
+	clang-format -i $(C_SOURCES)
 
 lint:
-	$(SWIFT) format lint --recursive Sources Tests Examples bench wasm Package.swift
+	$(SWIFT) format lint --recursive Sources Tests Examples bench wasm tools Package.swift
 
 clean:
 	rm -rf .build .build-*

@@ -7,18 +7,20 @@ import PackageDescription
 // - SchedulerSocket: the blocking `Socket` on io_uring with a POSIX fallback.
 // - SchedulerEngine: the async many-connection engine (TCPServer) on its own rings.
 // - SchedulerCore: the library users import; it re-exports the three above.
+//
+// What a user's build gets: the product SchedulerCore, which needs swift-system and nothing else.
+// The examples (and swift-argument-parser, which only they use) are a package of their own in
+// Examples/, depending on this one by path; the DocC plugin is added only for `make docs`
+// (see the end of this file). `make consumer-check` proves both with a throwaway user package.
 let package = Package(
     name: "scheduler-core",
     products: [
         .library(name: "SchedulerCore", targets: ["SchedulerCore"]),
-        .executable(name: "socket-with-ip-pool", targets: ["SocketWithIPPool"]),
-        .executable(name: "echo-server", targets: ["EchoServer"]),
         .executable(name: "pool-bench", targets: ["PoolBenchmark"]),
         .executable(name: "durable-bench", targets: ["DurableBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         // C cores
@@ -53,17 +55,6 @@ let package = Package(
                 "SchedulerPool", "SchedulerSocket", "SchedulerEngine",
             ]),
 
-        // Executables
-        .executableTarget(
-            name: "SocketWithIPPool", dependencies: ["SchedulerCore"],
-            path: "Examples/SocketWithIPPool"),
-        .executableTarget(
-            name: "EchoServer",
-            dependencies: [
-                "SchedulerCore",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ], path: "Examples/EchoServer"),
-
         // Benchmarks (run by `make bench`, never by `make test`)
         .target(name: "CLinearScan", path: "bench/pool/CLinearScan"),
         .executableTarget(
@@ -82,3 +73,10 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// `make docs` sets SCHEDULER_CORE_DOCS=1 to bring in the DocC plugin. A user's build never sets
+// it, so it never resolves the plugin (swift-nio does the same for its dev-only dependencies).
+if Context.environment["SCHEDULER_CORE_DOCS"] != nil {
+    package.dependencies.append(
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"))
+}

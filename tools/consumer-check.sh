@@ -22,41 +22,23 @@ git -C "$CLONE" fetch -q "$ROOT" HEAD
 git -C "$CLONE" checkout -q -b main FETCH_HEAD
 git -C "$CLONE" tag 0.1.0
 
-mkdir -p "$CONSUMER/Sources/Consumer"
-cat > "$CONSUMER/Package.swift" <<EOF
-// swift-tools-version: 6.1
-import PackageDescription
-
-let package = Package(
-    name: "consumer",
-    dependencies: [
-        .package(url: "file://$CLONE", from: "0.1.0"),
-    ],
-    targets: [
-        .executableTarget(
-            name: "Consumer",
-            dependencies: [.product(name: "SchedulerCore", package: "scheduler-core")]),
-    ]
-)
-EOF
-cat > "$CONSUMER/Sources/Consumer/main.swift" <<'EOF'
-import SchedulerCore
-
-let pool = IPPool(name: "consumer-pool")
-try pool.addCIDRRange("127.77.0.0/30")
-let ip = try pool.allocate(subinstance: "tenant", resource: "web", type: .custom("tcp-server"))
-precondition(ip.description == "127.77.0.1", "first address of 127.77.0.0/30 is \(ip)")
-let socket = try Socket.tcpV4()
-try socket.bind(with: pool.binding(for: ip)!, port: 0)
-try socket.close()
-print("consumer: allocated \(ip) from SchedulerCore 0.1.0 and bound a socket to it")
-EOF
+# The user package is the README's "Use it in your package" example (tools/consumer/, compared
+# with the README by `make readme-check`), with the URL pointed at the tagged clone.
+cp -R "$ROOT/tools/consumer" "$CONSUMER"
+sed -i "s|https://github.com/your-org/scheduler-core.git|file://$CLONE|" "$CONSUMER/Package.swift"
+grep -q "file://$CLONE" "$CONSUMER/Package.swift" || { echo "consumer-check: FAIL: no URL to replace in tools/consumer/Package.swift"; exit 1; }
 
 echo "consumer-check: swift build in $CONSUMER"
 # The environment variable that turns on this repository's documentation dependency must not
 # leak into the user's build from ours.
-(cd "$CONSUMER" && env -u SCHEDULER_CORE_DOCS "$SWIFT" build -q)
-(cd "$CONSUMER" && "$SWIFT" run -q Consumer)
+unset SCHEDULER_CORE_DOCS
+(cd "$CONSUMER" && "$SWIFT" build -q)
+output="$(cd "$CONSUMER" && "$SWIFT" run -q MyService)"
+echo "$output"
+case "$output" in
+    "tenant-a/web holds 127.77.0.1; sockets use "*) ;;
+    *) echo "consumer-check: FAIL: MyService printed something else"; exit 1 ;;
+esac
 
 status=0
 for name in $FORBIDDEN; do

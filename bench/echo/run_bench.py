@@ -18,7 +18,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 HERE = os.path.join(ROOT, "bench", "echo")
 BIN = os.path.join(HERE, "bin")
 RESULTS = os.path.join(ROOT, "bench", "results")
-SCRATCH = os.environ.get("ENGINE_SCRATCH", ".build")
+SCRATCH = os.environ.get("ENGINE_SCRATCH", "Examples/.build")  # echo-server is in the Examples package
 NIO_SCRATCH = os.environ.get("NIO_SCRATCH", ".build-nio")
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
 CLIENT_IO = os.environ.get("CLIENT_IO", "io_uring")  # how the load client does its own I/O
@@ -34,7 +34,8 @@ def build():
     os.makedirs(BIN, exist_ok=True)
     for name, libs in (("uring_echo", ["-luring"]), ("epoll_echo", []), ("load_client", ["-luring"])):
         run(["gcc", "-O2", "-Wall", "-o", os.path.join(BIN, name), os.path.join(HERE, name + ".c")] + libs)
-    run(["swift", "build", "-c", "release", "--scratch-path", SCRATCH, "--product", "echo-server"])
+    run(["swift", "build", "-c", "release", "--package-path", "Examples", "--scratch-path", os.path.join(ROOT, SCRATCH),
+         "--product", "echo-server"])
     run(["swift", "build", "-c", "release", "--package-path", "bench/echo/nio", "--scratch-path", NIO_SCRATCH])
 
 OURS = "scheduler-core io_uring"  # the server: echo-server on the async API
