@@ -101,13 +101,13 @@ def check_shell(start, lines, targets):
         if not line or line.startswith("#"):
             continue
         words = line.split()
-        if words[0] == "sudo":
+        while words and (words[0] == "sudo" or re.match(r"^[A-Z_]+=", words[0])):
             words = words[1:]
         if words[0] == "make":
             for target in words[1:]:
                 if "=" not in target and target not in targets:
                     problems.append(f"{where}: `make {target}`: no such target in the Makefile")
-        elif words[:2] in (["swift", "run"], ["swift", "build"]):
+        elif words[:2] in (["swift", "run"], ["swift", "build"], ["swift", "test"]):
             package = "."
             if "--package-path" in words:
                 package = words[words.index("--package-path") + 1]
@@ -124,6 +124,10 @@ def check_shell(start, lines, targets):
                         break
                 if product is not None and product not in executable_products(package):
                     problems.append(f"{where}: `swift run` of {product}: no such executable in {package}/Package.swift")
+            if "--filter" in words:
+                target = words[words.index("--filter") + 1]
+                if not os.path.isdir(os.path.join(ROOT, "Tests", target)):
+                    problems.append(f"{where}: --filter {target}: no such test target in Tests/")
             if any(w.startswith("[") for w in words):
                 problems.append(f"{where}: optional [arguments] do not run as written")
         elif words[:2] in (["apt", "install"], ["apt-get", "install"]):

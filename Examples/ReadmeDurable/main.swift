@@ -4,9 +4,9 @@
     import Glibc
 #endif
 
-// README begin
 import SchedulerCore
 
+// README begin
 let pool = try IPPool(name: "my-pool", storageDirectory: "/tmp/pools", quarantine: .seconds(30))
 // README end
 
