@@ -25,6 +25,8 @@
         /// killed mid-write, a damaged disk block) is cut off and listed in `recoveryReport`.
         ///
         /// - Parameters:
+        ///   - name: the pool's name, also the stem of its two file names.
+        ///   - storageDirectory: the directory that holds the pool's files.
         ///   - quarantine: how long a released address is kept from reuse (default: reusable at once).
         ///     The deadline is stored in the release record, so every process honours the releaser's.
         ///   - compactionBytes: the journal size past which a mutation rewrites the snapshot and
