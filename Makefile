@@ -28,7 +28,8 @@ run: deps
 	$(SWIFT) run $(EXAMPLES) -c release socket-with-ip-pool
 
 # The whole suite once per I/O backend (io_uring only where the kernel allows it), the README's
-# examples, a user's package built against a tagged clone, then the sanitizers and wasm32.
+# examples, a user's package built against a tagged clone, the DocC catalogs (warnings are
+# errors), then the sanitizers and wasm32.
 test: deps
 	$(SWIFT) build --build-tests
 	$(MAKE) --no-print-directory test-posix
@@ -36,6 +37,7 @@ test: deps
 	$(MAKE) --no-print-directory readme-check
 	$(MAKE) --no-print-directory examples
 	$(MAKE) --no-print-directory consumer-check
+	$(MAKE) --no-print-directory docs
 	$(MAKE) --no-print-directory sanitize
 	$(MAKE) --no-print-directory wasm-test
 

@@ -20,7 +20,7 @@ let package = Package(
         .executable(name: "durable-bench", targets: ["DurableBenchmark"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1")
     ],
     targets: [
         // C cores

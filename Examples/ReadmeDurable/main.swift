@@ -1,3 +1,5 @@
+// swift-format-ignore-file
+// (the README block below keeps its aligned comments, as the README shows it)
 // The README's durable pool example, verbatim between the README lines, then a check that the
 // pool's journal is where the README says (the snapshot appears at the first compaction).
 #if canImport(Glibc)

@@ -1,3 +1,5 @@
+// swift-format-ignore-file
+// (the README block below keeps its aligned comments, as the README shows it)
 // The README's async engine example, verbatim between the README lines. A client on another
 // thread checks the echo and ends the process (the example itself serves until cancelled).
 import ReadmeSupport

@@ -1,3 +1,5 @@
+// swift-format-ignore-file
+// (the README block below keeps its aligned comments, as the README shows it)
 // The README's Tour, verbatim between the README lines, with checks that it did what its
 // comments say. `make readme-check` fails when the two differ.
 #if canImport(Glibc)

@@ -1,6 +1,6 @@
 import SchedulerCore
 
-// The seed's four scenarios (examples/socket_with_ip_pool.rs) on pools inside 127.0.0.0/8:
+// Four scenarios (`make run`) on pools inside 127.0.0.0/8:
 // every 127.x.y.z address is local on Linux, so the scenarios bind real pool addresses and
 // exchange real traffic on any machine without configuring an interface.
 #if canImport(Glibc)
