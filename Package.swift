@@ -27,12 +27,16 @@ let package = Package(
         // No unsafe flags (a package that depends on this one by version could not build): SwiftPM
         // already compiles C with -O2 in `-c release` (-O0 in debug).
         .target(name: "CSchedulerAllocator", path: "CSources/CSchedulerAllocator"),
+        // liburing, found with pkg-config; without liburing-dev a user's build says what to install.
+        .systemLibrary(
+            name: "CLibURing", path: "CSources/CLibURing", pkgConfig: "liburing",
+            providers: [.apt(["liburing-dev"])]),
         .target(
-            name: "CSchedulerIO", path: "CSources/CSchedulerIO",
+            name: "CSchedulerIO", dependencies: ["CLibURing"], path: "CSources/CSchedulerIO",
             cSettings: [.define("_GNU_SOURCE")],
             linkerSettings: [.linkedLibrary("uring")]),
         .target(
-            name: "CSchedulerEngine", path: "CSources/CSchedulerEngine",
+            name: "CSchedulerEngine", dependencies: ["CLibURing"], path: "CSources/CSchedulerEngine",
             cSettings: [.define("_GNU_SOURCE")],
             linkerSettings: [.linkedLibrary("uring")]),
 
