@@ -8,7 +8,7 @@ import PackageDescription
 // - SchedulerEngine: the async many-connection engine (TCPServer) on its own rings.
 // - SchedulerCore: the library users import; it re-exports the three above.
 //
-// What a user's build gets: the product SchedulerCore, which needs swift-system and nothing else.
+// What a user's build gets: the product SchedulerCore and only the packages its modules use.
 // The examples (and swift-argument-parser, which only they use) are a package of their own in
 // Examples/, depending on this one by path; the DocC plugin is added only for `make docs`
 // (see the end of this file). `make consumer-check` proves both with a throwaway user package.
