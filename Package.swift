@@ -46,6 +46,7 @@ let package = Package(
             name: "SchedulerEngine",
             dependencies: [
                 "SchedulerPool", "SchedulerSocket", "CSchedulerEngine",
+                .product(name: "SystemPackage", package: "swift-system"),
             ]),
         .target(
             name: "SchedulerCore",

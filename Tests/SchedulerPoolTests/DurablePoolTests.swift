@@ -178,13 +178,29 @@ struct DurablePoolTests {
             _ = try IPPool(name: "..", storageDirectory: directory.path)
         }
         let missingParent = directory.path + "/no/such"
-        #expect(throws: IPPoolError.storage(operation: "mkdir", path: missingParent, errno: ENOENT)) {
+        #expect(
+            throws: IPPoolError.storage(operation: .makeDirectory, path: missingParent, errno: .noSuchFileOrDirectory)
+        ) {
             _ = try IPPool(name: "p", storageDirectory: missingParent)
         }
-        let error = IPPoolError.storage(operation: "mkdir", path: missingParent, errno: ENOENT)
+        let error = IPPoolError.storage(operation: .makeDirectory, path: missingParent, errno: .noSuchFileOrDirectory)
         #expect(
             error.description == "mkdir " + missingParent
                 + ": No such file or directory (ENOENT, errno 2)")
+        // `catch` on the errno reads like swift-system's: the pattern matches the pool's error.
+        var caught = "nothing"
+        do {
+            _ = try IPPool(name: "p", storageDirectory: missingParent)
+        } catch StorageErrno.permissionDenied {
+            caught = "EACCES"
+        } catch StorageErrno.noSuchFileOrDirectory {
+            caught = "ENOENT"
+        } catch {
+            caught = "\(error)"
+        }
+        #expect(caught == "ENOENT")
+        #expect(StorageErrno(rawValue: ENOENT) == .noSuchFileOrDirectory)
+        #expect(StorageErrno.noSpace.name == "ENOSPC" && StorageErrno(rawValue: 999).name == nil)
     }
 
     @Test func refusedOperationsChangeNothingOnDisk() throws {
