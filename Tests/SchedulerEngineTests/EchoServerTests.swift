@@ -2,6 +2,7 @@ import Glibc
 import SchedulerSocket
 import Synchronization
 import SystemPackage
+import TestSupport
 import Testing
 
 @testable import SchedulerEngine
@@ -368,7 +369,8 @@ extension EngineTests {
             case Errno.connectionRefused: break
             default: Issue.record("no errno matched \(error)")
             }
-            let misuse = EngineError(operation: .send, target: "connection 127.0.0.1:1", reason: "the connection is closed")
+            let misuse = EngineError(
+                operation: .send, target: "connection 127.0.0.1:1", reason: "the connection is closed")
             #expect(misuse.errno == nil && misuse.errnoName == nil)
             #expect(!(EngineError.errno(.connectionRefused) ~= misuse))
         }
