@@ -12,7 +12,7 @@ enum EngineBackend {
             let text = String(cString: variable)
             guard let named = IOBackend(rawValue: text) else {
                 throw EngineError(
-                    operation: "choose backend", target: "SCHEDULER_CORE_BACKEND=\(text)",
+                    operation: .chooseBackend, target: "SCHEDULER_CORE_BACKEND=\(text)",
                     reason: "expected posix or io_uring")
             }
             choice = named
@@ -24,7 +24,7 @@ enum EngineBackend {
         case .ioUring?:
             guard probe == 0 else {
                 throw EngineError(
-                    operation: "io_uring_setup", target: "engine (io_uring forced)", errno: -probe)
+                    operation: .ioUringSetup, target: "engine (io_uring forced)", errnoCode: -probe)
             }
             return .ioUring
         case nil:

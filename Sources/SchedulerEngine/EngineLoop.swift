@@ -59,8 +59,8 @@ final class EngineLoop: TaskExecutor, @unchecked Sendable {
         let rc = cse_loop_start(&config, &callbacks, &started, &failed)
         guard rc == 0, let started else {
             Unmanaged.passUnretained(self).release()
-            let operation = failed.map { String(cString: $0) } ?? "start engine loop"
-            throw EngineError(operation: operation, target: target, errno: -rc)
+            let operation = failed.map { EngineOperation(cName: String(cString: $0)) } ?? .startLoop
+            throw EngineError(operation: operation, target: target, errnoCode: -rc)
         }
         handle = started
     }

@@ -1,6 +1,8 @@
 import Glibc
 import SchedulerSocket
 import Synchronization
+import SystemPackage
+import TestSupport
 import Testing
 
 @testable import SchedulerEngine
@@ -70,7 +72,8 @@ extension EngineTests {
                 // Every handler heard of its end exactly once (the clients closed: end of stream).
                 #expect(ends.entries.withLock { $0 } == Array(repeating: "end of stream", count: 500))
             }
-            #expect(await descriptorsLeaked(since: descriptorsBefore) == nil)
+            let leaked = await descriptorsLeaked(since: descriptorsBefore)
+            #expect(leaked == nil, "still open: \(leaked ?? [])")
         }
 
         /// With buffers, lent ring buffers held in flight must not starve receiving either.
@@ -138,7 +141,8 @@ extension EngineTests {
             #expect(outcome.verified == 4)
             await server.shutdown()
             await task.value
-            #expect(await descriptorsLeaked(since: descriptorsBefore) == nil)
+            let leaked = await descriptorsLeaked(since: descriptorsBefore)
+            #expect(leaked == nil, "still open: \(leaked ?? [])")
         }
 
         @Test("shutdown closes idle connections: a pending recv returns end of stream")
@@ -162,7 +166,8 @@ extension EngineTests {
                 #expect(read(fd, &byte, 1) == 0)  // the server closed its side
                 close(fd)
             }
-            #expect(await descriptorsLeaked(since: descriptorsBefore) == nil)
+            let leaked = await descriptorsLeaked(since: descriptorsBefore)
+            #expect(leaked == nil, "still open: \(leaked ?? [])")
         }
 
         @Test("shutdown cuts a connection whose peer stopped reading once the grace period ends")
@@ -198,7 +203,8 @@ extension EngineTests {
             #expect(took >= .milliseconds(550), "cut after \(took), before the shutdown grace period")
             #expect(sendFailed.withLock { $0 })
             close(fd)
-            #expect(await descriptorsLeaked(since: descriptorsBefore) == nil)
+            let leaked = await descriptorsLeaked(since: descriptorsBefore)
+            #expect(leaked == nil, "still open: \(leaked ?? [])")
         }
 
         @Test("close() with bytes the peer never reads returns once closeGracePeriod cuts the connection")
@@ -242,7 +248,8 @@ extension EngineTests {
             await server.shutdown()
             await task.value
             close(fd)
-            #expect(await descriptorsLeaked(since: descriptorsBefore) == nil)
+            let leaked = await descriptorsLeaked(since: descriptorsBefore)
+            #expect(leaked == nil, "still open: \(leaked ?? [])")
         }
 
         @Test("a handler's send on a connection its loop is closing for shutdown throws ESHUTDOWN")
@@ -254,7 +261,7 @@ extension EngineTests {
                 // On the loop thread the shutdown runs at once: this connection is now closing in
                 // the loop while its Swift side still looks open.
                 server.beginShutdown()
-                guard !connection.core.state.withLock({ $0.closed || $0.closeRequested }) else {
+                guard !connection.core.state.withLock({ $0.lifecycle.isClosingOrClosed }) else {
                     outcome.withLock { $0 = "closed before the send" }
                     return
                 }
@@ -271,7 +278,8 @@ extension EngineTests {
             await task.value
             #expect(outcome.withLock { $0 } == "ESHUTDOWN")
             close(fd)
-            #expect(await descriptorsLeaked(since: descriptorsBefore) == nil)
+            let leaked = await descriptorsLeaked(since: descriptorsBefore)
+            #expect(leaked == nil, "still open: \(leaked ?? [])")
         }
 
         @Test("cancelling a task waiting in recv throws CancellationError")
@@ -318,9 +326,12 @@ extension EngineTests {
             let error = #expect(throws: EngineError.self) {
                 _ = try TCPServer(host: "192.0.2.1", port: 0, configuration: .init(threads: 2))
             }
-            #expect(error?.errno == EADDRNOTAVAIL)
+            #expect(error?.errno == .addressNotAvailable)
+            #expect(error?.operation == .bind)
             #expect(error?.errnoName == "EADDRNOTAVAIL")
-            #expect(error?.description.hasPrefix("bind 192.0.2.1:0: ") == true)
+            #expect(
+                error?.description
+                    == "bind 192.0.2.1:0: Cannot assign requested address (EADDRNOTAVAIL, errno 99)")
             #expect(await descriptorsLeaked(since: before) == nil)
         }
 
@@ -337,7 +348,37 @@ extension EngineTests {
             let error = #expect(throws: EngineError.self) {
                 _ = try TCPServer(host: "127.0.0.1", port: 0, configuration: configuration)
             }
-            #expect(error?.errno == EINVAL)
+            #expect(error?.errno == .invalidArgument)
+            #expect(error?.operation == .configure)
+        }
+
+        @Test("catch on an errno reads naturally: EngineError.errno(_:) in catch, Errno in a switch")
+        func catchByErrno() throws {
+            func attempt() throws {
+                _ = try TCPServer(host: "192.0.2.1", port: 0, configuration: .init(threads: 1))
+            }
+            var caught = "nothing"
+            do {
+                try attempt()
+            } catch EngineError.errno(.permissionDenied) {
+                caught = "EACCES"
+            } catch EngineError.errno(.addressNotAvailable) {
+                caught = "EADDRNOTAVAIL"
+            } catch {
+                caught = "\(error)"
+            }
+            #expect(caught == "EADDRNOTAVAIL")
+            let error = EngineError(operation: .connect, target: "127.0.0.1:80", errno: .connectionRefused)
+            #expect(error.description == "connect 127.0.0.1:80: Connection refused (ECONNREFUSED, errno 111)")
+            switch error {
+            case Errno.connectionReset: Issue.record("matched ECONNRESET")
+            case Errno.connectionRefused: break
+            default: Issue.record("no errno matched \(error)")
+            }
+            let misuse = EngineError(
+                operation: .send, target: "connection 127.0.0.1:1", reason: "the connection is closed")
+            #expect(misuse.errno == nil && misuse.errnoName == nil)
+            #expect(!(EngineError.errno(.connectionRefused) ~= misuse))
         }
     }
 }
