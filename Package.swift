@@ -19,6 +19,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // C cores
@@ -46,6 +47,7 @@ let package = Package(
             name: "SchedulerEngine",
             dependencies: [
                 "SchedulerPool", "SchedulerSocket", "CSchedulerEngine",
+                .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
             name: "SchedulerCore",
