@@ -15,7 +15,8 @@ struct RepeatedRangeTests {
         try pool.addRange(IPNetwork("10.20.0.0/24")!)
         #expect(pool.ranges.map(\.description) == ["10.20.0.0/24"])
         #expect(pool.binding(for: ip)?.subinstance == "a")
-        #expect(throws: IPPoolError.overlappingRange(IPNetwork("10.20.0.0/25")!, existing: IPNetwork("10.20.0.0/24")!)) {
+        #expect(throws: IPPoolError.overlappingRange(IPNetwork("10.20.0.0/25")!, existing: IPNetwork("10.20.0.0/24")!))
+        {
             try pool.addCIDRRange("10.20.0.0/25")
         }
     }
@@ -35,7 +36,8 @@ struct RepeatedRangeTests {
         #expect(reopened.ranges.map(\.description) == ["10.21.0.0/24"])
         #expect(reopened.binding(for: allocated)?.subinstance == "a")
         #expect(reopened.journalStatistics?.recordsWritten == 0)  // a no-op journals nothing
-        #expect(throws: IPPoolError.overlappingRange(IPNetwork("10.21.0.0/16")!, existing: IPNetwork("10.21.0.0/24")!)) {
+        #expect(throws: IPPoolError.overlappingRange(IPNetwork("10.21.0.0/16")!, existing: IPNetwork("10.21.0.0/24")!))
+        {
             try reopened.addCIDRRange("10.21.0.0/16")
         }
         let third = try IPPool(name: "svc", storageDirectory: directory.path)

@@ -113,7 +113,8 @@
             try storage.mutate(self) { () throws(IPPoolError) -> IPAddress in
                 if let deadline = storage.quarantine.deadlines[ip] {
                     let remaining = max(1, deadline - StorageFile.now())
-                    throw IPPoolError.addressQuarantined(ip, untilNanoseconds: deadline, remainingNanoseconds: remaining)
+                    throw IPPoolError.addressQuarantined(
+                        ip, untilNanoseconds: deadline, remainingNanoseconds: remaining)
                 }
                 if state.withLock({ $0.holding(of: ip) })?.matches(subinstance, resource) == true {
                     return ip
