@@ -20,7 +20,8 @@ let package = Package(
         .executable(name: "durable-bench", targets: ["DurableBenchmark"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-system", from: "1.8.1")
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // C cores
@@ -53,6 +54,7 @@ let package = Package(
             dependencies: [
                 "SchedulerPool", "SchedulerSocket", "CSchedulerEngine",
                 .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
             name: "SchedulerCore",

@@ -1,8 +1,16 @@
-/* The loop's own SO_REUSEPORT listening socket. */
+/* The listening socket: one per server, shared by its loops.
+ *
+ * Why one shared socket rather than one SO_REUSEPORT socket per loop: a SO_REUSEPORT group
+ * admits any later socket of the same user that also sets the option, so a second server (or a
+ * stale process) would silently take part of the connections; no check made before binding
+ * closes that door. One socket, duplicated into each loop (each loop's epoll set or io_uring
+ * multishot accept waits on it), cannot be joined at all; SO_REUSEPORT is set only when the
+ * caller asks to share the port (reuse_port). */
 #include "engine_internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -10,6 +18,31 @@
 #include <unistd.h>
 
 int cse_listen(const cse_config *config, int *fd_out, int *port_out, const char **failed) {
+    if (config->shared_listener) {
+        int fd = fcntl(config->listener_fd, F_DUPFD_CLOEXEC, 0);
+        if (fd < 0) {
+            *failed = "dup listener";
+            return -errno;
+        }
+        struct sockaddr_storage storage;
+        socklen_t length = sizeof storage;
+        if (getsockname(fd, (struct sockaddr *)&storage, &length) < 0) {
+            int error = -errno;
+            close(fd);
+            *failed = "getsockname";
+            return error;
+        }
+        *port_out = ntohs(storage.ss_family == AF_INET ? ((struct sockaddr_in *)&storage)->sin_port
+                                                       : ((struct sockaddr_in6 *)&storage)->sin6_port);
+        *fd_out = fd;
+        return 0;
+    }
+    return cse_listener_open(config, fd_out, port_out, failed);
+}
+
+int cse_listener_open(const cse_config *config, int *fd_out, int *port_out, const char **failed) {
+    const char *ignored;
+    if (!failed) failed = &ignored;
     struct sockaddr_storage storage;
     socklen_t length;
     memset(&storage, 0, sizeof storage);
@@ -35,8 +68,15 @@ int cse_listen(const cse_config *config, int *fd_out, int *port_out, const char 
         return -errno;
     }
     int one = 1;
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) {
+    /* SO_REUSEADDR: a restarted server may bind while old connections sit in TIME_WAIT; it
+     * never lets two listeners share a port. */
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) {
+        int error = -errno;
+        close(fd);
+        *failed = "setsockopt SO_REUSEADDR";
+        return error;
+    }
+    if (config->reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) {
         int error = -errno;
         close(fd);
         *failed = "setsockopt SO_REUSEPORT";

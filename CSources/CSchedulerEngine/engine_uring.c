@@ -59,7 +59,13 @@ static int cse_ring_init(cse_loop *loop) {
 
 static void cse_arm_accept(cse_loop *loop) {
     struct io_uring_sqe *sqe = cse_sqe(loop);
-    io_uring_prep_multishot_accept(sqe, loop->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    /* On a listener shared by several loops a multishot accept would keep the first ring at the
+     * head of the socket's (exclusive) wait queue and take every connection; a one-shot accept
+     * re-armed per connection queues behind the other loops, so they take turns. */
+    if (loop->config.shared_listener)
+        io_uring_prep_accept(sqe, loop->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    else
+        io_uring_prep_multishot_accept(sqe, loop->listen_fd, NULL, NULL, SOCK_CLOEXEC);
     io_uring_sqe_set_data64(sqe, cse_tag(CSE_OP_ACCEPT, 0));
     loop->accept_armed = 1;
 }

@@ -1,5 +1,6 @@
 import CSchedulerEngine
 import Glibc
+import Logging
 import SchedulerPool
 import SchedulerSocket
 import Synchronization
@@ -22,7 +23,13 @@ import Synchronization
 /// ```
 ///
 /// ``serve(_:)`` runs each handler as a child task on its connection's loop thread and closes
-/// the connection when the handler returns. For full control iterate ``connections`` instead.
+/// the connection when the handler returns; an error it throws goes to
+/// ``Configuration/onHandlerError`` (logged by default). For full control iterate
+/// ``connections`` instead.
+///
+/// The loops share one listening socket, which no other socket can join unless
+/// ``Configuration/reusePort`` is set: a second server on an address in use fails with
+/// EADDRINUSE.
 /// ``shutdown()`` stops accepting, closes every connection once its queued bytes are sent (so
 /// a pending `recv` returns end of stream), stops the loops and waits for all of that.
 public final class TCPServer: Sendable {
@@ -37,6 +44,10 @@ public final class TCPServer: Sendable {
 
     private let loops: [EngineLoop]
     private let lifecycle: Lifecycle
+    private let onHandlerError: @Sendable (HandlerFailure) -> Void
+    private let logger: Logger
+    /// The watch on the pool binding the server listens on (`init(binding:port:configuration:)`).
+    private let releaseObservation = Mutex<ReleaseObservation?>(nil)
 
     /// Listens on `address` (the port may be 0 for any free port).
     public init(address: SocketAddress, configuration: Configuration = Configuration())
@@ -63,6 +74,22 @@ public final class TCPServer: Sendable {
         config.buffer_size = UInt32(clamping: configuration.receiveBufferSize)
         config.shutdown_grace_ms = milliseconds(configuration.shutdownGracePeriod)
         config.close_grace_ms = milliseconds(configuration.closeGracePeriod)
+        config.reuse_port = configuration.reusePort ? 1 : 0
+
+        // One listening socket for all loops (see engine_listener.c for why); each loop
+        // accepts on its own duplicate, so this one is closed once they have started.
+        var listener: Int32 = -1
+        var listenerPort: Int32 = 0
+        var failed: UnsafePointer<CChar>?
+        let opened = cse_listener_open(&config, &listener, &listenerPort, &failed)
+        guard opened == 0 else {
+            let operation = failed.map { String(cString: $0) } ?? "listen"
+            throw EngineError(operation: operation, target: target, errno: -opened)
+        }
+        defer { close(listener) }
+        config.shared_listener = 1
+        config.listener_fd = listener
+        config.port = UInt16(listenerPort)
 
         let (stream, continuation) = AsyncStream.makeStream(of: TCPConnection.self)
         let lifecycle = Lifecycle(loopCount: configuration.threads, continuation: continuation)
@@ -73,8 +100,6 @@ public final class TCPServer: Sendable {
                     config: config,
                     onAccept: { connection in continuation.yield(connection) },
                     onStopped: { lifecycle.loopStopped() }, target: target)
-                // The other loops join the first on the port it got.
-                config.port = loop.localPort
                 loops.append(loop)
             }
         } catch {
@@ -88,6 +113,9 @@ public final class TCPServer: Sendable {
         self.backend = backend
         self.features = loops[0].features
         self.address = SocketAddress(ip: address.ip, port: loops[0].localPort)
+        let logger = configuration.logger
+        self.logger = logger
+        self.onHandlerError = configuration.onHandlerError ?? { failure in failure.log(to: logger) }
     }
 
     /// Listens on `host` (IPv4 or IPv6 text) and `port`.
@@ -106,6 +134,10 @@ public final class TCPServer: Sendable {
     }
 
     /// Listens on a pool binding's IP; throws if the binding has been released.
+    ///
+    /// When the pool releases the binding later, the server shuts down as ``beginShutdown()``
+    /// does: it stops listening at once (a new connect is refused) and closes its connections
+    /// after their queued bytes, so a tenant that lost its address keeps nothing on it.
     public convenience init(
         binding: IPBinding, port: UInt16, configuration: Configuration = Configuration()
     )
@@ -118,9 +150,19 @@ public final class TCPServer: Sendable {
                     "the binding of \(binding.ip) to \(binding.subinstance)/\(binding.resource) was released")
         }
         try self.init(address: SocketAddress(ip: binding.ip, port: port), configuration: configuration)
+        // Registered after the check above: a release in between fires at once.
+        let observation = binding.onRelease { [weak self] released in
+            guard let self else { return }
+            self.logger.notice(
+                "binding released: no longer listening on \(self.address)",
+                metadata: ["binding": "\(released)", "server": "\(self.address)"])
+            self.beginShutdown()
+        }
+        releaseObservation.withLock { $0 = observation }
     }
 
     deinit {
+        releaseObservation.withLock { $0 }?.cancel()
         for loop in loops { loop.shutdown() }
     }
 
@@ -134,7 +176,18 @@ public final class TCPServer: Sendable {
             await withDiscardingTaskGroup { group in
                 for await connection in connections {
                     group.addTask(executorPreference: connection.executor) {
-                        await connection.core.runCovered { try? await handler(connection) }
+                        await connection.core.runCovered {
+                            do {
+                                try await handler(connection)
+                            } catch is CancellationError {
+                                // The server is shutting down: not the handler's failure.
+                            } catch {
+                                self.onHandlerError(
+                                    HandlerFailure(
+                                        error: error, peer: connection.peer, server: self.address,
+                                        operation: "connection handler"))
+                            }
+                        }
                         await connection.close()
                     }
                 }
@@ -156,6 +209,7 @@ public final class TCPServer: Sendable {
     public func shutdown() async {
         beginShutdown()
         await lifecycle.waitStopped()
+        releaseObservation.withLock { $0 }?.cancel()
     }
 }
 

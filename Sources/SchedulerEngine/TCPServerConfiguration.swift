@@ -1,10 +1,12 @@
 import Glibc
+import Logging
 import SchedulerSocket
 
 extension TCPServer {
     /// How many loops a server runs, on which backend, and how much memory each may use.
     public struct Configuration: Sendable {
-        /// Event-loop threads, each with its own ring (or epoll set) and SO_REUSEPORT listener.
+        /// Event-loop threads, each with its own ring (or epoll set), all accepting on the
+        /// server's one listening socket.
         public var threads: Int
         /// The I/O backend; nil follows `SCHEDULER_CORE_BACKEND`, then what the kernel allows.
         public var backend: IOBackend?
@@ -23,6 +25,16 @@ extension TCPServer {
         /// and its unsent bytes fail with `ETIMEDOUT` (a peer that stopped reading would
         /// otherwise keep it, and its memory, forever).
         public var closeGracePeriod: Duration
+        /// Lets other sockets listen on the same address and port (SO_REUSEPORT): set it on
+        /// every server that is meant to share the port, e.g. an old and a new process during a
+        /// restart. Off by default: a second server on an address in use fails with EADDRINUSE,
+        /// so a stale process cannot silently take part of the connections.
+        public var reusePort: Bool
+        /// Where errors thrown by ``TCPServer/serve(_:)`` handlers go; nil logs them to
+        /// ``logger`` at error level with the peer, the listening address and the operation.
+        public var onHandlerError: (@Sendable (HandlerFailure) -> Void)?
+        /// The logger the server reports through (handler errors, a released binding).
+        public var logger: Logger
 
         /// The defaults: one thread per online core, backend from the environment.
         public init(threads: Int? = nil, backend: IOBackend? = nil) {
@@ -34,6 +46,9 @@ extension TCPServer {
             self.receiveBufferSize = 65536
             self.shutdownGracePeriod = .seconds(5)
             self.closeGracePeriod = .seconds(5)
+            self.reusePort = false
+            self.onHandlerError = nil
+            self.logger = Logger(label: "SchedulerEngine.TCPServer")
         }
     }
 }

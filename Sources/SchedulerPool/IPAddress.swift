@@ -79,12 +79,27 @@ extension IPAddress: Comparable {
 }
 
 extension IPAddress: LosslessStringConvertible {
-    /// Parses dotted-quad IPv4 or any RFC 4291 IPv6 text; `nil` for anything else.
+    /// Parses dotted-quad IPv4 or any RFC 4291 IPv6 text; `nil` for anything else
+    /// (`init(parsing:)` says why).
     public init?(_ text: String) {
-        let utf8 = Array(text.utf8)
-        if let value = AddressText.parseIPv4(utf8[...]) {
+        guard let address = IPAddress(utf8: Array(text.utf8)[...]) else { return nil }
+        self = address
+    }
+
+    /// Parses dotted-quad IPv4 or any RFC 4291 IPv6 text; throws what is wrong with anything else.
+    public init(parsing text: String) throws(AddressParseError) {
+        let utf8 = Array(text.utf8)[...]
+        guard let address = IPAddress(utf8: utf8) else {
+            throw AddressParseError(text: text, reason: AddressText.diagnoseAddress(utf8))
+        }
+        self = address
+    }
+
+    /// The address `utf8` spells, or `nil`.
+    init?(utf8: ArraySlice<UInt8>) {
+        if let value = AddressText.parseIPv4(utf8) {
             self.init(ipv4: value)
-        } else if let value = AddressText.parseIPv6(utf8[...]) {
+        } else if let value = AddressText.parseIPv6(utf8) {
             self.init(ipv6: value)
         } else {
             return nil

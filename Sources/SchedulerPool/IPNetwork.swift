@@ -48,19 +48,45 @@ public struct IPNetwork: Sendable, Hashable {
 }
 
 extension IPNetwork: LosslessStringConvertible {
-    /// Parses `address/prefix` (decimal prefix) or a bare address; `nil` for bad text or host bits set.
+    /// Parses `address/prefix` (decimal prefix) or a bare address; `nil` for bad text or host
+    /// bits set (`init(parsing:)` says why).
     public init?(_ text: String) {
+        guard let network = try? IPNetwork(parsing: text) else { return nil }
+        self = network
+    }
+
+    /// Parses `address/prefix` (decimal prefix) or a bare address; throws what is wrong:
+    /// an empty text, a bad address, a prefix that is not a number or too long for the family,
+    /// or host bits set (with the network the address lies in as a suggestion).
+    public init(parsing text: String) throws(AddressParseError) {
         let utf8 = Array(text.utf8)
         let slash = utf8.firstIndex(of: UInt8(ascii: "/"))
-        let addressText = String(decoding: utf8[..<(slash ?? utf8.endIndex)], as: UTF8.self)
-        guard let ip = IPAddress(addressText) else { return nil }
+        let addressPart = utf8[..<(slash ?? utf8.endIndex)]
+        guard let ip = IPAddress(utf8: addressPart) else {
+            let reason = utf8.isEmpty ? .empty : AddressText.diagnoseAddress(addressPart)
+            throw AddressParseError(text: text, reason: reason)
+        }
         var prefix = ip.family.bitWidth
         if let slash {
-            guard let value = AddressText.parseDecimal(utf8[(slash + 1)...], limit: UInt64(ip.family.bitWidth))
-            else { return nil }
+            let prefixPart = utf8[(slash + 1)...]
+            guard !prefixPart.isEmpty else { throw AddressParseError(text: text, reason: .missingPrefix) }
+            let prefixText = String(decoding: prefixPart, as: UTF8.self)
+            guard prefixPart.allSatisfy({ AddressText.decimalDigit($0) != nil }) else {
+                throw AddressParseError(text: text, reason: .prefixNotANumber(prefixText))
+            }
+            guard let value = AddressText.parseDecimal(prefixPart, limit: UInt64(ip.family.bitWidth)) else {
+                throw AddressParseError(text: text, reason: .prefixTooLong(prefixText, family: ip.family))
+            }
             prefix = Int(value)
         }
-        self.init(address: ip, prefixLength: prefix)
+        guard let network = IPNetwork(address: ip, prefixLength: prefix) else {
+            let mask = prefix == 0 ? 0 : UInt128.max << UInt128(ip.family.bitWidth - prefix)
+            let first = IPAddress(family: ip.family, bits: ip.bits & mask)
+            // The masked address has no host bits: this network always exists.
+            let suggestion = IPNetwork(address: first, prefixLength: prefix)!
+            throw AddressParseError(text: text, reason: .hostBitsSet(suggestion: suggestion))
+        }
+        self = network
     }
 
     /// `address/prefix`, with RFC 5952 text for IPv6.

@@ -34,20 +34,29 @@ public final class IPPool: Sendable {
         }
     #endif
 
-    /// Adds a CIDR range such as `"192.168.1.0/24"`; throws `.malformedRange` for bad text
-    /// (host bits set included) and `.overlappingRange` when it shares addresses with a range of the pool.
+    /// Adds a CIDR range such as `"192.168.1.0/24"`; throws `.malformedRange` saying what is
+    /// wrong with bad text (host bits set included) and `.overlappingRange` when it shares
+    /// addresses with a different range of the pool. Adding a range the pool already has is a
+    /// no-op, so a service may add its ranges at every start, also to a reopened durable pool.
     public func addCIDRRange(_ cidr: String) throws(IPPoolError) {
-        guard let network = IPNetwork(cidr) else { throw IPPoolError.malformedRange(cidr) }
+        let network: IPNetwork
+        do {
+            network = try IPNetwork(parsing: cidr)
+        } catch {
+            throw IPPoolError.malformedRange(error)
+        }
         try addRange(network)
     }
 
-    /// Adds a parsed range; throws `.overlappingRange` when it shares addresses with a range of the pool.
+    /// Adds a parsed range; a no-op when the pool already has exactly this range; throws
+    /// `.overlappingRange` when it shares addresses with a different range of the pool.
     public func addRange(_ network: IPNetwork) throws(IPPoolError) {
         #if !hasFeature(Embedded)
             if let storage { return try durableAddRange(network, storage) }
         #endif
         try state.withLock { (state) throws(IPPoolError) in
             if let existing = state.ranges.first(where: { $0.network.overlaps(network) }) {
+                if existing.network == network { return }
                 throw IPPoolError.overlappingRange(network, existing: existing.network)
             }
             state.ranges.append(try PoolRange(network: network))
@@ -162,12 +171,14 @@ public final class IPPool: Sendable {
         #if !hasFeature(Embedded)
             if let storage { return try durableRelease(subinstance: subinstance, resource: resource, storage) }
         #endif
-        return try state.withLock { (state) throws(IPPoolError) -> IPAddress in
+        let (ip, fired) = try state.withLock { (state) throws(IPPoolError) -> (IPAddress, [ReleaseObservers.Entry]) in
             guard let ip = state.holding(subinstance: subinstance, resource: resource)?.ip, state.take(ip) != nil else {
                 throw IPPoolError.unknownOwner(subinstance: subinstance, resource: resource)
             }
-            return ip
+            return (ip, state.releaseObservers.takeFired())
         }
+        IPPool.run(fired)
+        return ip
     }
 
     /// Releases an allocated address and returns the binding it had; throws
@@ -177,13 +188,16 @@ public final class IPPool: Sendable {
         #if !hasFeature(Embedded)
             if let storage { return try durableRelease(ip, storage) }
         #endif
-        return try state.withLock { (state) throws(IPPoolError) -> IPBinding in
+        let (binding, fired) = try state.withLock {
+            (state) throws(IPPoolError) -> (IPBinding, [ReleaseObservers.Entry]) in
             guard let holding = state.take(ip) else {
                 if state.rangeIndex(containing: ip) == nil { throw IPPoolError.addressOutsideRanges(ip, pool: name) }
                 throw IPPoolError.unknownBinding(ip)
             }
-            return IPBinding(holding, pool: name, issuer: self)
+            return (IPBinding(holding, pool: name, issuer: self), state.releaseObservers.takeFired())
         }
+        IPPool.run(fired)
+        return binding
     }
 
     /// Counts of the whole pool and of each range.

@@ -2,8 +2,9 @@
 public enum IPPoolError: Error, Sendable, Hashable {
     /// The text is not an IPv4 or IPv6 address.
     case malformedAddress(String)
-    /// The text is not a CIDR range (bad address, bad prefix, or host bits set).
-    case malformedRange(String)
+    /// The text is not a CIDR range; the error holds the text and says what is wrong with it
+    /// (bad address, prefix not a number or too long, host bits set, ...).
+    case malformedRange(AddressParseError)
     /// The range shares addresses with a range the pool already has.
     case overlappingRange(IPNetwork, existing: IPNetwork)
     /// Every range of the pool is full (or the pool has no range of use).
@@ -28,8 +29,9 @@ public enum IPPoolError: Error, Sendable, Hashable {
     /// journal record that contradicts the state); nothing was changed.
     case corruptStorage(path: String, offset: Int64, reason: String)
     /// The address was released into quarantine and may not be allocated before the deadline
-    /// (CLOCK_REALTIME nanoseconds).
-    case addressQuarantined(IPAddress, untilNanoseconds: Int64)
+    /// (CLOCK_REALTIME nanoseconds); `remainingNanoseconds` is how long that was from the
+    /// moment of the refusal.
+    case addressQuarantined(IPAddress, untilNanoseconds: Int64, remainingNanoseconds: Int64)
     /// A durable pool's name must be usable as a file name: not empty, no `/`, not `.` or `..`.
     case invalidPoolName(String)
 }
@@ -40,8 +42,8 @@ extension IPPoolError: CustomStringConvertible {
         switch self {
         case .malformedAddress(let text):
             return "malformed address \"" + text + "\": expected dotted-quad IPv4 or RFC 4291 IPv6 text"
-        case .malformedRange(let text):
-            return "malformed range \"" + text + "\": expected address/prefix with no host bits set"
+        case .malformedRange(let error):
+            return "malformed range " + error.description
         case .overlappingRange(let range, let existing):
             return "range " + range.description + " overlaps range " + existing.description + " already in the pool"
         case .exhausted(let pool):
@@ -66,12 +68,18 @@ extension IPPoolError: CustomStringConvertible {
             return operation.rawValue + " " + path + ": " + code.messageText
         case .corruptStorage(let path, let offset, let reason):
             return path + " is damaged at offset " + AddressText.decimal(UInt64(clamping: offset)) + ": " + reason
-        case .addressQuarantined(let ip, let deadline):
-            return "address " + ip.description + " is in quarantine until "
-                + AddressText.decimal(UInt64(clamping: deadline)) + " ns (CLOCK_REALTIME)"
+        case .addressQuarantined(let ip, _, let remaining):
+            return "address " + ip.description + " is quarantined for another " + Self.seconds(remaining)
         case .invalidPoolName(let name):
             return "pool name \"" + name
                 + "\" cannot name files: it must be 1 to 200 bytes, without / or NUL, not . or .."
         }
+    }
+
+    /// `nanoseconds` as seconds with one decimal, rounded up so that a wait never reads 0.0 s:
+    /// `"4.2 s"`.
+    static func seconds(_ nanoseconds: Int64) -> String {
+        let tenths = UInt64(clamping: nanoseconds) / 100_000_000 + (nanoseconds % 100_000_000 > 0 ? 1 : 0)
+        return AddressText.decimal(tenths / 10) + "." + AddressText.decimal(tenths % 10) + " s"
     }
 }

@@ -16,6 +16,8 @@ struct PoolState: ~Copyable {
     var nextGeneration: UInt64 = 1
     /// The hash `byOwner` is keyed by.
     let ownerHash = OwnerHash()
+    /// Who waits for which allocation to end (`IPBinding.onRelease`).
+    var releaseObservers = ReleaseObservers()
 
     /// Every allocation by slot, `nil` for a vacant slot (for administrative calls and snapshots).
     var holdings: [Holding?] { table.holdings }
@@ -115,6 +117,8 @@ struct PoolState: ~Copyable {
         // The allocation and the owner bucket are two cache misses on a large pool: overlap them.
         table.prefetch(slot)
         byOwner.remove(tag: UInt32(truncatingIfNeeded: value >> 32), slot: slot)
-        return table.remove(slot)
+        let holding = table.remove(slot)
+        if !releaseObservers.isEmpty { releaseObservers.released(ip, generation: holding.generation) }
+        return holding
     }
 }

@@ -29,11 +29,13 @@ extension Socket {
 
     /// Takes ownership of an open TCP or UDP socket descriptor, reading its protocol, family,
     /// state (listening, connected, bound or created), addresses and timeouts from the kernel.
-    /// On error the descriptor is left open and still belongs to the caller.
+    /// On error the descriptor is left open and still belongs to the caller. A number that is
+    /// not open throws `.system(operation: .adopt, errno: EBADF)`, one that is not a socket
+    /// `ENOTSOCK`: a bad descriptor is input, never a crash.
     public convenience init(adopting descriptor: Int32) throws(SocketError) {
         try IOBackend.requireAvailable()
         func query(_ option: Int) throws(SocketError) -> Int32 {
-            try retryingInterrupts { csched_io_get_option(descriptor, Int32(option)) }
+            try retryingInterrupts(descriptor: .fromCaller) { csched_io_get_option(descriptor, Int32(option)) }
                 .mapError { SocketError.system(operation: .adopt, address: nil, errno: $0) }.get()
         }
         guard descriptor >= 0 else {

@@ -126,6 +126,8 @@ public final class Socket: Sendable {
         let result = csched_io_close(descriptorToClose)
         let errno = Errno(rawValue: -result)
         if result < 0 && errno != .interrupted {
+            // Our own descriptor, closed once under the lock: EBADF means it was closed behind our
+            // back (or a bug of ours), and the number may already be another file's.
             precondition(errno != .badFileDescriptor, "SchedulerSocket: close found its descriptor already closed")
             throw .system(operation: .close, address: local, errno: errno)
         }

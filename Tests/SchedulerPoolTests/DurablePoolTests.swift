@@ -242,7 +242,7 @@ struct DurablePoolTests {
         #expect {
             try pool.allocate(first, subinstance: "a", resource: "3", type: .vm("v"))
         } throws: { error in
-            guard case .addressQuarantined(let ip, _) = error as? IPPoolError else { return false }
+            guard case .addressQuarantined(let ip, _, _) = error as? IPPoolError else { return false }
             return ip == first
         }
         // Another process (here: another pool object on the directory) honours the same deadline.

@@ -133,7 +133,11 @@ func testBadRanges(_ t: Checker) {
     addRange("10.10.0.0/24", to: pool, t)
     for bad in ["10.10.1.0/33", "not-a-range", "10.10.1.1/24", "", "::/129", "10.10.1.0/24 "] {
         let error = t.expectThrows("addCIDRRange(\"\(bad)\")") { () throws(IPPoolError) in try pool.addCIDRRange(bad) }
-        t.expect(error == .malformedRange(bad), "\"\(bad)\" throws .malformedRange naming it: \(error)")
+        if case .malformedRange(let parse) = error {
+            t.expect(parse.text == bad, "\"\(bad)\" throws .malformedRange naming it: \(error)")
+        } else {
+            t.fail("addCIDRRange(\"\(bad)\") threw \(error), expected .malformedRange")
+        }
     }
     guard let existing = IPNetwork("10.10.0.0/24") else { t.fail("IPNetwork(\"10.10.0.0/24\") is nil") }
     for overlapping in ["10.10.0.128/25", "10.0.0.0/8", "10.10.0.7/32"] {

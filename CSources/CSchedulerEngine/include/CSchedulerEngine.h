@@ -1,7 +1,7 @@
 /* CSchedulerEngine: the event loop under SchedulerEngine's TCPServer.
  *
- * One loop = one thread = one io_uring (or one epoll instance) with its own SO_REUSEPORT
- * listener. Every function returns >= 0 or -errno and never leans on the global errno.
+ * One loop = one thread = one io_uring (or one epoll instance) accepting on its server's
+ * listening socket (shared by the server's loops, see cse_listener_open). Every function returns >= 0 or -errno and never leans on the global errno.
  * Swift sees only this narrow API: opaque loops, 64-bit connection ids and callbacks. */
 #ifndef CSCHEDULER_ENGINE_H
 #define CSCHEDULER_ENGINE_H
@@ -71,6 +71,11 @@ typedef struct cse_config {
                                    before the remaining connections are cut */
     unsigned close_grace_ms;    /* after cse_close, how long one connection's queued bytes may
                                    take to drain before it is cut (its sends fail ETIMEDOUT) */
+    int reuse_port;             /* 1: the listener sets SO_REUSEPORT, so other sockets (other
+                                   processes of the same user too) may listen on the same port */
+    int shared_listener;        /* 1: accept on a duplicate of listener_fd (from
+                                   cse_listener_open) instead of binding a listener of its own */
+    int listener_fd;
 } cse_config;
 
 /* Fills `config` with the defaults (io_uring, 127.0.0.1:0, backlog 1024, ...). */
@@ -83,6 +88,12 @@ int cse_backend_probe(int backend);
  * `failed_operation` (may be NULL) receives the name of the step that failed. */
 int cse_loop_start(const cse_config *config, const cse_callbacks *callbacks, cse_loop **out,
                    const char **failed_operation);
+
+/* Binds and listens as `config` says (SO_REUSEPORT only with reuse_port) and sets *fd_out and
+ * *port_out (host byte order); 0 or -errno, `failed_operation` naming the step. One server's
+ * loops all accept on this one socket (each on a duplicate): no other socket can join it, so a
+ * second server on the address fails with EADDRINUSE. The caller closes it with close(2). */
+int cse_listener_open(const cse_config *config, int *fd_out, int *port_out, const char **failed_operation);
 
 /* The port the loop's listener is bound to (host byte order). */
 int cse_loop_local_port(const cse_loop *loop);

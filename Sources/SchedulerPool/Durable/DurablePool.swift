@@ -81,6 +81,8 @@
                 if let existing = state.withLock({ state in
                     state.ranges.first { $0.network.overlaps(network) }
                 }) {
+                    // The same range again (a service adding its ranges at every start) is a no-op.
+                    if existing.network == network { return }
                     throw IPPoolError.overlappingRange(network, existing: existing.network)
                 }
                 try storage.append(.addRange(network))
@@ -112,7 +114,9 @@
         ) throws(IPPoolError) -> IPAddress {
             try storage.mutate(self) { () throws(IPPoolError) -> IPAddress in
                 if let deadline = storage.quarantine.deadlines[ip] {
-                    throw IPPoolError.addressQuarantined(ip, untilNanoseconds: deadline)
+                    let remaining = max(1, deadline - StorageFile.now())
+                    throw IPPoolError.addressQuarantined(
+                        ip, untilNanoseconds: deadline, remainingNanoseconds: remaining)
                 }
                 if state.withLock({ $0.holding(of: ip) })?.matches(subinstance, resource) == true {
                     return ip

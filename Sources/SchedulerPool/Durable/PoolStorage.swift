@@ -100,6 +100,8 @@
         {
             let result: Result
             let number: UInt64
+            // Releases made or replayed below fire their observers once every lock is let go.
+            defer { pool.runFiredReleaseObservers() }
             do {
                 queued.add(1, ordering: .relaxed)
                 mutation.lock()
@@ -259,15 +261,14 @@
             }
             // The state is rebuilt inside the lock: readers see the old state or the new one.
             let restored = pool.state.withLock { state -> Bool in
-                guard let snapshot else {
-                    state = PoolState()
-                    return true
-                }
                 var fresh = PoolState()
-                guard let count = fresh.restore(snapshot: snapshot.payload, quarantine: &quarantine, now: now)
-                else { return false }
+                fresh.releaseObservers = state.releaseObservers
+                if let snapshot {
+                    guard let count = fresh.restore(snapshot: snapshot.payload, quarantine: &quarantine, now: now)
+                    else { return false }
+                    bindings = count
+                }
                 state = fresh
-                bindings = count
                 return true
             }
             guard restored else {
@@ -279,6 +280,12 @@
             report = RecoveryReport(snapshotEpoch: snapshotEpoch, snapshotBindings: bindings)
             let size = try StorageFile.size(fd, journalPath)
             report.replayedRecords = try replayJournal(pool, size: size, now: now)
+            // A snapshot holds no releases: observers of allocations it no longer has fire now.
+            pool.state.withLock { state in
+                var observers = state.releaseObservers
+                observers.releaseEnded { ip, generation in state.holding(of: ip)?.generation == generation }
+                state.releaseObservers = observers
+            }
         }
 
         /// Cuts the journal to an empty one of `epoch` and syncs it.
