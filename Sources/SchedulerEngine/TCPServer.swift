@@ -83,8 +83,8 @@ public final class TCPServer: Sendable {
         var failed: UnsafePointer<CChar>?
         let opened = cse_listener_open(&config, &listener, &listenerPort, &failed)
         guard opened == 0 else {
-            let operation = failed.map { String(cString: $0) } ?? "listen"
-            throw EngineError(operation: operation, target: target, errno: -opened)
+            let operation = failed.map { EngineOperation(cName: String(cString: $0)) } ?? .listen
+            throw EngineError(operation: operation, target: target, errnoCode: -opened)
         }
         defer { close(listener) }
         config.shared_listener = 1

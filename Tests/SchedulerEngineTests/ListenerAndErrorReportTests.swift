@@ -1,3 +1,4 @@
+import TestSupport
 import Glibc
 import Logging
 import SchedulerPool
@@ -108,8 +109,8 @@ extension EngineTests {
                 _ = try TCPServer(address: first.address, configuration: .init(threads: 2))
                 Issue.record("a second server on \(first.address) started")
             } catch {
-                #expect(error.errno == EADDRINUSE)
-                #expect(error.operation == "bind")
+                #expect(error.errno == .addressInUse)
+                #expect(error.operation == .bind)
                 #expect(error.description.contains("EADDRINUSE"))
             }
             // Another process's SO_REUSEPORT socket cannot join the server's port either.

@@ -1,3 +1,4 @@
+import TestSupport
 import Foundation
 import Synchronization
 import Testing
@@ -64,7 +65,7 @@ struct ReleaseObserverTests {
     }
 
     @Test func durablePoolFiresWhenAnotherPoolObjectReleased() throws {
-        let directory = try DurableTemporaryDirectory()
+        let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let pool = try IPPool(name: "d", storageDirectory: directory.path)
         try pool.addCIDRRange("10.33.0.0/24")
@@ -86,7 +87,7 @@ struct ReleaseObserverTests {
     }
 
     @Test func durablePoolFiresWhenAReloadedSnapshotLacksTheAllocation() throws {
-        let directory = try DurableTemporaryDirectory()
+        let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let pool = try IPPool(name: "r", storageDirectory: directory.path, compactionBytes: 4096)
         try pool.addCIDRRange("10.34.0.0/20")

@@ -1,3 +1,4 @@
+import TestSupport
 import Foundation
 import Testing
 
@@ -22,7 +23,7 @@ struct RepeatedRangeTests {
     }
 
     @Test func durableReopenedInTheSameProcess() throws {
-        let directory = try DurableTemporaryDirectory()
+        let directory = try TemporaryDirectory()
         defer { directory.remove() }
         var allocated: IPAddress
         do {
@@ -46,7 +47,7 @@ struct RepeatedRangeTests {
     }
 
     @Test func quarantineErrorSaysHowLongIsLeft() throws {
-        let directory = try DurableTemporaryDirectory()
+        let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let pool = try IPPool(name: "q", storageDirectory: directory.path, quarantine: .seconds(60))
         try pool.addCIDRRange("10.22.0.0/29")
