@@ -1,4 +1,6 @@
 import CSchedulerEngine
+import CSchedulerIO
+import SchedulerSocket
 import Glibc
 
 /// One C event loop (one thread, one ring or epoll set, one listener), seen from Swift.
@@ -90,7 +92,9 @@ final class EngineLoop: TaskExecutor, @unchecked Sendable {
 
 /// `host:port` of the peer of a connected socket, for error messages.
 private func peerName(_ fd: Int32) -> String {
-    var text = [CChar](repeating: 0, count: 64)
-    guard cse_peer_name(fd, &text, text.count) == 0 else { return "fd \(fd)" }
-    return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    var address = csched_io_address()
+    guard csched_io_peer_address(fd, &address) == 0, let peer = address.socketAddress else {
+        return "fd \(fd)"
+    }
+    return peer.description
 }

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #ifdef __cplusplus
@@ -29,6 +30,13 @@ typedef struct csched_io_address {
     uint8_t bytes[16];
     uint32_t scope_id;
 } csched_io_address;
+
+/* csched_io_address <-> struct sockaddr, the one place the package builds sockaddrs (the
+ * engine's listener and connects use them too); return 0 or -EAFNOSUPPORT. */
+int csched_io_to_sockaddr(const csched_io_address *address, struct sockaddr_storage *storage,
+                          socklen_t *length);
+int csched_io_from_sockaddr(const struct sockaddr_storage *storage, socklen_t length,
+                            csched_io_address *address);
 
 /* Chooses the backend once per process (SCHEDULER_CORE_BACKEND=posix|io_uring, otherwise
  * io_uring where it works). Returns the backend or -errno when io_uring was forced but cannot
