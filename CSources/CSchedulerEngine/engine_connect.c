@@ -88,6 +88,9 @@ int cse_connect(cse_loop *loop, const csched_io_address *destination,
 /* On the loop thread: takes a slot for the request's socket and starts connecting it. */
 void cse_connect_begin(cse_loop *loop, cse_connect_request *request) {
     int error = loop->stopping ? -ECANCELED : 0;
+    /* A timeout that ran out before the loop got to it (e.g. 1 ns) ends the same on both
+     * backends, however fast the connect would have been. */
+    if (!error && request->deadline > 0 && cse_now() >= request->deadline) error = -ETIMEDOUT;
     int index = error ? -1 : cse_conn_take_slot(loop, request->fd, CSE_CONNECTING);
     if (index < 0) {
         close(request->fd);
