@@ -8,7 +8,7 @@ import Testing
 extension EngineTests {
     /// `TCPEngine.connect`: outbound connections on loops without a listener, on the backend
     /// `SCHEDULER_CORE_BACKEND` selects (run the suite once per backend).
-    @Suite("Outbound connect (TCPEngine) on the selected backend")
+    @Suite("Outbound connect (TCPEngine) on the selected backend", .timeLimit(.minutes(1)))
     struct OutboundConnectTests {
         init() { raiseDescriptorLimit(to: 4096) }
 
@@ -190,7 +190,11 @@ extension EngineTests {
                     try await engine.connect(to: SocketAddress(ip: IPAddress("127.0.0.1")!, port: port), timeout: .seconds(30))
                 }
                 try await Task.sleep(for: .milliseconds(100))
+                let clock = ContinuousClock()
+                let start = clock.now
                 await engine.shutdown()
+                // Not the 5 s grace period: the pending connect ends at once.
+                #expect(clock.now - start < .seconds(2))
                 // The waiting recv sees the end of its stream; the connect is cancelled.
                 #expect(try await pendingRecv.value == [])
                 let error = await #expect(throws: EngineError.self) { _ = try await pendingConnect.value }
