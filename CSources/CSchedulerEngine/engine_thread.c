@@ -194,7 +194,3 @@ int cse_loop_start(const cse_config *config, const cse_callbacks *callbacks, cse
 void cse_loop_destroy(cse_loop *loop) {
     if (loop) cse_loop_free(loop);
 }
-
-const char *cse_errno_name(int error) { return csched_io_errno_name(error); }
-
-const char *cse_errno_text(int error) { return strerror(error); }

@@ -142,12 +142,6 @@ int cse_connect(cse_loop *loop, const csched_io_address *destination,
 /* Stops accepting, closes every connection after its queued bytes, then calls on_stopped. */
 int cse_shutdown(cse_loop *loop);
 
-/* The symbolic name of an errno ("EACCES"), or NULL when the C library does not know it. */
-const char *cse_errno_name(int error);
-
-/* The C library's text for an errno. */
-const char *cse_errno_text(int error);
-
 /* Frees a loop whose on_stopped has been called. */
 void cse_loop_destroy(cse_loop *loop);
 

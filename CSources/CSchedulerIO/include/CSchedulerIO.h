@@ -101,7 +101,8 @@ int csched_io_set_timeout(int fd, int receive, int64_t timeout_ns);
 /* Reads SO_RCVTIMEO or SO_SNDTIMEO in nanoseconds (0 = none), or -errno. */
 int64_t csched_io_get_timeout(int fd, int receive);
 
-/* The errno's symbolic name ("EACCES") or NULL when unknown. */
+/* The errno's symbolic name ("EACCES") or NULL when unknown: the one function that names
+ * errnos for the whole package (SocketError, EngineError, the backend probe's message). */
 const char *csched_io_errno_name(int error);
 
 #ifdef __cplusplus
