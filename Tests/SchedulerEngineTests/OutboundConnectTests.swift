@@ -56,6 +56,26 @@ extension EngineTests {
             await server.shutdown()
         }
 
+        @Test("IPv6: connect to ::1 from ::1; a source of the other family is refused")
+        func ipv6() async throws {
+            let server = try TCPServer(host: "::1", port: 0, configuration: .init(threads: 1))
+            var accepted = server.connections.makeAsyncIterator()
+            let engine = try TCPEngine(configuration: .init(threads: 1))
+            let source = try SocketAddress(host: "::1", port: 0)
+            let connection = try await engine.connect(to: server.address, from: source, timeout: .seconds(5))
+            let serverSide = try #require(await accepted.next())
+            #expect(connection.peerAddress == server.address)
+            #expect(serverSide.peerAddress == connection.localAddress)
+            #expect(connection.localAddress.family == .ipv6)
+            let mixed = await #expect(throws: EngineError.self) {
+                _ = try await engine.connect(to: server.address, from: SocketAddress("127.0.0.1:0")!)
+            }
+            #expect(mixed?.errno == EAFNOSUPPORT && mixed?.operation == "bind", "\(String(describing: mixed))")
+            await connection.close()
+            await engine.shutdown()
+            await server.shutdown()
+        }
+
         @Test("connect from a pool binding; a released binding is refused")
         func fromBinding() async throws {
             let pool = IPPool(name: "engine-connect")
