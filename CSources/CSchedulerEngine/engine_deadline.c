@@ -20,9 +20,9 @@ void cse_deadline_set(cse_loop *loop, uint32_t index, int kind, double when) {
     conn->deadline_kind = (uint8_t)kind;
     conn->deadline = when;
     if (kind == CSE_DEADLINE_NONE || listed) return;
-    /* Full only of entries of connections without a deadline (each live one is listed once):
-     * forget them. */
-    if (loop->deadline_count == loop->config.max_connections) (void)cse_next_deadline(loop);
+    /* Full only of stale entries (a live connection is listed at most twice, once for its
+     * connect and once for a lingering close, and the list holds two per slot): forget them. */
+    if (loop->deadline_count == loop->deadline_capacity) (void)cse_next_deadline(loop);
     loop->deadlines[loop->deadline_count++] = cse_conn_id(loop, index);
 }
 

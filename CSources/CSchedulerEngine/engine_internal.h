@@ -152,8 +152,9 @@ struct cse_loop {
     int stopped_listening;
     int forced;           /* the shutdown grace period ran out */
     double stop_deadline; /* CLOCK_MONOTONIC seconds */
-    uint64_t *deadlines;  /* ids of connections with a deadline (deadline_kind), any order */
-    unsigned deadline_count;
+    uint64_t *deadlines;  /* ids of connections with a deadline (deadline_kind), any order; a
+                             live connection is listed at most twice (connect, then linger) */
+    unsigned deadline_count, deadline_capacity;
 
     /* io_uring */
     struct io_uring ring;

@@ -128,7 +128,8 @@ int cse_loop_start(const cse_config *config, const cse_callbacks *callbacks, cse
     const char *ignored;
     if (!failed_operation) failed_operation = &ignored;
     *failed_operation = NULL;
-    if (config->max_connections == 0 || config->buffer_count == 0 ||
+    if (config->max_connections == 0 || config->max_connections > (1u << 24) ||
+        config->buffer_count == 0 ||
         (config->buffer_count & (config->buffer_count - 1)) != 0 || config->buffer_count > 32768 ||
         config->buffer_size == 0) {
         *failed_operation = "configure engine";
@@ -154,7 +155,8 @@ int cse_loop_start(const cse_config *config, const cse_callbacks *callbacks, cse
     loop->conns = calloc(max, sizeof *loop->conns);
     loop->free_list = malloc(max * sizeof *loop->free_list);
     loop->dirty = malloc(max * sizeof *loop->dirty);
-    loop->deadlines = malloc(max * sizeof *loop->deadlines);
+    loop->deadline_capacity = 2 * max;
+    loop->deadlines = malloc((size_t)loop->deadline_capacity * sizeof *loop->deadlines);
     if (!loop->conns || !loop->free_list || !loop->dirty || !loop->deadlines)
         return cse_abandon(loop, -ENOMEM);
     for (unsigned i = 0; i < max; i++) loop->free_list[i] = max - 1 - i;
