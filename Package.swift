@@ -46,6 +46,7 @@ let package = Package(
             name: "SchedulerEngine",
             dependencies: [
                 "SchedulerPool", "SchedulerSocket", "CSchedulerEngine",
+                .product(name: "SystemPackage", package: "swift-system"),
             ]),
         .target(
             name: "SchedulerCore",
@@ -77,10 +78,13 @@ let package = Package(
         // Tests
         // The second process of the durable pool tests (killed with SIGKILL, or racing the first).
         .executableTarget(name: "PoolCrashChild", dependencies: ["SchedulerPool"], path: "Tests/PoolCrashChild"),
-        .testTarget(name: "SchedulerPoolTests", dependencies: ["SchedulerPool", "PoolCrashChild"]),
-        .testTarget(name: "SchedulerSocketTests", dependencies: ["SchedulerSocket"]),
-        .testTarget(name: "SchedulerEngineTests", dependencies: ["SchedulerEngine"]),
-        .testTarget(name: "APIContractTests", dependencies: ["SchedulerCore"]),
+        // Helpers every test target shares (descriptor counts, a raw loopback client, a
+        // temporary directory, a background thread); plain C library and Foundation only.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "SchedulerPoolTests", dependencies: ["SchedulerPool", "PoolCrashChild", "TestSupport"]),
+        .testTarget(name: "SchedulerSocketTests", dependencies: ["SchedulerSocket", "TestSupport"]),
+        .testTarget(name: "SchedulerEngineTests", dependencies: ["SchedulerEngine", "TestSupport"]),
+        .testTarget(name: "APIContractTests", dependencies: ["SchedulerCore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -38,7 +38,7 @@ extension ConnectionCore {
             return taken
         }
         receiveWaiter?.resumeEnded()
-        let failure = error("send", reason: "the connection was closed before the bytes were sent")
+        let failure = error(.send, reason: "the connection was closed before the bytes were sent")
         for waiter in sendWaiters { waiter.resume(throwing: failure) }
         for waiter in closeWaiters { waiter.resume() }
     }

@@ -1,4 +1,5 @@
 import CSchedulerEngine
+import SystemPackage
 
 /// Receiving: chunks from the loop into ``ReceiveQueue``, or straight to a waiting task.
 extension ConnectionCore {
@@ -16,9 +17,9 @@ extension ConnectionCore {
         switch state.receiveReadiness {
         case .buffered: return .take
         case .ended: return .end
-        case .failed(let code): return .fail(error("recv", errno: code))
-        case .closedLocally: return .fail(error("recv", reason: "the connection is closed"))
-        case .busy: return .fail(error("recv", reason: "another recv is already waiting on this connection"))
+        case .failed(let code): return .fail(error(.recv, errno: code))
+        case .closedLocally: return .fail(error(.recv, reason: "the connection is closed"))
+        case .busy: return .fail(error(.recv, reason: "another recv is already waiting on this connection"))
         case .empty: return .wait
         }
     }
@@ -63,7 +64,7 @@ extension ConnectionCore {
                 publishReceived(state)
                 return state.receive.pauseIfFull()
             }
-            state.lifecycle.handle(length == 0 ? .peerEnded : .receiveFailed(Int32(-length)))
+            state.lifecycle.handle(length == 0 ? .peerEnded : .receiveFailed(Errno(rawValue: Int32(-length))))
             // A waiter learns the end now; with bytes still held it takes those first.
             guard let waiter = state.receiveWaiter else { return false }
             let result: Result<Void, EngineError>
@@ -112,7 +113,7 @@ extension ConnectionCore {
 
     nonisolated(nonsending) func recv(maxLength: Int) async throws -> [UInt8] {
         guard maxLength > 0 else {
-            throw error("recv", reason: "maxLength must be positive, got \(maxLength)")
+            throw error(.recv, reason: "maxLength must be positive, got \(maxLength)")
         }
         let immediate = state.withLock { state -> Immediate in
             switch receiveStep(state) {

@@ -4,8 +4,8 @@ import CSchedulerEngine
 extension ConnectionCore {
     /// Why a send cannot be queued now, if it cannot.
     private func sendRefusal(_ state: borrowing State) -> EngineError? {
-        if !state.lifecycle.acceptsSends { return error("send", reason: "the connection is closed") }
-        if let code = state.send.failure { return error("send", errno: code) }
+        if !state.lifecycle.acceptsSends { return error(.send, reason: "the connection is closed") }
+        if let code = state.send.failure { return error(.send, errno: code) }
         return nil
     }
 
@@ -21,7 +21,7 @@ extension ConnectionCore {
             }
             // Queued under the lock so that a concurrent close is ordered after it.
             let rc = cse_send_buffer(loop.handle, id, buffer)
-            if rc < 0 { throw error("send", errno: -rc) }
+            if rc < 0 { throw error(.send, cResult: Int(rc)) }
             return state.send.queued(length)
         }
     }
@@ -33,7 +33,7 @@ extension ConnectionCore {
             if let refusal = sendRefusal(state) { throw refusal }
             // Queued under the lock so that a concurrent close is ordered after it.
             let rc = cse_send(loop.handle, id, bytes.baseAddress, bytes.count)
-            if rc < 0 { throw error("send", errno: -rc) }
+            if rc < 0 { throw error(.send, cResult: Int(rc)) }
             return state.send.queued(bytes.count)
         }
     }
@@ -55,8 +55,9 @@ extension ConnectionCore {
         var failure: EngineError?
         state.withLock { state in
             if result < 0 {
-                state.send.failed(errno: Int32(-result))
-                failure = error("send", errno: Int32(-result))
+                let failed = error(.send, cResult: result)
+                state.send.failed(failed.errno!)
+                failure = failed
             }
             if state.send.isDrained { waiters = state.send.takeWaiters() }
         }

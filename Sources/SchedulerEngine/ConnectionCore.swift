@@ -1,5 +1,6 @@
 import CSchedulerEngine
 import Synchronization
+import SystemPackage
 
 /// The shared state of one connection, tying together its parts: the receive queue
 /// (``ReceiveQueue``), the send accounting (``SendAccounting``), the lifecycle
@@ -39,7 +40,7 @@ final class ConnectionCore: Sendable {
         /// The peer ended its stream, or the loop closed the connection.
         case ended
         /// The receive failed with this errno.
-        case failed(Int32)
+        case failed(Errno)
         /// The user closed the connection while the peer's stream was still open.
         case closedLocally
         /// Another receive is already waiting.
@@ -80,11 +81,16 @@ final class ConnectionCore: Sendable {
         receivedHint.store(state.receive.bytes, ordering: .relaxed)
     }
 
-    func error(_ operation: String, errno: Int32) -> EngineError {
+    func error(_ operation: EngineOperation, errno: Errno) -> EngineError {
         EngineError(operation: operation, target: "connection \(peer)", errno: errno)
     }
 
-    func error(_ operation: String, reason: String) -> EngineError {
+    /// The error for a C result of `-errno`.
+    func error(_ operation: EngineOperation, cResult: Int) -> EngineError {
+        error(operation, errno: Errno(rawValue: Int32(-cResult)))
+    }
+
+    func error(_ operation: EngineOperation, reason: String) -> EngineError {
         EngineError(operation: operation, target: "connection \(peer)", reason: reason)
     }
 }

@@ -1,4 +1,5 @@
 import CSchedulerEngine
+import SystemPackage
 
 /// How a connection served by a ``TCPConnectionHandler`` gets its bytes: straight from the loop
 /// callback to the handler, on the loop thread, with no task and no continuation per chunk.
@@ -32,13 +33,13 @@ extension ConnectionCore {
                     state.receive.append(BufferHandle(pointer: pointer))
                     publishReceived(state)
                 } else {
-                    state.lifecycle.handle(length == 0 ? .peerEnded : .receiveFailed(Int32(-length)))
+                    state.lifecycle.handle(length == 0 ? .peerEnded : .receiveFailed(Errno(rawValue: Int32(-length))))
                 }
             }
             return true
         }
         guard length > 0, let pointer else {
-            endHandler(length == 0 ? nil : error("recv", errno: Int32(-length)))
+            endHandler(length == 0 ? nil : error(.recv, cResult: length))
             _ = requestClose()
             return false
         }
@@ -80,7 +81,7 @@ extension ConnectionCore {
                 _ = requestClose()
                 return
             case .done(.failed(let code)):
-                endHandler(error("recv", errno: code))
+                endHandler(error(.recv, errno: code))
                 _ = requestClose()
                 return
             case .done(.empty), .done(.busy), .done(.closedLocally), .done(.buffered):

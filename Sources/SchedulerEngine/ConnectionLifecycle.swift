@@ -1,3 +1,5 @@
+import SystemPackage
+
 /// How far a connection has come from accept to close, as one value instead of flags.
 ///
 /// Reading and closing are tracked together because a receive needs both: bytes may have ended
@@ -20,7 +22,7 @@ enum ConnectionLifecycle: Equatable {
         /// The peer ended its stream (the receive returned 0).
         case ended
         /// The receive failed with this errno.
-        case failed(Int32)
+        case failed(Errno)
     }
 
     /// What can happen to a connection.
@@ -28,7 +30,7 @@ enum ConnectionLifecycle: Equatable {
         /// The loop reported end of stream.
         case peerEnded
         /// The loop reported a failed receive.
-        case receiveFailed(Int32)
+        case receiveFailed(Errno)
         /// `close` or `closeNow` was called (or the last reference went away).
         case closeRequested
         /// The loop closed the descriptor.

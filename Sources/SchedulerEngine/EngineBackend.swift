@@ -14,7 +14,7 @@ enum EngineBackend {
             let chosen = csched_io_backend()
             guard chosen >= 0 else {
                 throw EngineError(
-                    operation: "choose backend", target: "engine",
+                    operation: .chooseBackend, target: "engine",
                     reason: String(cString: csched_io_backend_error()))
             }
             return chosen == Int32(CSCHED_IO_BACKEND_POSIX) ? .posix : .ioUring
@@ -22,7 +22,8 @@ enum EngineBackend {
         guard requested == .ioUring else { return .posix }
         let probe = cse_backend_probe(Int32(CSE_BACKEND_IO_URING))
         guard probe == 0 else {
-            throw EngineError(operation: "io_uring_setup", target: "engine (io_uring asked for)", errno: -probe)
+            throw EngineError(
+                operation: .ioUringSetup, target: "engine (io_uring asked for)", errnoCode: -probe)
         }
         return .ioUring
     }

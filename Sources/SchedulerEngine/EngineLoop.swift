@@ -40,7 +40,7 @@ final class EngineLoop: TaskExecutor, @unchecked Sendable {
             let loop = Unmanaged<EngineLoop>.fromOpaque(context!).takeUnretainedValue()
             let pending = Unmanaged<PendingConnect>.fromOpaque(request!).takeRetainedValue()
             guard result == 0 else {
-                pending.finish(.failure(pending.error(errno: -result)))
+                pending.finish(.failure(pending.error(errnoCode: -result)))
                 return nil
             }
             let connection = TCPConnection(loop: loop, id: connection, fd: fd)
@@ -76,8 +76,8 @@ final class EngineLoop: TaskExecutor, @unchecked Sendable {
         let rc = cse_loop_start(&config, &callbacks, &started, &failed)
         guard rc == 0, let started else {
             Unmanaged.passUnretained(self).release()
-            let operation = failed.map { String(cString: $0) } ?? "start engine loop"
-            throw EngineError(operation: operation, target: target, errno: -rc)
+            let operation = failed.map { EngineOperation(cName: String(cString: $0)) } ?? .startLoop
+            throw EngineError(operation: operation, target: target, errnoCode: -rc)
         }
         handle = started
     }
@@ -123,8 +123,8 @@ final class EngineLoop: TaskExecutor, @unchecked Sendable {
             }
             if rc < 0 {
                 Unmanaged<PendingConnect>.fromOpaque(token).release()
-                let operation = failed.map { String(cString: $0) } ?? "connect"
-                pending.finish(.failure(pending.error(operation, errno: -rc)))
+                let operation = failed.map { EngineOperation(cName: String(cString: $0)) } ?? .connect
+                pending.finish(.failure(pending.error(operation, errnoCode: -rc)))
             }
         }
         return try result.get()
@@ -150,9 +150,9 @@ private final class PendingConnect: @unchecked Sendable {
     func finish(_ result: Result<TCPConnection, EngineError>) { continuation.resume(returning: result) }
 
     /// The error for this connect: `connect 127.0.0.1:80` (`from 127.0.0.2` when bound).
-    func error(_ operation: String = "connect", errno: Int32) -> EngineError {
+    func error(_ operation: EngineOperation = .connect, errnoCode: Int32) -> EngineError {
         let from = source.map { " from \($0)" } ?? ""
-        return EngineError(operation: operation, target: "\(destination)\(from)", errno: errno)
+        return EngineError(operation: operation, target: "\(destination)\(from)", errnoCode: errnoCode)
     }
 }
 

@@ -1,3 +1,5 @@
+import SystemPackage
+
 /// The bytes a connection has queued for sending and the tasks waiting for the queue to drain.
 ///
 /// `send` waits while more than `highWater` bytes are queued, until they drop to half; a failed
@@ -9,7 +11,7 @@ struct SendAccounting {
     /// Bytes handed to the loop and not yet reported sent.
     private(set) var queuedBytes = 0
     /// The errno of the send that failed, if one did.
-    private(set) var failure: Int32?
+    private(set) var failure: Errno?
     private var waiters: [(id: UInt64, continuation: UnsafeContinuation<Void, any Error>)] = []
     private var nextWaiterID: UInt64 = 0
 
@@ -32,7 +34,7 @@ struct SendAccounting {
     }
 
     /// Records a failed send: the queue is gone, and later sends fail with `code`.
-    mutating func failed(errno code: Int32) {
+    mutating func failed(_ code: Errno) {
         failure = code
         queuedBytes = 0
     }

@@ -33,7 +33,7 @@ public final class TCPEngine: Sendable {
     /// Starts `configuration.threads` loops.
     public init(configuration: Configuration = Configuration()) throws(EngineError) {
         guard configuration.threads >= 1 else {
-            throw EngineError(operation: "configure", target: "engine", reason: "threads must be at least 1")
+            throw EngineError(operation: .configure, target: "engine", reason: "threads must be at least 1")
         }
         let backend = try EngineBackend.resolve(configuration.backend)
         var config = cse_config()
@@ -93,7 +93,7 @@ public final class TCPEngine: Sendable {
     ) async throws(EngineError) -> TCPConnection {
         guard binding.isActive else {
             throw EngineError(
-                operation: "bind", target: "\(binding.ip)",
+                operation: .bind, target: "\(binding.ip)",
                 reason:
                     "the binding of \(binding.ip) to \(binding.subinstance)/\(binding.resource) was released")
         }

@@ -45,7 +45,7 @@ public final class TCPServer: Sendable {
         let target = address.description
         guard configuration.threads >= 1 else {
             throw EngineError(
-                operation: "configure", target: target, reason: "threads must be at least 1")
+                operation: .configure, target: target, reason: "threads must be at least 1")
         }
         let backend = try EngineBackend.resolve(configuration.backend)
         var config = cse_config()
@@ -100,7 +100,7 @@ public final class TCPServer: Sendable {
         do {
             address = try SocketAddress(host: host, port: port)
         } catch {
-            throw EngineError(operation: "parse address", target: host, reason: "\(error)")
+            throw EngineError(operation: .parseAddress, target: host, reason: "\(error)")
         }
         try self.init(address: address, configuration: configuration)
     }
@@ -113,7 +113,7 @@ public final class TCPServer: Sendable {
     {
         guard binding.isActive else {
             throw EngineError(
-                operation: "bind", target: "\(binding.ip):\(port)",
+                operation: .bind, target: "\(binding.ip):\(port)",
                 reason:
                     "the binding of \(binding.ip) to \(binding.subinstance)/\(binding.resource) was released")
         }

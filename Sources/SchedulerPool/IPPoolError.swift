@@ -23,7 +23,7 @@ public enum IPPoolError: Error, Sendable, Hashable {
     /// The allocator could not obtain memory for the operation.
     case outOfMemory(operation: String)
     /// A system call of a durable pool's storage failed: the call, the file, the errno.
-    case storage(operation: String, path: String, errno: Int32)
+    case storage(operation: StorageOperation, path: String, errno: StorageErrno)
     /// A durable pool's files hold something that cannot be recovered (a damaged snapshot, a
     /// journal record that contradicts the state); nothing was changed.
     case corruptStorage(path: String, offset: Int64, reason: String)
@@ -63,7 +63,7 @@ extension IPPoolError: CustomStringConvertible {
         case .outOfMemory(let operation):
             return operation + ": out of memory"
         case .storage(let operation, let path, let code):
-            return operation + " " + path + ": " + StorageErrno.describe(code)
+            return operation.rawValue + " " + path + ": " + code.messageText
         case .corruptStorage(let path, let offset, let reason):
             return path + " is damaged at offset " + AddressText.decimal(UInt64(clamping: offset)) + ": " + reason
         case .addressQuarantined(let ip, let deadline):

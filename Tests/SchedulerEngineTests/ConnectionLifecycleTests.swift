@@ -1,4 +1,6 @@
 import Glibc
+import SystemPackage
+import TestSupport
 import Testing
 
 @testable import SchedulerEngine
@@ -10,9 +12,12 @@ extension EngineTests {
         func transitions() {
             typealias L = ConnectionLifecycle
             #expect(L.next(.open(.open), .peerEnded) == .open(.ended))
-            #expect(L.next(.open(.open), .receiveFailed(ECONNRESET)) == .open(.failed(ECONNRESET)))
-            #expect(L.next(.open(.ended), .receiveFailed(ECONNRESET)) == .open(.ended))
-            #expect(L.next(.open(.failed(ECONNRESET)), .closeRequested) == .closing(.failed(ECONNRESET)))
+            #expect(
+                L.next(.open(.open), .receiveFailed(Errno.connectionReset)) == .open(.failed(Errno.connectionReset)))
+            #expect(L.next(.open(.ended), .receiveFailed(Errno.connectionReset)) == .open(.ended))
+            #expect(
+                L.next(.open(.failed(Errno.connectionReset)), .closeRequested)
+                    == .closing(.failed(Errno.connectionReset)))
             #expect(L.next(.open(.ended), .closeRequested) == .closing(.ended))
             #expect(L.next(.closing(.open), .peerEnded) == .closing(.ended))
             #expect(L.next(.closing(.open), .closeRequested) == .closing(.open))

@@ -1,6 +1,7 @@
 import Dispatch
 import Glibc
 import SchedulerEngine
+import TestSupport
 import Testing
 
 /// What a batch of echo clients saw: how many connections got back exactly what they sent.
@@ -44,33 +45,6 @@ func acceptedConnection() async throws -> (server: TCPServer, fd: Int32, connect
     #expect(fd >= 0)
     let connection = try #require(await iterator.next())
     return (server, fd, connection)
-}
-
-/// Connects a blocking TCP socket to 127.0.0.1:`port`; -errno on failure.
-func connectLoopback(port: UInt16) -> Int32 {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-    if fd < 0 { return -errno }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = port.bigEndian
-    address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
-    let rc = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-        }
-    }
-    if rc < 0 {
-        let error = errno
-        close(fd)
-        return -error
-    }
-    return fd
-}
-
-private func monotonicSeconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
 }
 
 private func echoClientsBlocking(port: UInt16, count: Int, bytesEach: Int, seconds: Double)
@@ -156,56 +130,4 @@ private func echoClientsBlocking(port: UInt16, count: Int, bytesEach: Int, secon
     }
     for client in clients { close(client.fd) }
     return outcome
-}
-
-/// The number of open descriptors of this process.
-func openDescriptorCount() -> Int {
-    guard let directory = opendir("/proc/self/fd") else { return -1 }
-    defer { closedir(directory) }
-    var count = 0
-    while readdir(directory) != nil { count += 1 }
-    return count - 3  // ".", ".." and the directory stream itself
-}
-
-/// What each open descriptor of this process refers to (`socket:[123]`, `anon_inode:[eventfd]`).
-func openDescriptors() -> [Int32: String] {
-    var result: [Int32: String] = [:]
-    guard let directory = opendir("/proc/self/fd") else { return result }
-    defer { closedir(directory) }
-    while let entry = readdir(directory) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-        }
-        guard let fd = Int32(name) else { continue }
-        var target = [CChar](repeating: 0, count: 256)
-        let length = readlink("/proc/self/fd/\(name)", &target, target.count - 1)
-        result[fd] =
-            length > 0
-            ? String(decoding: target[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?"
-    }
-    return result
-}
-
-/// Waits up to 2 s for this process to hold no more descriptors than `count`; returns what it
-/// holds beyond the descriptors in `before` if it still holds more (a leak), else nil. Other
-/// threads of the test runner may open and close descriptors of their own meanwhile, hence "no
-/// more than" and the short wait rather than one exact reading.
-func descriptorsLeaked(since before: [Int32: String]) async -> [String]? {
-    for _ in 0..<100 {
-        if openDescriptors().count <= before.count { return nil }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    let now = openDescriptors()
-    guard now.count > before.count else { return nil }
-    return now.filter { before[$0.key] != $0.value }.map { "\($0.key) -> \($0.value)" }.sorted()
-}
-
-/// Raises the soft RLIMIT_NOFILE to at least `wanted` (capped at the hard limit).
-func raiseDescriptorLimit(to wanted: Int) {
-    var limit = rlimit()
-    getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-    if limit.rlim_cur < rlim_t(wanted) {
-        limit.rlim_cur = min(rlim_t(wanted), limit.rlim_max)
-        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-    }
 }

@@ -1,6 +1,8 @@
 import Glibc
 import SchedulerSocket
 import Synchronization
+import SystemPackage
+import TestSupport
 import Testing
 
 @testable import SchedulerEngine
@@ -318,9 +320,12 @@ extension EngineTests {
             let error = #expect(throws: EngineError.self) {
                 _ = try TCPServer(host: "192.0.2.1", port: 0, configuration: .init(threads: 2))
             }
-            #expect(error?.errno == EADDRNOTAVAIL)
+            #expect(error?.errno == .addressNotAvailable)
+            #expect(error?.operation == .bind)
             #expect(error?.errnoName == "EADDRNOTAVAIL")
-            #expect(error?.description.hasPrefix("bind 192.0.2.1:0: ") == true)
+            #expect(
+                error?.description
+                    == "bind 192.0.2.1:0: Cannot assign requested address (EADDRNOTAVAIL, errno 99)")
             #expect(await descriptorsLeaked(since: before) == nil)
         }
 
@@ -337,7 +342,37 @@ extension EngineTests {
             let error = #expect(throws: EngineError.self) {
                 _ = try TCPServer(host: "127.0.0.1", port: 0, configuration: configuration)
             }
-            #expect(error?.errno == EINVAL)
+            #expect(error?.errno == .invalidArgument)
+            #expect(error?.operation == .configure)
+        }
+
+        @Test("catch on an errno reads naturally: EngineError.errno(_:) in catch, Errno in a switch")
+        func catchByErrno() throws {
+            func attempt() throws {
+                _ = try TCPServer(host: "192.0.2.1", port: 0, configuration: .init(threads: 1))
+            }
+            var caught = "nothing"
+            do {
+                try attempt()
+            } catch EngineError.errno(.permissionDenied) {
+                caught = "EACCES"
+            } catch EngineError.errno(.addressNotAvailable) {
+                caught = "EADDRNOTAVAIL"
+            } catch {
+                caught = "\(error)"
+            }
+            #expect(caught == "EADDRNOTAVAIL")
+            let error = EngineError(operation: .connect, target: "127.0.0.1:80", errno: .connectionRefused)
+            #expect(error.description == "connect 127.0.0.1:80: Connection refused (ECONNREFUSED, errno 111)")
+            switch error {
+            case Errno.connectionReset: Issue.record("matched ECONNRESET")
+            case Errno.connectionRefused: break
+            default: Issue.record("no errno matched \(error)")
+            }
+            let misuse = EngineError(
+                operation: .send, target: "connection 127.0.0.1:1", reason: "the connection is closed")
+            #expect(misuse.errno == nil && misuse.errnoName == nil)
+            #expect(!(EngineError.errno(.connectionRefused) ~= misuse))
         }
     }
 }

@@ -1,6 +1,7 @@
 import Glibc
 import SchedulerPool
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import SchedulerEngine
@@ -70,7 +71,7 @@ extension EngineTests {
             let mixed = await #expect(throws: EngineError.self) {
                 _ = try await engine.connect(to: server.address, from: SocketAddress("127.0.0.1:0")!)
             }
-            #expect(mixed?.errno == EAFNOSUPPORT && mixed?.operation == "bind", "\(String(describing: mixed))")
+            #expect(mixed?.errno == .addressFamilyNotSupported && mixed?.operation == .bind, "\(String(describing: mixed))")
             await connection.close()
             await engine.shutdown()
             await server.shutdown()
@@ -106,8 +107,8 @@ extension EngineTests {
             let error = await #expect(throws: EngineError.self) {
                 _ = try await engine.connect(to: SocketAddress(ip: IPAddress("127.0.0.1")!, port: port))
             }
-            #expect(error?.errno == ECONNREFUSED, "\(String(describing: error))")
-            #expect(error?.operation == "connect")
+            #expect(error?.errno == .connectionRefused, "\(String(describing: error))")
+            #expect(error?.operation == .connect)
             await engine.shutdown()
         }
 
@@ -127,13 +128,13 @@ extension EngineTests {
                 _ = try await engine.connect(to: target, timeout: .milliseconds(300))
             }
             let elapsed = clock.now - start
-            #expect(error?.errno == ETIMEDOUT, "\(String(describing: error))")
+            #expect(error?.errno == .timedOut, "\(String(describing: error))")
             #expect(elapsed >= .milliseconds(290) && elapsed < .seconds(3), "\(elapsed)")
             // A timeout that has run out before the loop starts the connect ends the same way.
             let instant = await #expect(throws: EngineError.self) {
                 _ = try await engine.connect(to: target, timeout: .nanoseconds(1))
             }
-            #expect(instant?.errno == ETIMEDOUT, "\(String(describing: instant))")
+            #expect(instant?.errno == .timedOut, "\(String(describing: instant))")
             await engine.shutdown()
         }
 
@@ -218,7 +219,7 @@ extension EngineTests {
                 // The waiting recv sees the end of its stream; the connect is cancelled.
                 #expect(try await pendingRecv.value == [])
                 let error = await #expect(throws: EngineError.self) { _ = try await pendingConnect.value }
-                #expect(error?.errno == ECANCELED, "\(String(describing: error))")
+                #expect(error?.errno == .canceled, "\(String(describing: error))")
                 // Connecting after shutdown is refused, not lost.
                 await #expect(throws: EngineError.self) { _ = try await engine.connect(to: server.address) }
                 open.removeAll()

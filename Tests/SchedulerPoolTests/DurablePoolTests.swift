@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import SchedulerPool
@@ -7,7 +8,7 @@ import Testing
 @Suite("Durable IPPool")
 struct DurablePoolTests {
     @Test func stateSurvivesReopening() throws {
-        let directory = try DurableTemporaryDirectory()
+        let directory = try TemporaryDirectory(prefix: "durable-pool-test-")
         defer { directory.remove() }
         var expected: [String: IPAddress] = [:]
         do {
@@ -44,7 +45,7 @@ struct DurablePoolTests {
     }
 
     @Test func compactionKeepsStateAndGenerations() throws {
-        let directory = try DurableTemporaryDirectory()
+        let directory = try TemporaryDirectory(prefix: "durable-pool-test-")
         defer { directory.remove() }
         let pool = try IPPool(name: "c", storageDirectory: directory.path, compactionBytes: 4096)
         try pool.addCIDRRange("10.2.0.0/22")
@@ -72,7 +73,7 @@ struct DurablePoolTests {
     }
 
     @Test func tornTailIsCutAndReported() throws {
-        let directory = try DurableTemporaryDirectory()
+        let directory = try TemporaryDirectory(prefix: "durable-pool-test-")
         defer { directory.remove() }
         do {
             let pool = try IPPool(name: "t", storageDirectory: directory.path)
@@ -102,7 +103,7 @@ struct DurablePoolTests {
     }
 
     @Test func corruptTailIsCutAndReported() throws {
-        let directory = try DurableTemporaryDirectory()
+        let directory = try TemporaryDirectory(prefix: "durable-pool-test-")
         defer { directory.remove() }
         do {
             let pool = try IPPool(name: "k", storageDirectory: directory.path)
@@ -124,7 +125,7 @@ struct DurablePoolTests {
     }
 
     @Test func damagedSnapshotIsATypedErrorNotACrash() throws {
-        let directory = try DurableTemporaryDirectory()
+        let directory = try TemporaryDirectory(prefix: "durable-pool-test-")
         defer { directory.remove() }
         do {
             let pool = try IPPool(name: "s", storageDirectory: directory.path, compactionBytes: 4096)
@@ -148,7 +149,7 @@ struct DurablePoolTests {
     }
 
     @Test func aRecordThatContradictsTheStateIsRefusedNotGuessedPast() throws {
-        let directory = try DurableTemporaryDirectory()
+        let directory = try TemporaryDirectory(prefix: "durable-pool-test-")
         defer { directory.remove() }
         let ip: IPAddress
         do {
@@ -169,7 +170,7 @@ struct DurablePoolTests {
     }
 
     @Test func badNamesAndDirectoriesAreTypedErrors() throws {
-        let directory = try DurableTemporaryDirectory()
+        let directory = try TemporaryDirectory(prefix: "durable-pool-test-")
         defer { directory.remove() }
         #expect(throws: IPPoolError.invalidPoolName("a/b")) {
             _ = try IPPool(name: "a/b", storageDirectory: directory.path)
@@ -178,17 +179,33 @@ struct DurablePoolTests {
             _ = try IPPool(name: "..", storageDirectory: directory.path)
         }
         let missingParent = directory.path + "/no/such"
-        #expect(throws: IPPoolError.storage(operation: "mkdir", path: missingParent, errno: ENOENT)) {
+        #expect(
+            throws: IPPoolError.storage(operation: .makeDirectory, path: missingParent, errno: .noSuchFileOrDirectory)
+        ) {
             _ = try IPPool(name: "p", storageDirectory: missingParent)
         }
-        let error = IPPoolError.storage(operation: "mkdir", path: missingParent, errno: ENOENT)
+        let error = IPPoolError.storage(operation: .makeDirectory, path: missingParent, errno: .noSuchFileOrDirectory)
         #expect(
             error.description == "mkdir " + missingParent
                 + ": No such file or directory (ENOENT, errno 2)")
+        // `catch` on the errno reads like swift-system's: the pattern matches the pool's error.
+        var caught = "nothing"
+        do {
+            _ = try IPPool(name: "p", storageDirectory: missingParent)
+        } catch StorageErrno.permissionDenied {
+            caught = "EACCES"
+        } catch StorageErrno.noSuchFileOrDirectory {
+            caught = "ENOENT"
+        } catch {
+            caught = "\(error)"
+        }
+        #expect(caught == "ENOENT")
+        #expect(StorageErrno(rawValue: ENOENT) == .noSuchFileOrDirectory)
+        #expect(StorageErrno.noSpace.name == "ENOSPC" && StorageErrno(rawValue: 999).name == nil)
     }
 
     @Test func refusedOperationsChangeNothingOnDisk() throws {
-        let directory = try DurableTemporaryDirectory()
+        let directory = try TemporaryDirectory(prefix: "durable-pool-test-")
         defer { directory.remove() }
         let pool = try IPPool(name: "r", storageDirectory: directory.path)
         try pool.addCIDRRange("10.6.0.0/30")
@@ -210,7 +227,7 @@ struct DurablePoolTests {
     }
 
     @Test func quarantineHoldsReleasedAddresses() throws {
-        let directory = try DurableTemporaryDirectory()
+        let directory = try TemporaryDirectory(prefix: "durable-pool-test-")
         defer { directory.remove() }
         let pool = try IPPool(
             name: "q", storageDirectory: directory.path, quarantine: .milliseconds(300))
@@ -242,7 +259,7 @@ struct DurablePoolTests {
     }
 
     @Test func zeroQuarantineReusesAtOnce() throws {
-        let directory = try DurableTemporaryDirectory()
+        let directory = try TemporaryDirectory(prefix: "durable-pool-test-")
         defer { directory.remove() }
         let pool = try IPPool(name: "z", storageDirectory: directory.path)
         try pool.addCIDRRange("10.8.0.0/29")
@@ -253,7 +270,7 @@ struct DurablePoolTests {
     }
 
     @Test func reconcileReleasesOwnersThatAreGone() throws {
-        let directory = try DurableTemporaryDirectory()
+        let directory = try TemporaryDirectory(prefix: "durable-pool-test-")
         defer { directory.remove() }
         do {
             let pool = try IPPool(name: "g", storageDirectory: directory.path)
@@ -282,7 +299,7 @@ struct DurablePoolTests {
     }
 
     @Test func twoPoolsOnOneDirectorySeeEachOther() throws {
-        let directory = try DurableTemporaryDirectory()
+        let directory = try TemporaryDirectory(prefix: "durable-pool-test-")
         defer { directory.remove() }
         let a = try IPPool(name: "shared", storageDirectory: directory.path)
         try a.addCIDRRange("10.10.0.0/24")
@@ -299,7 +316,7 @@ struct DurablePoolTests {
     }
 
     @Test func aPoolReloadsWhenAnotherCompacted() throws {
-        let directory = try DurableTemporaryDirectory()
+        let directory = try TemporaryDirectory(prefix: "durable-pool-test-")
         defer { directory.remove() }
         let a = try IPPool(name: "epoch", storageDirectory: directory.path)
         try a.addCIDRRange("10.12.0.0/24")
@@ -327,7 +344,7 @@ struct DurablePoolTests {
     }
 
     @Test func eightThreadsOnADurablePoolNeverShareAnAddress() throws {
-        let directory = try DurableTemporaryDirectory()
+        let directory = try TemporaryDirectory(prefix: "durable-pool-test-")
         defer { directory.remove() }
         let pool = try IPPool(name: "threads", storageDirectory: directory.path, compactionBytes: 16384)
         try pool.addCIDRRange("10.11.0.0/20")

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import SchedulerPool
@@ -100,7 +101,7 @@ struct DurableProcessTests {
     /// releases on the same pool; the reopened pool holds every allocation either saw return,
     /// nothing twice, with counts that match, and this process's open pool agrees with it.
     @Test func survivesSIGKILLAtRandomMoments() throws {
-        let directory = try DurableTemporaryDirectory()
+        let directory = try TemporaryDirectory(prefix: "durable-pool-test-")
         defer { directory.remove() }
         var generator = SystemRandomNumberGenerator()
         // The other process: this one, on a pool it keeps open through every kill.
@@ -185,7 +186,7 @@ struct DurableProcessTests {
     /// ENOSPC) refuses the allocation with a typed error naming the call, the file and the errno;
     /// the half-written record is cut off, memory and disk keep exactly what was returned.
     @Test func aJournalThatCannotGrowRefusesCleanly() throws {
-        let directory = try DurableTemporaryDirectory()
+        let directory = try TemporaryDirectory(prefix: "durable-pool-test-")
         defer { directory.remove() }
         do {
             let pool = try IPPool(name: "limited", storageDirectory: directory.path)
@@ -212,7 +213,7 @@ struct DurableProcessTests {
 
     /// Two processes fill one pool at once: no address is handed to both, and both see all.
     @Test func twoProcessesAllocateAtOnceWithoutDuplicates() throws {
-        let directory = try DurableTemporaryDirectory()
+        let directory = try TemporaryDirectory(prefix: "durable-pool-test-")
         defer { directory.remove() }
         do {
             let pool = try IPPool(name: "shared", storageDirectory: directory.path)

@@ -3,30 +3,6 @@ import Testing
 
 @testable import SchedulerPool
 
-/// A fresh directory under /tmp, removed by `remove()`.
-struct DurableTemporaryDirectory {
-    let path: String
-
-    init() throws {
-        var template = Array("/tmp/durable-pool-test-XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        try #require(made != nil)
-        path = String(cString: template)
-    }
-
-    func remove() { try? FileManager.default.removeItem(atPath: path) }
-
-    /// The bytes of a file of the directory.
-    func bytes(_ name: String) throws -> [UInt8] {
-        [UInt8](try Data(contentsOf: URL(fileURLWithPath: path + "/" + name)))
-    }
-
-    /// Replaces a file of the directory.
-    func write(_ name: String, _ bytes: [UInt8]) throws {
-        try Data(bytes).write(to: URL(fileURLWithPath: path + "/" + name))
-    }
-}
-
 /// The invariants of any pool: no address twice, counts that match the bindings.
 func expectConsistent(_ pool: IPPool, sourceLocation: SourceLocation = #_sourceLocation) {
     let bindings = pool.allBindings()

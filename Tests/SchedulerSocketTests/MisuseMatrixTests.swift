@@ -1,4 +1,5 @@
 import SchedulerPool
+import TestSupport
 import Testing
 
 @testable import SchedulerSocket

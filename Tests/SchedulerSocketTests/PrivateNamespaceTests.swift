@@ -1,5 +1,6 @@
 import Foundation
 import SchedulerPool
+import TestSupport
 import Testing
 
 @testable import SchedulerSocket

@@ -1,5 +1,6 @@
 import SchedulerPool
 import SystemPackage
+import TestSupport
 import Testing
 
 @testable import SchedulerSocket

@@ -1,6 +1,7 @@
 import Foundation
 import SchedulerPool
 import SystemPackage
+import TestSupport
 import Testing
 
 @testable import SchedulerSocket

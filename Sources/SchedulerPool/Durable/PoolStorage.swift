@@ -70,7 +70,7 @@
             let (seconds, attoseconds) = quarantine.components
             guard seconds >= 0, attoseconds >= 0, seconds < Int64.max / 1_000_000_000 else {
                 throw IPPoolError.storage(
-                    operation: "quarantine must be zero or positive", path: directory, errno: EINVAL)
+                    operation: .checkQuarantine, path: directory, errno: .invalidArgument)
             }
             quarantineNanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
             self.compactionBytes = Int64(max(compactionBytes, 4096))
@@ -342,7 +342,7 @@
             writer.bytes.append(contentsOf: payload)
             let temporary = snapshotPath + ".tmp"
             do {
-                let snapshotFD = try StorageFile.retrying("open", temporary) {
+                let snapshotFD = try StorageFile.retrying(.open, temporary) {
                     Glibc.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
                 }
                 defer { close(snapshotFD) }

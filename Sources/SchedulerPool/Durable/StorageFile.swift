@@ -14,7 +14,7 @@
 
         /// Runs `call` until it does not fail with EINTR; a failure becomes a typed error.
         @inline(__always)
-        static func retrying<T: BinaryInteger>(_ operation: String, _ path: String, _ call: () -> T)
+        static func retrying<T: BinaryInteger>(_ operation: StorageOperation, _ path: String, _ call: () -> T)
             throws(IPPoolError) -> T
         {
             while true {
@@ -22,14 +22,14 @@
                 if result >= 0 { return result }
                 let code = errno
                 if code != EINTR {
-                    throw IPPoolError.storage(operation: operation, path: path, errno: code)
+                    throw IPPoolError.storage(operation: operation, path: path, errno: StorageErrno(rawValue: code))
                 }
             }
         }
 
         /// Opens (creating it 0644 when missing) a file for reading and writing.
         static func open(_ path: String) throws(IPPoolError) -> Int32 {
-            try retrying("open", path) { Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644) }
+            try retrying(.open, path) { Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644) }
         }
 
         /// Opens an existing file read-only, or returns `nil` when it does not exist.
@@ -39,7 +39,9 @@
                 if fd >= 0 { return fd }
                 let code = errno
                 if code == ENOENT { return nil }
-                if code != EINTR { throw IPPoolError.storage(operation: "open", path: path, errno: code) }
+                if code != EINTR {
+                    throw IPPoolError.storage(operation: .open, path: path, errno: StorageErrno(rawValue: code))
+                }
             }
         }
 
@@ -50,13 +52,13 @@
             var info = stat()
             if code == EEXIST, stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR { return }
             throw IPPoolError.storage(
-                operation: "mkdir", path: path, errno: code == EEXIST ? ENOTDIR : code)
+                operation: .makeDirectory, path: path, errno: StorageErrno(rawValue: code == EEXIST ? ENOTDIR : code))
         }
 
         /// The size of an open file.
         static func size(_ fd: Int32, _ path: String) throws(IPPoolError) -> Int64 {
             var info = stat()
-            _ = try retrying("fstat", path) { fstat(fd, &info) }
+            _ = try retrying(.status, path) { fstat(fd, &info) }
             return Int64(info.st_size)
         }
 
@@ -72,7 +74,7 @@
                 }
                 if got < 0 {
                     if errno == EINTR { continue }
-                    throw IPPoolError.storage(operation: "pread", path: path, errno: errno)
+                    throw IPPoolError.storage(operation: .read, path: path, errno: StorageErrno(rawValue: errno))
                 }
                 if got == 0 { break }
                 done += got
@@ -92,7 +94,7 @@
                 }
                 if wrote < 0 {
                     if errno == EINTR { continue }
-                    throw IPPoolError.storage(operation: "pwrite", path: path, errno: errno)
+                    throw IPPoolError.storage(operation: .write, path: path, errno: StorageErrno(rawValue: errno))
                 }
                 done += wrote
             }
@@ -100,24 +102,24 @@
 
         /// Cuts the file to `length` bytes.
         static func truncate(_ fd: Int32, _ path: String, to length: Int64) throws(IPPoolError) {
-            _ = try retrying("ftruncate", path) { ftruncate(fd, off_t(length)) }
+            _ = try retrying(.truncate, path) { ftruncate(fd, off_t(length)) }
         }
 
         /// Flushes the file's data (and its size) to the disk.
         static func sync(_ fd: Int32, _ path: String) throws(IPPoolError) {
-            _ = try retrying("fdatasync", path) { fdatasync(fd) }
+            _ = try retrying(.syncData, path) { fdatasync(fd) }
         }
 
         /// Flushes a directory, so that a file created or renamed in it survives a crash.
         static func syncDirectory(_ path: String) throws(IPPoolError) {
-            let fd = try retrying("open", path) { Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+            let fd = try retrying(.open, path) { Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
             defer { close(fd) }
-            _ = try retrying("fsync", path) { fsync(fd) }
+            _ = try retrying(.sync, path) { fsync(fd) }
         }
 
         /// Renames `from` to `to`, replacing `to` atomically.
         static func rename(_ from: String, to: String) throws(IPPoolError) {
-            _ = try retrying("rename", to) { Glibc.rename(from, to) }
+            _ = try retrying(.rename, to) { Glibc.rename(from, to) }
         }
 
         /// Takes the exclusive lock of the pool (an OFD lock on the whole journal), waiting for
@@ -127,7 +129,7 @@
             var lock = flock()
             lock.l_type = Int16(F_WRLCK)
             lock.l_whence = Int16(SEEK_SET)
-            _ = try retrying("fcntl(F_OFD_SETLKW)", path) { fcntl(fd, ofdSetLockWait, &lock) }
+            _ = try retrying(.lock, path) { fcntl(fd, ofdSetLockWait, &lock) }
         }
 
         /// Releases the lock taken by `lock`.

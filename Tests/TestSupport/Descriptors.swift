@@ -1,0 +1,74 @@
+import Glibc
+
+// What this process holds open, read from /proc/self/fd, for the tests that check nothing leaks.
+// Two counts with different meanings exist on purpose; their names say which is which.
+
+/// What each open descriptor of this process refers to (`socket:[123]`, `anon_inode:[eventfd]`).
+public func openDescriptors() -> [Int32: String] {
+    var result: [Int32: String] = [:]
+    guard let directory = opendir("/proc/self/fd") else { return result }
+    let own = dirfd(directory)
+    defer { closedir(directory) }
+    while let entry = readdir(directory) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        // The listing's own descriptor is not the process's.
+        guard let fd = Int32(name), fd != own else { continue }
+        var target = [CChar](repeating: 0, count: 256)
+        let length = readlink("/proc/self/fd/\(name)", &target, target.count - 1)
+        result[fd] =
+            length > 0
+            ? String(decoding: target[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?"
+    }
+    return result
+}
+
+/// The number of descriptors this process has open, every kind counted.
+public func openDescriptorCount() -> Int {
+    openDescriptors().count
+}
+
+/// The number of open descriptors that are not a thread's own io_uring
+/// (`anon_inode:[io_uring]`): the blocking `Socket` keeps one ring per thread for the thread's
+/// lifetime, and that ring closes only after the thread has signalled its result, so a count
+/// taken across threads must leave them out.
+public func openDescriptorCountExcludingRings() -> Int {
+    openDescriptors().values.filter { $0 != "anon_inode:[io_uring]" }.count
+}
+
+/// The number of socket descriptors this process has open (`socket:[inode]`).
+public func openSocketCount() -> Int {
+    openDescriptors().values.filter { $0.hasPrefix("socket:") }.count
+}
+
+/// Whether `descriptor` is an open descriptor of this process.
+public func isOpen(_ descriptor: Int32) -> Bool { fcntl(descriptor, F_GETFD) >= 0 }
+
+/// Waits up to 2 s for this process to hold no more descriptors than it held in `before`;
+/// returns what it holds beyond those if it still holds more (a leak), else nil. Other threads
+/// of the test runner may open and close descriptors of their own meanwhile, hence "no more
+/// than" and the short wait rather than one exact reading. The Swift runtime's timerfd, opened
+/// by the process's first `Task.sleep` and never closed, is not counted as a leak.
+public func descriptorsLeaked(since before: [Int32: String]) async -> [String]? {
+    func count() -> Int {
+        openDescriptors().filter { before[$0.key] == nil && $0.value == "anon_inode:[timerfd]" }.count
+    }
+    for _ in 0..<100 {
+        if openDescriptors().count - count() <= before.count { return nil }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    let now = openDescriptors()
+    guard now.count - count() > before.count else { return nil }
+    return now.filter { before[$0.key] != $0.value }.map { "\($0.key) -> \($0.value)" }.sorted()
+}
+
+/// Raises the soft RLIMIT_NOFILE to at least `wanted` (capped at the hard limit).
+public func raiseDescriptorLimit(to wanted: Int) {
+    var limit = rlimit()
+    getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    if limit.rlim_cur < rlim_t(wanted) {
+        limit.rlim_cur = min(rlim_t(wanted), limit.rlim_max)
+        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+}
