@@ -7,20 +7,37 @@ extension ConnectionCore {
     enum ReceiveStep {
         case take
         case end
-        case fail(EngineError)
+        case fail(ReceiveFailure)
         case wait
     }
 
-    /// The user-side reading of ``State/receiveReadiness``: what is not bytes, an end or a
-    /// wait is this error.
+    /// Why a user's receive fails without waiting.
+    enum ReceiveFailure {
+        case failed(Errno)
+        case closedLocally
+        case busy
+    }
+
+    /// The user-side reading of ``State/receiveReadiness``. Inlined into every receive path:
+    /// the steps are trivial values, and the error is built only on failure (``receiveError(_:)``).
+    @inline(__always)
     func receiveStep(_ state: borrowing State) -> ReceiveStep {
         switch state.receiveReadiness {
         case .buffered: return .take
         case .ended: return .end
-        case .failed(let code): return .fail(error(.recv, errno: code))
-        case .closedLocally: return .fail(error(.recv, reason: "the connection is closed"))
-        case .busy: return .fail(error(.recv, reason: "another recv is already waiting on this connection"))
         case .empty: return .wait
+        case .failed(let code): return .fail(.failed(code))
+        case .closedLocally: return .fail(.closedLocally)
+        case .busy: return .fail(.busy)
+        }
+    }
+
+    /// The error a receive ends with for `failure`.
+    func receiveError(_ failure: ReceiveFailure) -> EngineError {
+        switch failure {
+        case .failed(let code): return error(.recv, errno: code)
+        case .closedLocally: return error(.recv, reason: "the connection is closed")
+        case .busy: return error(.recv, reason: "another recv is already waiting on this connection")
         }
     }
 
@@ -70,7 +87,7 @@ extension ConnectionCore {
             let result: Result<Void, EngineError>
             switch receiveStep(state) {
             case .end: result = .success(())
-            case .fail(let failure): result = .failure(failure)
+            case .fail(let failure): result = .failure(receiveError(failure))
             case .take, .wait: return false
             }
             state.receiveWaiter = nil
@@ -91,6 +108,7 @@ extension ConnectionCore {
     // MARK: user-side operations
 
     /// Copies out up to `limit` held bytes (there is at least one).
+    @inline(__always)
     private func takeBytes(_ state: inout State, limit: Int) -> [UInt8] {
         let bytes = state.receive.takeBytes(limit: limit, loop: loop.handle)
         publishReceived(state)
@@ -98,6 +116,7 @@ extension ConnectionCore {
     }
 
     /// Takes the oldest held chunk whole (there is at least one).
+    @inline(__always)
     func takeChunk(_ state: inout State) -> BufferHandle {
         let chunk = state.receive.takeChunk()
         publishReceived(state)
@@ -121,7 +140,7 @@ extension ConnectionCore {
                 let bytes = takeBytes(&state, limit: maxLength)
                 return .bytes(bytes, resume: state.receive.resumeIfDrained())
             case .end: return .bytes([], resume: false)
-            case .fail(let failure): return .failure(failure)
+            case .fail(let failure): return .failure(receiveError(failure))
             case .wait: return .wait
             }
         }
@@ -155,7 +174,7 @@ extension ConnectionCore {
                     resume = state.receive.resumeIfDrained()
                     return .success(bytes)
                 case .end: return .success([])
-                case .fail(let failure): return .failure(failure)
+                case .fail(let failure): return .failure(receiveError(failure))
                 case .wait:
                     state.receiveWaiter = ReceiveWaiter(kind: .bytes(continuation, limit: maxLength), covered: covered)
                     return nil
@@ -188,7 +207,7 @@ extension ConnectionCore {
                 resume = state.receive.resumeIfDrained()
                 return .ready(chunk)
             case .end: return .ready(nil)
-            case .fail(let failure): throw failure
+            case .fail(let failure): throw receiveError(failure)
             case .wait: return .wait
             }
         }
@@ -209,7 +228,7 @@ extension ConnectionCore {
                 resume = state.receive.resumeIfDrained()
                 return .success(chunk)
             case .end: return .success(nil)
-            case .fail(let failure): return .failure(failure)
+            case .fail(let failure): return .failure(receiveError(failure))
             case .wait:
                 state.receiveWaiter = ReceiveWaiter(kind: .buffer(continuation), covered: covered)
                 return nil

@@ -2,11 +2,16 @@ import CSchedulerEngine
 
 /// Sending: bytes handed to the loop under the lock, counted in ``SendAccounting``.
 extension ConnectionCore {
-    /// Why a send cannot be queued now, if it cannot.
-    private func sendRefusal(_ state: borrowing State) -> EngineError? {
-        if !state.lifecycle.acceptsSends { return error(.send, reason: "the connection is closed") }
-        if let code = state.send.failure { return error(.send, errno: code) }
-        return nil
+    /// Whether a send may be queued now (inlined: checked under the lock for every send).
+    @inline(__always)
+    private func acceptsSends(_ state: borrowing State) -> Bool {
+        state.lifecycle.acceptsSends && state.send.failure == nil
+    }
+
+    /// Why a send cannot be queued now; only called when ``acceptsSends(_:)`` said no.
+    private func sendRefusal(_ state: borrowing State) -> EngineError {
+        if state.lifecycle.acceptsSends, let code = state.send.failure { return error(.send, errno: code) }
+        return error(.send, reason: "the connection is closed")
     }
 
     /// Hands `buffer` to the loop without copying it (ownership passes in every case); returns
@@ -15,9 +20,9 @@ extension ConnectionCore {
     func enqueue(buffer: UnsafeMutablePointer<cse_buffer>) throws(EngineError) -> Bool {
         let length = buffer.pointee.length
         return try state.withLock { state throws(EngineError) -> Bool in
-            if let refusal = sendRefusal(state) {
+            if !acceptsSends(state) {
                 cse_buffer_release(loop.handle, buffer)
-                throw refusal
+                throw sendRefusal(state)
             }
             // Queued under the lock so that a concurrent close is ordered after it.
             let rc = cse_send_buffer(loop.handle, id, buffer)
@@ -30,7 +35,7 @@ extension ConnectionCore {
     func enqueue(_ bytes: UnsafeRawBufferPointer) throws(EngineError) -> Bool {
         if bytes.isEmpty { return false }
         return try state.withLock { state throws(EngineError) -> Bool in
-            if let refusal = sendRefusal(state) { throw refusal }
+            if !acceptsSends(state) { throw sendRefusal(state) }
             // Queued under the lock so that a concurrent close is ordered after it.
             let rc = cse_send(loop.handle, id, bytes.baseAddress, bytes.count)
             if rc < 0 { throw error(.send, cResult: Int(rc)) }

@@ -21,12 +21,14 @@ final class ConnectionCore: Sendable {
         /// What a receive finds without waiting. The one place that decides it, for `recv`,
         /// `recvBuffer`, their waiting paths, the loop's wake-up of a waiter and the handler API.
         var receiveReadiness: ReceiveReadiness {
-            if !receive.isEmpty { return .buffered }
-            switch lifecycle {
-            case .open(.ended), .closing(.ended), .closed: return .ended
-            case .open(.failed(let code)), .closing(.failed(let code)): return .failed(code)
-            case .closing(.open): return .closedLocally
-            case .open(.open): return receiveWaiter == nil ? .empty : .busy
+            @inline(__always) get {
+                if !receive.isEmpty { return .buffered }
+                switch lifecycle {
+                case .open(.ended), .closing(.ended), .closed: return .ended
+                case .open(.failed(let code)), .closing(.failed(let code)): return .failed(code)
+                case .closing(.open): return .closedLocally
+                case .open(.open): return receiveWaiter == nil ? .empty : .busy
+                }
             }
         }
     }
@@ -77,6 +79,7 @@ final class ConnectionCore: Sendable {
     }
 
     /// Publishes the number of held bytes for the lock-free first look of `chunkIfReady`.
+    @inline(__always)
     func publishReceived(_ state: borrowing State) {
         receivedHint.store(state.receive.bytes, ordering: .relaxed)
     }

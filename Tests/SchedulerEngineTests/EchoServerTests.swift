@@ -72,7 +72,8 @@ extension EngineTests {
                 // Every handler heard of its end exactly once (the clients closed: end of stream).
                 #expect(ends.entries.withLock { $0 } == Array(repeating: "end of stream", count: 500))
             }
-            #expect(await descriptorsLeaked(since: descriptorsBefore) == nil)
+            let leaked = await descriptorsLeaked(since: descriptorsBefore)
+            #expect(leaked == nil, "still open: \(leaked ?? [])")
         }
 
         /// With buffers, lent ring buffers held in flight must not starve receiving either.
@@ -140,7 +141,8 @@ extension EngineTests {
             #expect(outcome.verified == 4)
             await server.shutdown()
             await task.value
-            #expect(await descriptorsLeaked(since: descriptorsBefore) == nil)
+            let leaked = await descriptorsLeaked(since: descriptorsBefore)
+            #expect(leaked == nil, "still open: \(leaked ?? [])")
         }
 
         @Test("shutdown closes idle connections: a pending recv returns end of stream")
@@ -164,7 +166,8 @@ extension EngineTests {
                 #expect(read(fd, &byte, 1) == 0)  // the server closed its side
                 close(fd)
             }
-            #expect(await descriptorsLeaked(since: descriptorsBefore) == nil)
+            let leaked = await descriptorsLeaked(since: descriptorsBefore)
+            #expect(leaked == nil, "still open: \(leaked ?? [])")
         }
 
         @Test("shutdown cuts a connection whose peer stopped reading once the grace period ends")
@@ -200,7 +203,8 @@ extension EngineTests {
             #expect(took >= .milliseconds(550), "cut after \(took), before the shutdown grace period")
             #expect(sendFailed.withLock { $0 })
             close(fd)
-            #expect(await descriptorsLeaked(since: descriptorsBefore) == nil)
+            let leaked = await descriptorsLeaked(since: descriptorsBefore)
+            #expect(leaked == nil, "still open: \(leaked ?? [])")
         }
 
         @Test("close() with bytes the peer never reads returns once closeGracePeriod cuts the connection")
@@ -244,7 +248,8 @@ extension EngineTests {
             await server.shutdown()
             await task.value
             close(fd)
-            #expect(await descriptorsLeaked(since: descriptorsBefore) == nil)
+            let leaked = await descriptorsLeaked(since: descriptorsBefore)
+            #expect(leaked == nil, "still open: \(leaked ?? [])")
         }
 
         @Test("a handler's send on a connection its loop is closing for shutdown throws ESHUTDOWN")
@@ -273,7 +278,8 @@ extension EngineTests {
             await task.value
             #expect(outcome.withLock { $0 } == "ESHUTDOWN")
             close(fd)
-            #expect(await descriptorsLeaked(since: descriptorsBefore) == nil)
+            let leaked = await descriptorsLeaked(since: descriptorsBefore)
+            #expect(leaked == nil, "still open: \(leaked ?? [])")
         }
 
         @Test("cancelling a task waiting in recv throws CancellationError")

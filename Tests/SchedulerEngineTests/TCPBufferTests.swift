@@ -103,7 +103,8 @@ extension EngineTests {
             first.withUnsafeMutableBytes { $0[0] = 1 }
             _ = consume first
             close(fd)
-            #expect(await descriptorsLeaked(since: descriptorsBefore) == nil)
+            let leaked = await descriptorsLeaked(since: descriptorsBefore)
+            #expect(leaked == nil, "still open: \(leaked ?? [])")
         }
 
         @Test("a handler run as serve runs it: cancelling its task ends its recvBuffer and recv")
