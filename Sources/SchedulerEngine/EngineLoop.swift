@@ -1,8 +1,8 @@
 import CSchedulerEngine
 import CSchedulerIO
+import Glibc
 import SchedulerPool
 import SchedulerSocket
-import Glibc
 
 /// One C event loop (one thread, one ring or epoll set, a listener or none), seen from Swift.
 ///

@@ -105,7 +105,8 @@ extension EngineTests {
             let mixed = await #expect(throws: EngineError.self) {
                 _ = try await engine.connect(to: server.address, from: SocketAddress("127.0.0.1:0")!)
             }
-            #expect(mixed?.errno == .addressFamilyNotSupported && mixed?.operation == .bind, "\(String(describing: mixed))")
+            #expect(
+                mixed?.errno == .addressFamilyNotSupported && mixed?.operation == .bind, "\(String(describing: mixed))")
             await connection.close()
             await engine.shutdown()
             await server.shutdown()
@@ -240,7 +241,8 @@ extension EngineTests {
                 let reader = open[0]
                 let pendingRecv = Task { try await reader.recv() }
                 let pendingConnect = Task {
-                    try await engine.connect(to: SocketAddress(ip: IPAddress("127.0.0.1")!, port: port), timeout: .seconds(30))
+                    try await engine.connect(
+                        to: SocketAddress(ip: IPAddress("127.0.0.1")!, port: port), timeout: .seconds(30))
                 }
                 try await Task.sleep(for: .milliseconds(100))
                 let clock = ContinuousClock()
@@ -299,7 +301,8 @@ private func boundSocket(backlog: Int32?) throws -> (fd: Int32, port: UInt16) {
 /// caller closes them): with backlog 0 the first is queued and the kernel drops later SYNs.
 private func fillAcceptQueue(port: UInt16) -> [Int32] {
     (0..<2).map { _ in
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        let fd = socket(
+            AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
