@@ -37,8 +37,8 @@ let package = Package(
             cSettings: [.define("_GNU_SOURCE")],
             linkerSettings: [.linkedLibrary("uring")]),
         .target(
-            name: "CSchedulerEngine", dependencies: ["CLibURing"], path: "CSources/CSchedulerEngine",
-            cSettings: [.define("_GNU_SOURCE")],
+            name: "CSchedulerEngine", dependencies: ["CSchedulerIO", "CLibURing"],
+            path: "CSources/CSchedulerEngine", cSettings: [.define("_GNU_SOURCE")],
             linkerSettings: [.linkedLibrary("uring")]),
 
         // Swift modules

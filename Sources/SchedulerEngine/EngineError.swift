@@ -1,4 +1,4 @@
-import CSchedulerEngine
+import CSchedulerIO
 import SystemPackage
 
 /// An error from the engine: what was attempted, on what, and why.
@@ -41,7 +41,7 @@ public struct EngineError: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// The errno's symbolic name (`"ECONNRESET"`), or nil when there is no errno.
     public var errnoName: String? {
-        guard let errno, let name = cse_errno_name(errno.rawValue) else { return nil }
+        guard let errno, let name = csched_io_errno_name(errno.rawValue) else { return nil }
         return String(cString: name)
     }
 

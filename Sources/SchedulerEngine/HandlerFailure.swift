@@ -6,8 +6,8 @@ import SchedulerPool
 public struct HandlerFailure: Sendable, CustomStringConvertible {
     /// The error the handler threw.
     public let error: any Error
-    /// The peer of the connection, `host:port`.
-    public let peer: String
+    /// The peer of the connection.
+    public let peer: SocketAddress
     /// The address the server listens on.
     public let server: SocketAddress
     /// What failed: the connection handler, run by `serve`.

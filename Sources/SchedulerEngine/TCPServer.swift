@@ -184,7 +184,7 @@ public final class TCPServer: Sendable {
                             } catch {
                                 self.onHandlerError(
                                     HandlerFailure(
-                                        error: error, peer: connection.peer, server: self.address,
+                                        error: error, peer: connection.peerAddress, server: self.address,
                                         operation: "connection handler"))
                             }
                         }

@@ -209,7 +209,7 @@ extension EngineTests {
             let seen = failures.withLock { $0 }
             try #require(seen.count == 1)
             #expect(seen[0].error as? HandlerBroke == HandlerBroke(detail: "boom"))
-            #expect(seen[0].peer == "127.0.0.1:\(UInt16(bigEndian: local.sin_port))")
+            #expect(seen[0].peer.description == "127.0.0.1:\(UInt16(bigEndian: local.sin_port))")
             #expect(seen[0].server == server.address)
             #expect(seen[0].operation == "connection handler")
             #expect(seen[0].description.hasPrefix("connection handler for 127.0.0.1:"))
