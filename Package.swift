@@ -13,12 +13,14 @@ let package = Package(
         .library(name: "SchedulerCore", targets: ["SchedulerCore"]),
         .executable(name: "socket-with-ip-pool", targets: ["SocketWithIPPool"]),
         .executable(name: "echo-server", targets: ["EchoServer"]),
+        .executable(name: "http-server", targets: ["HTTPServerExample"]),
         .executable(name: "pool-bench", targets: ["PoolBenchmark"]),
         .executable(name: "durable-bench", targets: ["DurableBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // C cores
@@ -47,10 +49,16 @@ let package = Package(
             dependencies: [
                 "SchedulerPool", "SchedulerSocket", "CSchedulerEngine",
             ]),
+        // HTTP/1.1: the parser (Parser/) and the server (Server/), heads as swift-http-types values.
+        .target(
+            name: "SchedulerHTTP",
+            dependencies: [
+                "SchedulerPool", "SchedulerEngine", .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]),
         .target(
             name: "SchedulerCore",
             dependencies: [
-                "SchedulerPool", "SchedulerSocket", "SchedulerEngine",
+                "SchedulerPool", "SchedulerSocket", "SchedulerEngine", "SchedulerHTTP",
             ]),
 
         // Executables
@@ -63,6 +71,13 @@ let package = Package(
                 "SchedulerCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], path: "Examples/EchoServer"),
+        .executableTarget(
+            name: "HTTPServerExample",
+            dependencies: [
+                "SchedulerCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ], path: "Examples/HTTPServer"),
 
         // Benchmarks (run by `make bench`, never by `make test`)
         .target(
@@ -80,6 +95,9 @@ let package = Package(
         .testTarget(name: "SchedulerPoolTests", dependencies: ["SchedulerPool", "PoolCrashChild"]),
         .testTarget(name: "SchedulerSocketTests", dependencies: ["SchedulerSocket"]),
         .testTarget(name: "SchedulerEngineTests", dependencies: ["SchedulerEngine"]),
+        .testTarget(
+            name: "SchedulerHTTPServerTests",
+            dependencies: ["SchedulerHTTP", "SchedulerPool", "SchedulerEngine", .product(name: "HTTPTypes", package: "swift-http-types")]),
         .testTarget(name: "APIContractTests", dependencies: ["SchedulerCore"]),
     ],
     swiftLanguageModes: [.v6]
