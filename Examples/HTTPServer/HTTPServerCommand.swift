@@ -49,7 +49,7 @@ struct HTTPServerCommand: AsyncParsableCommand {
         let address = try SocketAddress(host: host, port: port)
         let server = try HTTPServer(
             address: address, configuration: configuration, responder: DemoRoutes(maxBody: maxBody))
-        print("http-server: listening on \(server.address), \(server.tcp.features)")
+        print("http-server: listening on \(server.address), \(server.features)")
         fflush(nil)
 
         signal(SIGINT, SIG_IGN)
