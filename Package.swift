@@ -19,6 +19,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // C cores
@@ -47,6 +48,10 @@ let package = Package(
             dependencies: [
                 "SchedulerPool", "SchedulerSocket", "CSchedulerEngine",
             ]),
+        // HTTP/1.1: the parser (Parser/), with heads as swift-http-types values.
+        .target(
+            name: "SchedulerHTTP",
+            dependencies: [.product(name: "HTTPTypes", package: "swift-http-types")]),
         .target(
             name: "SchedulerCore",
             dependencies: [
@@ -80,6 +85,9 @@ let package = Package(
         .testTarget(name: "SchedulerPoolTests", dependencies: ["SchedulerPool", "PoolCrashChild"]),
         .testTarget(name: "SchedulerSocketTests", dependencies: ["SchedulerSocket"]),
         .testTarget(name: "SchedulerEngineTests", dependencies: ["SchedulerEngine"]),
+        .testTarget(
+            name: "SchedulerHTTPTests",
+            dependencies: ["SchedulerHTTP", .product(name: "HTTPTypes", package: "swift-http-types")]),
         .testTarget(name: "APIContractTests", dependencies: ["SchedulerCore"]),
     ],
     swiftLanguageModes: [.v6]
