@@ -55,6 +55,7 @@ final class RawClient {
         var offset = 0
         while offset < bytes.count {
             let sent = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if sent < 0 && errno == EINTR { continue }
             guard sent > 0 else { throw RawClientError(description: "send: errno \(errno)") }
             offset += sent
         }
@@ -63,7 +64,10 @@ final class RawClient {
     /// Reads more bytes; false at end of stream. Throws on timeout or error.
     private func fill() throws -> Bool {
         var chunk = [UInt8](repeating: 0, count: 65536)
-        let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        var count = -1
+        repeat {
+            count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        } while count < 0 && errno == EINTR
         if count < 0 {
             throw RawClientError(description: errno == EAGAIN ? "receive timed out" : "recv: errno \(errno)")
         }
