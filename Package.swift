@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // C cores
@@ -54,6 +56,8 @@ let package = Package(
             name: "SchedulerHTTP",
             dependencies: [
                 "SchedulerPool", "SchedulerEngine", .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
         .target(
             name: "SchedulerCore",
@@ -77,6 +81,7 @@ let package = Package(
                 "SchedulerCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ], path: "Examples/HTTPServer"),
 
         // Benchmarks (run by `make bench`, never by `make test`)
@@ -97,7 +102,12 @@ let package = Package(
         .testTarget(name: "SchedulerEngineTests", dependencies: ["SchedulerEngine"]),
         .testTarget(
             name: "SchedulerHTTPServerTests",
-            dependencies: ["SchedulerHTTP", "SchedulerPool", "SchedulerEngine", .product(name: "HTTPTypes", package: "swift-http-types")]),
+            dependencies: [
+                "SchedulerHTTP", "SchedulerPool", "SchedulerEngine",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(name: "APIContractTests", dependencies: ["SchedulerCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -21,7 +21,8 @@ struct RawClientError: Error, CustomStringConvertible {
 
 /// A blocking loopback HTTP client that writes exact bytes and parses responses itself, so the
 /// server is checked by code independent of the library's own parser. Every read times out.
-final class RawClient {
+final class RawClient: @unchecked Sendable {
+    // @unchecked: one thread may send while another reads; only the reader touches `buffer`.
     let fd: Int32
     private var buffer: [UInt8] = []
 

@@ -1,5 +1,6 @@
 public import SchedulerEngine
 public import SchedulerPool
+public import ServiceLifecycle
 import Synchronization
 
 /// An HTTP/1.1 server on the engine's event loops: keep-alive, pipelining, chunked bodies both
@@ -15,7 +16,7 @@ import Synchronization
 /// }
 /// await server.run()  // until shutdown() or the task is cancelled
 /// ```
-public final class HTTPServer: Sendable {
+public final class HTTPServer: Service {
     private let responder: any HTTPResponder
     private let configuration: Configuration
     private let state = Mutex(ServerState())
@@ -103,10 +104,18 @@ public final class HTTPServer: Sendable {
         for listener in removed { await stop(listener) }
     }
 
-    /// Serves every listener, those added later too, until ``shutdown()`` or cancellation of the
-    /// calling task; returns when the requests in flight have been answered and every
-    /// connection has closed.
+    /// Serves every listener, those added later too, until ``shutdown()``, cancellation of the
+    /// calling task or a graceful shutdown of its `ServiceGroup` (SIGTERM, say); returns when
+    /// the requests in flight have been answered and every connection has closed.
     public func run() async {
+        await withGracefulShutdownHandler {
+            await serve()
+        } onGracefulShutdown: {
+            self.beginShutdown()
+        }
+    }
+
+    private func serve() async {
         let listeners = state.withLock { state -> [Listener] in
             guard !state.running else { return [] }
             state.running = true
