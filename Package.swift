@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "socket-with-ip-pool", targets: ["SocketWithIPPool"]),
         .executable(name: "echo-server", targets: ["EchoServer"]),
         .executable(name: "http-server", targets: ["HTTPServerExample"]),
+        .executable(name: "tenant-sites", targets: ["TenantSites"]),
         .executable(name: "pool-bench", targets: ["PoolBenchmark"]),
         .executable(name: "durable-bench", targets: ["DurableBenchmark"]),
     ],
@@ -75,6 +76,7 @@ let package = Package(
                 "SchedulerCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], path: "Examples/EchoServer"),
+        .executableTarget(name: "TenantSites", dependencies: ["SchedulerCore"], path: "Examples/TenantSites"),
         .executableTarget(
             name: "HTTPServerExample",
             dependencies: [
