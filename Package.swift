@@ -5,8 +5,11 @@ import PackageDescription
 // - SchedulerPool: addresses, networks and the IP pool. No Foundation, typed throws only, so the
 //   same sources also build as Embedded Swift for wasm32 (`make wasm-test`).
 // - SchedulerSocket: the blocking `Socket` on io_uring with a POSIX fallback.
-// - SchedulerEngine: the async many-connection engine (TCPServer) on its own rings.
-// - SchedulerCore: the library users import; it re-exports the three above.
+// - SchedulerEngine: the async many-connection engine (TCPServer, TCPEngine) on its own rings.
+// - SchedulerHTTP: HTTP/1.1 parser, server, router, middleware on the engine (swift-http-types,
+//   swift-log, swift-service-lifecycle).
+// - SchedulerCore: the library users import; it re-exports the four above. A user who wants only
+//   the pool, the sockets or the engine depends on that module's product and builds no HTTP code.
 //
 // What a user's build gets: the product SchedulerCore and only the packages its modules use.
 // The examples (and swift-argument-parser, which only they use) are a package of their own in
@@ -16,12 +19,18 @@ let package = Package(
     name: "scheduler-core",
     products: [
         .library(name: "SchedulerCore", targets: ["SchedulerCore"]),
+        .library(name: "SchedulerPool", targets: ["SchedulerPool"]),
+        .library(name: "SchedulerSocket", targets: ["SchedulerSocket"]),
+        .library(name: "SchedulerEngine", targets: ["SchedulerEngine"]),
+        .library(name: "SchedulerHTTP", targets: ["SchedulerHTTP"]),
         .executable(name: "pool-bench", targets: ["PoolBenchmark"]),
         .executable(name: "durable-bench", targets: ["DurableBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // C cores
@@ -56,12 +65,23 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // HTTP/1.1: the parser (Parser/) and the server (Server/), heads as swift-http-types values.
+        .target(
+            name: "SchedulerHTTP",
+            dependencies: [
+                "SchedulerPool", "SchedulerEngine", .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         .target(
             name: "SchedulerCore",
             dependencies: [
-                "SchedulerPool", "SchedulerSocket", "SchedulerEngine",
+                "SchedulerPool", "SchedulerSocket", "SchedulerEngine", "SchedulerHTTP",
             ]),
 
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         // Benchmarks (run by `make bench`, never by `make test`)
         .target(name: "CLinearScan", path: "bench/pool/CLinearScan"),
         .executableTarget(
@@ -73,13 +93,9 @@ let package = Package(
         // Tests
         // The second process of the durable pool tests (killed with SIGKILL, or racing the first).
         .executableTarget(name: "PoolCrashChild", dependencies: ["SchedulerPool"], path: "Tests/PoolCrashChild"),
-        // Helpers every test target shares (descriptor counts, a raw loopback client, a
-        // temporary directory, a background thread); plain C library and Foundation only.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "SchedulerPoolTests", dependencies: ["SchedulerPool", "PoolCrashChild", "TestSupport"]),
-        .testTarget(name: "SchedulerSocketTests", dependencies: ["SchedulerSocket", "TestSupport"]),
-        .testTarget(name: "SchedulerEngineTests", dependencies: ["SchedulerEngine", "TestSupport"]),
-        .testTarget(name: "APIContractTests", dependencies: ["SchedulerCore", "TestSupport"]),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     swiftLanguageModes: [.v6]
 )

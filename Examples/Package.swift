@@ -10,6 +10,8 @@ let package = Package(
     products: [
         .executable(name: "socket-with-ip-pool", targets: ["SocketWithIPPool"]),
         .executable(name: "echo-server", targets: ["EchoServer"]),
+        .executable(name: "http-server", targets: ["HTTPServerExample"]),
+        .executable(name: "tenant-sites", targets: ["TenantSites"]),
         .executable(name: "readme-tour", targets: ["ReadmeTour"]),
         .executable(name: "readme-engine", targets: ["ReadmeEngine"]),
         .executable(name: "readme-handler", targets: ["ReadmeHandler"]),
@@ -18,6 +20,8 @@ let package = Package(
     dependencies: [
         .package(name: "scheduler-core", path: ".."),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .executableTarget(name: "SocketWithIPPool", dependencies: [core], path: "SocketWithIPPool"),
@@ -25,6 +29,15 @@ let package = Package(
             name: "EchoServer",
             dependencies: [core, .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "EchoServer"),
+        // The HTTP.md demo server, and three tenants' sites on three pool addresses.
+        .executableTarget(
+            name: "HTTPServerExample",
+            dependencies: [
+                core, .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ], path: "HTTPServer"),
+        .executableTarget(name: "TenantSites", dependencies: [core], path: "TenantSites"),
         // The README's code blocks, each between `// README begin` and `// README end` lines
         // (or a whole file), with the checks that it did what the README says around it.
         .target(name: "ReadmeSupport", dependencies: [core], path: "ReadmeSupport"),

@@ -1,0 +1,62 @@
+import ArgumentParser
+import ServiceLifecycle
+import Glibc
+import SchedulerCore
+
+/// `http-server`: the demo routes of the HTTP component until SIGINT or SIGTERM.
+@main
+struct HTTPServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "http-server",
+        abstract: "Serves the scheduler-core HTTP demo routes until SIGINT or SIGTERM.")
+
+    @Option(help: "The IP address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "The TCP port to listen on (0 picks a free one).")
+    var port: UInt16 = 8080
+
+    @Option(help: "Event-loop threads (default: one per core).")
+    var threads: Int?
+
+    @Option(help: "I/O backend: io_uring or posix (default: io_uring where available).")
+    var backend: String?
+
+    @Option(name: .customLong("max-body"), help: "The largest request body, in bytes.")
+    var maxBody = 16 << 20
+
+    @Option(name: .customLong("header-timeout"), help: "Seconds to wait for a complete request head.")
+    var headerTimeout = 10.0
+
+    @Option(name: .customLong("idle-timeout"), help: "Seconds a keep-alive connection may stay idle.")
+    var idleTimeout = 60.0
+
+    func run() async throws {
+        var engine = TCPServer.Configuration(threads: threads)
+        if let backend {
+            guard let chosen = IOBackend(rawValue: backend) else {
+                throw ValidationError("--backend must be io_uring or posix, not \(backend)")
+            }
+            engine.backend = chosen
+        }
+        guard maxBody >= 0, headerTimeout > 0, idleTimeout > 0 else {
+            throw ValidationError("--max-body must be >= 0 and the timeouts > 0")
+        }
+        var configuration = HTTPServer.Configuration(engine: engine)
+        configuration.maxBodySize = maxBody
+        configuration.headerTimeout = .milliseconds(Int64(headerTimeout * 1000))
+        configuration.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
+        let address = try SocketAddress(host: host, port: port)
+        let server = try HTTPServer(
+            address: address, configuration: configuration, responder: DemoRoutes(maxBody: maxBody))
+        print("http-server: listening on \(server.address), \(server.features)")
+        fflush(nil)
+
+        // A ServiceGroup runs the server and turns SIGINT and SIGTERM into a graceful shutdown.
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: configuration.logger))
+        try await group.run()
+        print("http-server: stopped")
+    }
+}

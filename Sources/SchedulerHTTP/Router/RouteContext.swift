@@ -1,0 +1,19 @@
+/// What the router found for a request: its path parameters, decoded.
+public struct RouteContext: Sendable {
+    /// `:name` parameters of the route, percent-decoded, by name.
+    public var parameters: [String: String]
+    /// What `**` matched (raw, without the leading slash), if the route has one.
+    public var catchAll: String?
+    /// The route pattern that matched, e.g. `/users/:id` (empty when none did).
+    public var route: String
+
+    /// A context with the given parameters.
+    public init(parameters: [String: String] = [:], catchAll: String? = nil, route: String = "") {
+        self.parameters = parameters
+        self.catchAll = catchAll
+        self.route = route
+    }
+
+    /// The parameter `name`, or nil.
+    public subscript(_ name: String) -> String? { parameters[name] }
+}

@@ -1,0 +1,93 @@
+import SchedulerEngine
+import Glibc
+import Synchronization
+
+/// The header and idle timeouts of a server's connections, enforced by one sweeping task.
+///
+/// A connection arms its slot with a deadline (an atomic store, no lock) and disarms it while a
+/// handler runs; the sweeper closes connections whose deadline has passed. Registering and
+/// removing a connection takes a lock once each, not per request.
+final class ConnectionDeadlines: Sendable {
+    /// One connection's deadline, in nanoseconds of the continuous clock; 0 when disarmed.
+    final class Slot: Sendable {
+        let deadline = Atomic<Int64>(0)
+        let connection: TCPConnection
+
+        init(connection: TCPConnection) { self.connection = connection }
+
+        /// Closes the connection if nothing happens before `timeout` from now.
+        func arm(_ timeout: Duration) {
+            deadline.store(ConnectionDeadlines.now() + timeout.nanoseconds, ordering: .relaxed)
+        }
+
+        /// No deadline (a handler is running).
+        func disarm() { deadline.store(0, ordering: .relaxed) }
+    }
+
+    private let slots = Mutex<[ObjectIdentifier: Slot]>([:])
+    private let draining = Atomic<Bool>(false)
+
+    /// Set by a shutdown: connections finish their current request, then close.
+    var isDraining: Bool { draining.load(ordering: .relaxed) }
+
+    /// Starts draining: closes every connection waiting for a request (armed), lets the others
+    /// finish the request in hand; returns when all have closed or `grace` has passed.
+    func drain(grace: Duration) async {
+        draining.store(true, ordering: .relaxed)
+        let end = ContinuousClock.now + grace
+        while ContinuousClock.now < end {
+            let (idle, count) = slots.withLock { slots in
+                (slots.values.filter { $0.deadline.load(ordering: .relaxed) != 0 }, slots.count)
+            }
+            if count == 0 { return }
+            for slot in idle { slot.connection.closeNow() }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+    /// How often the sweeper looks.
+    let tick: Duration
+
+    init(tick: Duration) { self.tick = tick }
+
+    func register(_ connection: TCPConnection) -> Slot {
+        let slot = Slot(connection: connection)
+        slots.withLock { $0[ObjectIdentifier(slot)] = slot }
+        return slot
+    }
+
+    func remove(_ slot: Slot) {
+        _ = slots.withLock { $0.removeValue(forKey: ObjectIdentifier(slot)) }
+    }
+
+    /// Closes expired connections every `tick` until the task is cancelled.
+    func sweep() async {
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: tick) } catch { return }
+            let now = ConnectionDeadlines.now()
+            let expired = slots.withLock { slots in
+                slots.values.filter {
+                    let deadline = $0.deadline.load(ordering: .relaxed)
+                    return deadline != 0 && deadline <= now
+                }
+            }
+            for slot in expired {
+                slot.disarm()
+                slot.connection.closeNow()
+            }
+        }
+    }
+
+    static func now() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
+    }
+}
+
+extension Duration {
+    /// The duration in whole nanoseconds.
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

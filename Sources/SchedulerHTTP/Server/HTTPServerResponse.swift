@@ -1,0 +1,85 @@
+public import HTTPTypes
+
+/// A response a handler returns: a head (status and fields) and a body.
+///
+/// The server adds `Date`, and `Content-Length` or chunked framing as the body needs;
+/// fields the handler set itself are kept.
+public struct HTTPServerResponse: Sendable {
+    /// The status and header fields.
+    public var head: HTTPResponse
+    /// The body: bytes known in advance, or a stream the handler writes.
+    public var body: HTTPResponseBody
+
+    /// A response with `status`, `headerFields` and `body` (empty by default).
+    public init(
+        status: HTTPResponse.Status, headerFields: HTTPFields = [:], body: HTTPResponseBody = .empty
+    ) {
+        self.head = HTTPResponse(status: status, headerFields: headerFields)
+        self.body = body
+    }
+
+    /// A response from a ready-made head and a body.
+    public init(head: HTTPResponse, body: HTTPResponseBody = .empty) {
+        self.head = head
+        self.body = body
+    }
+
+    /// A `text/plain; charset=utf-8` response.
+    public static func text(_ text: String, status: HTTPResponse.Status = .ok) -> HTTPServerResponse {
+        HTTPServerResponse(
+            status: status, headerFields: [.contentType: "text/plain; charset=utf-8"],
+            body: .bytes(Array(text.utf8)))
+    }
+
+    /// A response with `status`, no body and `text` as a short plain-text explanation.
+    public static func status(_ status: HTTPResponse.Status, _ text: String? = nil) -> HTTPServerResponse {
+        .text(text ?? status.reasonPhrase, status: status)
+    }
+}
+
+/// The body of an ``HTTPServerResponse``.
+public struct HTTPResponseBody: Sendable {
+    enum Storage: Sendable {
+        case bytes([UInt8])
+        case stream(length: Int?, @Sendable (HTTPBodyWriter) async throws -> Void)
+    }
+    let storage: Storage
+
+    /// No body.
+    public static let empty = HTTPResponseBody(storage: .bytes([]))
+
+    /// These bytes, sent with `Content-Length`.
+    public static func bytes(_ bytes: [UInt8]) -> HTTPResponseBody {
+        HTTPResponseBody(storage: .bytes(bytes))
+    }
+
+    /// The UTF-8 bytes of `text`, sent with `Content-Length`.
+    public static func string(_ text: String) -> HTTPResponseBody {
+        HTTPResponseBody(storage: .bytes(Array(text.utf8)))
+    }
+
+    /// A body the handler writes as it produces it: chunked (or close-delimited to HTTP/1.0),
+    /// or sent with `Content-Length` when `length` is given. Each write waits while the
+    /// connection's send queue is full, so a slow reader slows the producer down.
+    public static func stream(
+        length: Int? = nil, _ produce: @escaping @Sendable (HTTPBodyWriter) async throws -> Void
+    ) -> HTTPResponseBody {
+        HTTPResponseBody(storage: .stream(length: length, produce))
+    }
+
+    /// The byte count when known before sending (nil for a stream of unknown length).
+    public var byteCount: Int? {
+        switch storage {
+        case .bytes(let bytes): bytes.count
+        case .stream(let length, _): length
+        }
+    }
+}
+
+extension HTTPResponseBody {
+    /// The body's bytes when they are known in advance (nil for a stream).
+    public var bytes: [UInt8]? {
+        if case .bytes(let bytes) = storage { return bytes }
+        return nil
+    }
+}

@@ -1,0 +1,172 @@
+import HTTPTypes
+import SchedulerEngine
+
+/// A request head as the connection driver needs it.
+struct InboundHead {
+    var request: HTTPRequest
+    var version: HTTPVersion
+    /// The declared Content-Length, nil for chunked or no body.
+    var contentLength: Int?
+    /// Whether a body follows (Content-Length > 0 or chunked).
+    var hasBody: Bool
+    /// Whether the client may keep the connection open after this request.
+    var keepAlive: Bool
+    /// `Expect: 100-continue`.
+    var expectsContinue: Bool
+}
+
+/// One part of a request body.
+enum BodyPart {
+    case bytes([UInt8])
+    case end(HTTPFields?)
+}
+
+/// Why reading a request failed, as the driver answers it.
+enum InboundFailure: Error {
+    /// Malformed or over a limit: answer with `status`, then close.
+    case reject(status: HTTPResponse.Status, reason: String)
+    /// The peer closed or the connection failed: nothing to answer.
+    case closed
+}
+
+/// Reads requests off one connection: receives chunks, feeds the parser, keeps what it has
+/// not consumed yet (the start of the next pipelined request, say).
+final class InboundReader {
+    let connection: TCPConnection
+    private var parser: RequestStreamParser
+    /// Received bytes not consumed yet: `inbox[start...]`.
+    private var inbox: [UInt8] = []
+    private var start = 0
+    private var atEOF = false
+    /// Body bytes of the current request handed out so far.
+    private var bodyBytes = 0
+    private let maxBodySize: Int
+    /// Set when the current request's body has been read to its end (or it had none).
+    private(set) var bodyComplete = true
+    /// The `100 Continue` owed before the first body read.
+    var owesContinue = false
+    /// Called when the first byte of a request arrives (to switch idle to header timeout).
+    var onRequestStarted: () -> Void = {}
+
+    init(connection: TCPConnection, limits: HTTPParserLimits, maxBodySize: Int) {
+        self.connection = connection
+        self.parser = RequestStreamParser(limits: limits)
+        self.maxBodySize = maxBodySize
+    }
+
+    /// Whether bytes of a next request are already buffered.
+    var hasBufferedBytes: Bool { start < inbox.count }
+
+    /// The next request head; nil when the peer closed cleanly between requests.
+    func nextHead() async throws(InboundFailure) -> InboundHead? {
+        bodyBytes = 0
+        var announced = false
+        while true {
+            if start < inbox.count && !announced {
+                announced = true
+                onRequestStarted()
+            }
+            // Steps until a head, or until more bytes are needed; an `.end` here is the end of
+            // the previous message (one without a body, or a body already read to its end).
+            parsing: while true {
+                switch try parseStep() {
+                case .head(let head):
+                    bodyComplete = !head.hasBody
+                    owesContinue = head.expectsContinue
+                    return head
+                case .needMore:
+                    break parsing
+                case .end, .body:
+                    continue
+                }
+            }
+            guard try await receive() else {
+                if start < inbox.count || announced {
+                    throw .reject(status: .badRequest, reason: "connection closed inside a request head")
+                }
+                return nil
+            }
+        }
+    }
+
+    /// The next part of the current body.
+    func nextBodyPart() async throws -> BodyPart {
+        if bodyComplete { return .end(nil) }
+        if owesContinue {
+            owesContinue = false
+            try await connection.send(ResponseHead.continueHead)
+        }
+        while true {
+            // Parsed even with no bytes left: a body's end may need none.
+            do {
+                let step: ParsedStep
+                do throws(InboundFailure) { step = try parseStep() } catch {
+                    throw HTTPServerError.malformedBody("\(error)")
+                }
+                switch step {
+                case .body(let bytes):
+                    bodyBytes += bytes.count
+                    if bodyBytes > maxBodySize { throw HTTPServerError.bodyTooLarge(limit: maxBodySize) }
+                    return .bytes(bytes)
+                case .end(let trailers):
+                    bodyComplete = true
+                    return .end(trailers)
+                case .needMore, .head:
+                    break
+                }
+            }
+            let more: Bool
+            do throws(InboundFailure) { more = try await receive() } catch { throw HTTPServerError.connectionClosed }
+            if !more { throw HTTPServerError.connectionClosed }
+        }
+    }
+
+    /// Reads and drops what is left of the current body, up to `limit` bytes; false if more
+    /// was left (the connection must then close).
+    func skipBody(limit: Int) async -> Bool {
+        var skipped = 0
+        while !bodyComplete {
+            guard let part = try? await nextBodyPart() else { return false }
+            if case .bytes(let bytes) = part {
+                skipped += bytes.count
+                if skipped > limit { return false }
+            }
+        }
+        return true
+    }
+
+    private func parseStep() throws(InboundFailure) -> ParsedStep {
+        let result = inbox.withUnsafeBytes { raw in
+            Result { () throws(HTTPParseError) in try parser.next(UnsafeRawBufferPointer(rebasing: raw[start...])) }
+        }
+        let step: ParsedStep
+        let consumed: Int
+        switch result {
+        case .success(let found): (step, consumed) = found
+        case .failure(let error):
+            throw .reject(status: HTTPResponse.Status(code: error.status), reason: "\(error)")
+        }
+        start += consumed
+        return step
+    }
+
+    /// Receives one more chunk into the inbox; false at end of stream.
+    private func receive() async throws(InboundFailure) -> Bool {
+        if atEOF { return false }
+        let buffer: TCPBuffer?
+        do { buffer = try await connection.recvBuffer() } catch { throw .closed }
+        guard let buffer else {
+            atEOF = true
+            return false
+        }
+        if start == inbox.count {
+            inbox.removeAll(keepingCapacity: true)
+            start = 0
+        } else if start > 65536 {
+            inbox.removeSubrange(0..<start)
+            start = 0
+        }
+        buffer.withUnsafeBytes { inbox.append(contentsOf: $0) }
+        return true
+    }
+}

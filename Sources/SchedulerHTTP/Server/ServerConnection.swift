@@ -1,0 +1,167 @@
+import HTTPTypes
+import SchedulerEngine
+import SchedulerPool
+
+/// Drives one connection: reads requests in order, calls the responder inline (no task per
+/// request), writes each response before reading the next request's body.
+final class ServerConnection {
+    private let connection: TCPConnection
+    private let responder: any HTTPResponder
+    private let configuration: HTTPServer.Configuration
+    private let deadline: ConnectionDeadlines.Slot
+    private let registry: ConnectionDeadlines
+    private let localAddress: SocketAddress
+    private let reader: InboundReader
+    private var date = HTTPDateCache()
+    private var out: [UInt8] = []
+
+    init(
+        connection: TCPConnection, responder: any HTTPResponder, configuration: HTTPServer.Configuration,
+        deadline: ConnectionDeadlines.Slot, registry: ConnectionDeadlines, localAddress: SocketAddress
+    ) {
+        self.connection = connection
+        self.responder = responder
+        self.configuration = configuration
+        self.deadline = deadline
+        self.registry = registry
+        self.localAddress = localAddress
+        reader = InboundReader(
+            connection: connection,
+            limits: HTTPParserLimits(
+                maxHeadBytes: configuration.maxHeadSize, maxFieldCount: configuration.maxHeaderFields),
+            maxBodySize: configuration.maxBodySize)
+        let headerTimeout = configuration.headerTimeout
+        reader.onRequestStarted = { [deadline] in deadline.arm(headerTimeout) }
+    }
+
+    func run() async {
+        deadline.arm(configuration.headerTimeout)
+        while await serveOne() {
+            if registry.isDraining && !reader.hasBufferedBytes { break }
+            deadline.arm(configuration.idleTimeout)
+        }
+        deadline.disarm()
+        await connection.close()
+    }
+
+    /// Answers one request; false when the connection must close.
+    private func serveOne() async -> Bool {
+        let head: InboundHead
+        do throws(InboundFailure) {
+            guard let next = try await reader.nextHead() else { return false }
+            head = next
+        } catch {
+            if case .reject(let status, let reason) = error {
+                await sendError(status, reason, version: .http1_1, method: .get)
+            }
+            return false
+        }
+        deadline.disarm()
+        if let length = head.contentLength, length > configuration.maxBodySize {
+            await sendError(
+                .contentTooLarge, "request body of \(length) bytes over the limit of \(configuration.maxBodySize)",
+                version: head.version, method: head.request.method)
+            return false
+        }
+        let request = HTTPServerRequest(
+            head: head.request, body: head.hasBody ? HTTPRequestBody(source: reader) : HTTPRequestBody(bytes: []),
+            localAddress: localAddress, remoteAddress: nil)  // PEER-ADDRESS: set once TCPConnection has peerAddress
+        var keepAlive = head.keepAlive && !registry.isDraining
+        let response: HTTPServerResponse
+        do {
+            response = try await responder.respond(to: request)
+        } catch let error as HTTPServerError {
+            configuration.onHandlerError(error, request)
+            switch error {
+            case .bodyTooLarge: await sendError(.contentTooLarge, "\(error)", version: head.version, method: head.request.method)
+            case .malformedBody: await sendError(.badRequest, "\(error)", version: head.version, method: head.request.method)
+            case .connectionClosed: break
+            }
+            return false
+        } catch {
+            configuration.onHandlerError(error, request)
+            keepAlive = keepAlive && reader.bodyComplete
+            await send(.status(.internalServerError), version: head.version, method: head.request.method, keepAlive: keepAlive)
+            return keepAlive
+        }
+        if response.head.headerFields[.connection]?.lowercased() == "close" || registry.isDraining {
+            keepAlive = false
+        }
+        guard await send(response, version: head.version, method: head.request.method, keepAlive: keepAlive) else {
+            return false
+        }
+        if keepAlive && !reader.bodyComplete {
+            // The handler left part of the body unread: skip a little of it, else close. A client
+            // that still waits for `100 Continue` gets none: it was answered without the body.
+            if reader.owesContinue { return false }
+            return await reader.skipBody(limit: 256 << 10)
+        }
+        return keepAlive
+    }
+
+    /// Writes `response`; false when writing failed.
+    @discardableResult
+    private func send(
+        _ response: HTTPServerResponse, version: HTTPVersion, method: HTTPRequest.Method, keepAlive: Bool
+    ) async -> Bool {
+        let isHead = method == .head
+        out.removeAll(keepingCapacity: true)
+        do {
+            switch response.body.storage {
+            case .bytes(let bytes):
+                ResponseHead.encode(
+                    response.head, framing: .length(bytes.count), keepAlive: keepAlive, version: version,
+                    date: date.current(), into: &out)
+                if !isHead && !Self.forbidsBody(response.head.status) { out.append(contentsOf: bytes) }
+                try await connection.send(out)
+            case .stream(let length, let produce):
+                if let length {
+                    try await stream(response.head, framing: .length(length), isHead: isHead, version: version,
+                                     keepAlive: keepAlive, produce: produce)
+                } else if version.isHTTP10 {
+                    // No chunked in HTTP/1.0: gather the body, then send it with its length.
+                    let gathered = HTTPBodyWriter(gathering: ())
+                    try await produce(gathered)
+                    var complete = response
+                    complete.body = .bytes(gathered.gatheredBytes)
+                    return await send(complete, version: version, method: method, keepAlive: keepAlive)
+                } else {
+                    try await stream(response.head, framing: .chunked, isHead: isHead, version: version,
+                                     keepAlive: keepAlive, produce: produce)
+                }
+            }
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    private func stream(
+        _ head: HTTPResponse, framing: ResponseFraming, isHead: Bool, version: HTTPVersion, keepAlive: Bool,
+        produce: @Sendable (HTTPBodyWriter) async throws -> Void
+    ) async throws {
+        if reader.owesContinue && !isHead {
+            // The producer may read the body (an echo, say): the client's go-ahead comes first.
+            reader.owesContinue = false
+            out.append(contentsOf: ResponseHead.continueHead)
+        }
+        ResponseHead.encode(head, framing: framing, keepAlive: keepAlive, version: version, date: date.current(), into: &out)
+        try await connection.send(out)
+        if isHead { return }
+        let writer = HTTPBodyWriter(connection: connection, framing: framing, discard: false)
+        try await produce(writer)
+        try await writer.finish()
+    }
+
+    private func sendError(
+        _ status: HTTPResponse.Status, _ reason: String, version: HTTPVersion, method: HTTPRequest.Method
+    ) async {
+        var response = HTTPServerResponse.text(status.reasonPhrase + ": " + reason + "\n", status: status)
+        response.head.headerFields[.connection] = "close"
+        await send(response, version: version, method: method, keepAlive: false)
+    }
+
+    static func forbidsBody(_ status: HTTPResponse.Status) -> Bool {
+        status.code == 204 || status.code == 304 || status.kind == .informational
+    }
+}
