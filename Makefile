@@ -2,12 +2,12 @@
 # Debian machine: `deps` installs what is missing with apt.
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := liburing-dev pkg-config iproute2 util-linux
+APT_PACKAGES := liburing-dev pkg-config iproute2 util-linux curl
 # The examples are a package of their own (Examples/Package.swift), so that users of the library
 # never resolve what only they need.
 EXAMPLES := --package-path Examples
 # The README's runnable examples: `make examples` runs each on every backend; each must end by itself.
-README_EXAMPLES := readme-tour readme-engine readme-handler readme-durable
+README_EXAMPLES := readme-tour readme-engine readme-handler readme-durable tenant-sites
 # Modules with a DocC catalog (Sources/<module>/<module>.docc); `make docs` builds each of them.
 DOC_MODULES := SchedulerPool SchedulerSocket SchedulerEngine SchedulerCore
 # The C that `make format` formats with .clang-format.
@@ -23,15 +23,18 @@ deps:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-# Four scenarios on pools inside 127.0.0.0/8 (Examples/SocketWithIPPool).
+# Four scenarios on pools inside 127.0.0.0/8 (Examples/SocketWithIPPool), then three tenants'
+# web sites on three pool addresses of one HTTP server (Examples/TenantSites).
 run: deps
 	$(SWIFT) run $(EXAMPLES) -c release socket-with-ip-pool
+	$(SWIFT) run $(EXAMPLES) -c release tenant-sites
 
 # The whole suite once per I/O backend (io_uring only where the kernel allows it), the README's
 # examples, a user's package built against a tagged clone, the DocC catalogs (warnings are
 # errors), then the sanitizers and wasm32.
 test: deps
 	$(SWIFT) build --build-tests
+	$(SWIFT) build $(EXAMPLES)
 	$(MAKE) --no-print-directory test-posix
 	$(MAKE) --no-print-directory test-io_uring
 	$(MAKE) --no-print-directory readme-check

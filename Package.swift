@@ -79,9 +79,6 @@ let package = Package(
                 "SchedulerPool", "SchedulerSocket", "SchedulerEngine", "SchedulerHTTP",
             ]),
 
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
-        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         // Benchmarks (run by `make bench`, never by `make test`)
         .target(name: "CLinearScan", path: "bench/pool/CLinearScan"),
         .executableTarget(
@@ -93,9 +90,24 @@ let package = Package(
         // Tests
         // The second process of the durable pool tests (killed with SIGKILL, or racing the first).
         .executableTarget(name: "PoolCrashChild", dependencies: ["SchedulerPool"], path: "Tests/PoolCrashChild"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
-        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // Helpers every test target shares (descriptor counts, a raw loopback client, a
+        // temporary directory, a background thread); plain C library and Foundation only.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "SchedulerPoolTests", dependencies: ["SchedulerPool", "PoolCrashChild", "TestSupport"]),
+        .testTarget(name: "SchedulerSocketTests", dependencies: ["SchedulerSocket", "TestSupport"]),
+        .testTarget(name: "SchedulerEngineTests", dependencies: ["SchedulerEngine", "TestSupport"]),
+        .testTarget(
+            name: "SchedulerHTTPTests",
+            dependencies: ["SchedulerHTTP", .product(name: "HTTPTypes", package: "swift-http-types")]),
+        .testTarget(
+            name: "SchedulerHTTPServerTests",
+            dependencies: [
+                "SchedulerHTTP", "SchedulerPool", "SchedulerEngine", "TestSupport",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .testTarget(name: "APIContractTests", dependencies: ["SchedulerCore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

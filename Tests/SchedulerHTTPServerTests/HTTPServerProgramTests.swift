@@ -1,17 +1,11 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The `http-server` executable, driven by real clients: curl and Python's http.client.
 @Suite struct HTTPServerProgramTests {
-    /// The executable next to the test bundle (`swift build --build-tests` builds it).
-    static func programPath() throws -> String {
-        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for candidate in [directory, directory.deletingLastPathComponent()] {
-            let path = candidate.appendingPathComponent("http-server").path
-            if FileManager.default.isExecutableFile(atPath: path) { return path }
-        }
-        throw ProgramError(description: "http-server is not built next to the tests (run swift build --build-tests)")
-    }
+    /// The `http-server` of the Examples package.
+    static func programPath() throws -> String { try exampleProgram("http-server") }
 
     struct ProgramError: Error, CustomStringConvertible { let description: String }
 

@@ -50,6 +50,36 @@ import Testing
         await running.value
     }
 
+    @Test func releasingABindingInItsPoolStopsItsListener() async throws {
+        let pool = IPPool(name: "released")
+        try pool.addCIDRRange("127.10.21.0/30")
+        let kept = try #require(pool.binding(for: try pool.allocate(subinstance: "kept", resource: "web", type: .custom("http"))))
+        let gone = try #require(pool.binding(for: try pool.allocate(subinstance: "gone", resource: "web", type: .custom("http"))))
+        let server = HTTPServer(configuration: .init(engine: .init(threads: 1)), responder: Site(name: "site"))
+        let port = try server.listen(on: kept, port: 0).port
+        _ = try server.listen(on: gone, port: port)
+        let running = Task { await server.run() }
+        let before = try RawClient(port: port, host: Self.ipv4(gone.ip))
+        try before.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try before.readResponse().status == 200)
+
+        try pool.release(subinstance: "gone", resource: "web")
+        var refused = false
+        for _ in 0..<100 where !refused {
+            try await Task.sleep(for: .milliseconds(20))
+            refused = (try? RawClient(port: port, host: Self.ipv4(gone.ip))) == nil
+        }
+        #expect(refused)
+        // The idle keep-alive connection on the released address was closed too.
+        #expect(before.readsEndOfStream())
+        #expect(server.addresses == [SocketAddress(ip: kept.ip, port: port)])
+        let still = try RawClient(port: port, host: Self.ipv4(kept.ip))
+        try still.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try still.readResponse().status == 200)
+        await server.shutdown()
+        await running.value
+    }
+
     @Test func virtualHostsShareOneAddress() async throws {
         var sites = VirtualHosts(fallback: Site(name: "default"))
         sites.add(host: "a.example", Site(name: "a"))

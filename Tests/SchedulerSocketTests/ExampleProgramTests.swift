@@ -1,15 +1,9 @@
 import Foundation
+import TestSupport
 import Testing
 
-/// The example executable, built next to the test bundle by `swift build --build-tests`.
-let examplePath: String? = {
-    let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    for candidate in [directory, directory.deletingLastPathComponent()] {
-        let path = candidate.appendingPathComponent("socket-with-ip-pool").path
-        if FileManager.default.isExecutableFile(atPath: path) { return path }
-    }
-    return nil
-}()
+/// The example executable, from the Examples package (see `exampleProgram`).
+func examplePath() throws -> String { try exampleProgram("socket-with-ip-pool") }
 
 /// tools/deny_io_uring.c compiled with cc into a temporary folder: runs a program under a
 /// seccomp filter that refuses io_uring_setup with EPERM. Nil where cc is missing.
@@ -36,9 +30,9 @@ func runExample(backend: String, denyingIOUring: Bool = false) throws -> (status
     let process = Process()
     if denyingIOUring {
         process.executableURL = URL(fileURLWithPath: denyIOUringPath!)
-        process.arguments = [examplePath!]
+        process.arguments = [try examplePath()]
     } else {
-        process.executableURL = URL(fileURLWithPath: examplePath!)
+        process.executableURL = URL(fileURLWithPath: try examplePath())
     }
     var environment = ProcessInfo.processInfo.environment
     environment["SCHEDULER_CORE_BACKEND"] = backend
@@ -52,7 +46,7 @@ func runExample(backend: String, denyingIOUring: Bool = false) throws -> (status
     return (process.terminationStatus, String(decoding: output, as: UTF8.self))
 }
 
-@Suite("The socket-with-ip-pool example", .enabled(if: examplePath != nil, "the example is not built"))
+@Suite("The socket-with-ip-pool example")
 struct ExampleProgramTests {
     @Test("runs the seed's four scenarios and exits 0 on the backend under test")
     func runsAllScenarios() throws {

@@ -44,7 +44,7 @@ public final class HTTPServer: Service {
         do {
             address = try SocketAddress(host: host, port: port)
         } catch {
-            throw EngineError(operation: "parse address", target: host, reason: "\(error)")
+            throw EngineError(operation: .parseAddress, target: host, reason: "\(error)")
         }
         try self.init(address: address, configuration: configuration, responder: HTTPClosureResponder(handler))
     }
@@ -52,8 +52,10 @@ public final class HTTPServer: Service {
     /// The addresses the server listens on, in the order they were added (ports as bound).
     public var addresses: [SocketAddress] { state.withLock { $0.listeners.map(\.tcp.address) } }
 
-    /// The first address the server listens on.
-    public var address: SocketAddress { addresses[0] }
+    /// The first address the server listened on (also after it stopped listening there).
+    public var address: SocketAddress {
+        state.withLock { $0.listeners.first?.tcp.address ?? $0.firstAddress ?? SocketAddress(ip: IPAddress(ipv4: 0), port: 0) }
+    }
 
     /// What the engine runs on, e.g. `io_uring SINGLE_ISSUER DEFER_TASKRUN NODROP`.
     public var features: String { state.withLock { $0.listeners.first?.tcp.features ?? "" } }
@@ -66,6 +68,7 @@ public final class HTTPServer: Service {
         let listener = Listener(tcp: tcp)
         let start = state.withLock { state -> Bool in
             state.listeners.append(listener)
+            if state.firstAddress == nil { state.firstAddress = tcp.address }
             return state.running && !state.stopping
         }
         if start { startServing(listener) }
@@ -78,10 +81,19 @@ public final class HTTPServer: Service {
     public func listen(on binding: IPBinding, port: UInt16) throws(EngineError) -> SocketAddress {
         guard binding.isActive else {
             throw EngineError(
-                operation: "bind", target: "\(binding.ip):\(port)",
+                operation: .bind, target: "\(binding.ip):\(port)",
                 reason: "the binding of \(binding.ip) to \(binding.subinstance)/\(binding.resource) was released")
         }
-        return try listen(on: SocketAddress(ip: binding.ip, port: port))
+        let bound = try listen(on: SocketAddress(ip: binding.ip, port: port))
+        // A tenant that lost its address keeps no listener on it: the pool's release stops it.
+        let observation = binding.onRelease { [weak self] _ in
+            guard let self else { return }
+            Task { await self.stopListening(on: bound) }
+        }
+        state.withLock { state in
+            state.listeners.first { $0.tcp.address == bound }?.releaseObservation = observation
+        }
+        return bound
     }
 
     /// Listens on a pool binding's address and answers with `responder`.
@@ -182,6 +194,7 @@ public final class HTTPServer: Service {
     }
 
     private func stop(_ listener: Listener) async {
+        listener.releaseObservation?.cancel()
         await listener.registry.drain(grace: configuration.engine.shutdownGracePeriod)
         await listener.tcp.shutdown()
         await listener.task?.value
@@ -191,6 +204,7 @@ public final class HTTPServer: Service {
 /// What a server holds under its lock.
 struct ServerState {
     var listeners: [Listener] = []
+    var firstAddress: SocketAddress?
     var running = false
     var stopping = false
     var stopped = false
@@ -202,6 +216,13 @@ final class Listener: Sendable {
     let tcp: TCPServer
     let registry = ConnectionDeadlines(tick: .milliseconds(100))
     private let serving = Mutex<Task<Void, Never>?>(nil)
+    private let observation = Mutex<ReleaseObservation?>(nil)
+
+    /// The pool registration that stops this listener when its binding is released.
+    var releaseObservation: ReleaseObservation? {
+        get { observation.withLock { $0 } }
+        set { observation.withLock { $0 = newValue } }
+    }
 
     init(tcp: TCPServer) { self.tcp = tcp }
 
