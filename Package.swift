@@ -98,6 +98,9 @@ let package = Package(
         .testTarget(
             name: "SchedulerHTTPServerTests",
             dependencies: ["SchedulerHTTP", "SchedulerPool", "SchedulerEngine", .product(name: "HTTPTypes", package: "swift-http-types")]),
+        .testTarget(
+            name: "SchedulerHTTPTests",
+            dependencies: ["SchedulerHTTP", .product(name: "HTTPTypes", package: "swift-http-types")]),
         .testTarget(name: "APIContractTests", dependencies: ["SchedulerCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,153 @@
+import HTTPTypes
+
+/// An incremental, strict HTTP/1.1 request parser (RFC 9112) over a connection's receive buffer.
+///
+/// Give `next(_:)` the bytes not yet consumed, starting at the first one, and drop the
+/// `consumed` bytes it reports; bytes not consumed must be given again with new bytes after
+/// them. While a head is incomplete nothing is consumed and nothing is copied: the parser keeps
+/// offsets into the buffer and resumes scanning where it stopped. Pipelined messages follow one
+/// another: bytes after a message's end belong to the next.
+///
+/// ```swift
+/// var parser = HTTPRequestParser()
+/// let step = try parser.next(buffer)   // .head(request), .body(bytes), .end(trailers:), .needMore
+/// buffer.removeFirst(step.consumed)
+/// ```
+public struct HTTPRequestParser {
+    var core: HTTPMessageCore
+
+    /// A parser for the requests of one connection, bounded by `limits`.
+    public init(limits: HTTPParserLimits = .default) {
+        core = HTTPMessageCore(limits: limits, isRequest: true)
+    }
+
+    /// The limits this parser enforces.
+    public var limits: HTTPParserLimits { core.limits }
+
+    /// Parses the next event from `buffer`, which starts at the first byte not yet consumed.
+    public mutating func next(_ buffer: UnsafeRawBufferPointer) throws(HTTPParseError) -> HTTPParserStep<HTTPRequest> {
+        let (event, consumed) = try core.step(buffer)
+        switch event {
+        case .head:
+            let request = try buildRequest(buffer)
+            core.headConsumed()
+            return HTTPParserStep(event: .head(request), consumed: core.headLength)
+        case .body(let range):
+            core.advance(by: consumed, ended: false)
+            return HTTPParserStep(event: .body(UnsafeRawBufferPointer(rebasing: buffer[range])), consumed: consumed)
+        case .end:
+            let trailers = core.trailers
+            core.advance(by: consumed, ended: true)
+            return HTTPParserStep(event: .end(trailers: trailers), consumed: consumed)
+        case .needMore:
+            core.advance(by: consumed, ended: false)
+            return HTTPParserStep(event: .needMore, consumed: consumed)
+        }
+    }
+
+    /// Tells the parser the input has ended; throws `unexpectedEnd` inside a message.
+    public mutating func finish() throws(HTTPParseError) {
+        if core.isMidMessage { throw HTTPParseError(.unexpectedEnd, at: core.streamOffset + core.scanned) }
+    }
+
+    /// The body framing of the last head (valid from `.head` to the next head).
+    public var framing: HTTPBodyFraming { core.framing }
+    /// The Content-Length the last head declared, if any: a server checks it against its body limit (413).
+    public var declaredContentLength: Int? { core.facts.contentLength }
+    /// The version of the last head: 1.0 or 1.1 (HTTP/1.2 and up read as 1.1).
+    public var version: HTTPVersion { core.facts.minorVersion == 0 ? .http1_0 : .http1_1 }
+    /// Whether the connection may stay open after this message (HTTP/1.0 and 1.1 rules with Connection).
+    public var keepAlive: Bool { core.keepAlive }
+    /// Whether the last head carried `Expect: 100-continue`.
+    public var expectsContinue: Bool { core.facts.expectContinue }
+    /// Whether the last head asked for a protocol upgrade (Upgrade with Connection: upgrade).
+    public var isUpgrade: Bool { core.facts.upgradeField && core.facts.connectionUpgrade }
+    /// Bytes consumed since the parser was made: the offset of the next buffer's first byte.
+    public var bytesConsumed: Int { core.streamOffset }
+    /// The length of the last head in bytes (leading empty lines included).
+    public var headLength: Int { core.headLength }
+
+    func buildRequest(_ p: UnsafeRawBufferPointer) throws(HTTPParseError) -> HTTPRequest {
+        let s = core.start
+        let base = core.streamOffset
+        let method = try Self.method(p, s.methodStart, s.methodEnd, at: base)
+        let target = UnsafeRawBufferPointer(rebasing: p[s.targetStart..<s.targetEnd])
+        var scheme: String? = "http"
+        var authority: String? = nil
+        var path: String? = nil
+        var fields = HTTPFields()
+        fields.reserveCapacity(core.fields.count)
+        for (index, span) in core.fields.enumerated() {
+            if index == core.facts.hostField {
+                authority = String(decoding: UnsafeRawBufferPointer(rebasing: p[Int(span.valueStart)..<Int(span.valueEnd)]), as: UTF8.self)
+                continue
+            }
+            fields.append(try Self.field(p, span, at: base))
+        }
+        let first = target[0]
+        if method == .connect {
+            // authority-form: host:port
+            scheme = nil
+            authority = String(decoding: target, as: UTF8.self)
+        } else if first == UInt8(ascii: "/") {
+            path = String(decoding: target, as: UTF8.self)
+        } else if first == UInt8(ascii: "*") && target.count == 1 {
+            path = "*"
+        } else if let (schemeEnd, authorityEnd) = Self.absoluteForm(target) {
+            scheme = String(decoding: target[0..<schemeEnd], as: UTF8.self).lowercased()
+            authority = String(decoding: target[(schemeEnd + 3)..<authorityEnd], as: UTF8.self)
+            let rest = target[authorityEnd...]
+            path = rest.first == UInt8(ascii: "/") ? String(decoding: rest, as: UTF8.self) : "/" + String(decoding: rest, as: UTF8.self)
+        } else {
+            throw HTTPParseError(.invalidTarget, at: base + s.targetStart)
+        }
+        return HTTPRequest(method: method, scheme: scheme, authority: authority, path: path, headerFields: fields)
+    }
+
+    /// `scheme "://" authority`: returns where the scheme and the authority end.
+    static func absoluteForm(_ t: UnsafeRawBufferPointer) -> (Int, Int)? {
+        var i = 0
+        while i < t.count, isTChar(t[i]), t[i] != UInt8(ascii: ":") { i += 1 }
+        guard i > 0, i + 3 <= t.count, t[i] == UInt8(ascii: ":"), t[i + 1] == UInt8(ascii: "/"),
+            t[i + 2] == UInt8(ascii: "/")
+        else { return nil }
+        var j = i + 3
+        while j < t.count && t[j] != UInt8(ascii: "/") && t[j] != UInt8(ascii: "?") { j += 1 }
+        return (i, j)
+    }
+
+    static func method(_ p: UnsafeRawBufferPointer, _ s: Int, _ e: Int, at base: Int) throws(HTTPParseError)
+        -> HTTPRequest.Method
+    {
+        switch e - s {
+        case 3:
+            if p[s] == UInt8(ascii: "G") && p[s + 1] == UInt8(ascii: "E") && p[s + 2] == UInt8(ascii: "T") { return .get }
+            if p[s] == UInt8(ascii: "P") && p[s + 1] == UInt8(ascii: "U") && p[s + 2] == UInt8(ascii: "T") { return .put }
+        case 4:
+            if equalsExactly(p, s, "POST") { return .post }
+            if equalsExactly(p, s, "HEAD") { return .head }
+        case 6:
+            if equalsExactly(p, s, "DELETE") { return .delete }
+        default:
+            break
+        }
+        guard let method = HTTPRequest.Method(String(decoding: UnsafeRawBufferPointer(rebasing: p[s..<e]), as: UTF8.self))
+        else { throw HTTPParseError(.invalidMethod, at: base + s) }
+        return method
+    }
+
+    static func field(_ p: UnsafeRawBufferPointer, _ span: FieldSpan, at base: Int) throws(HTTPParseError) -> HTTPField {
+        let nameBytes = UnsafeRawBufferPointer(rebasing: p[Int(span.nameStart)..<Int(span.nameEnd)])
+        guard let name = HTTPField.Name(String(decoding: nameBytes, as: UTF8.self)) else {
+            throw HTTPParseError(.invalidFieldName, at: base + Int(span.nameStart))
+        }
+        return HTTPField(name: name, value: UnsafeRawBufferPointer(rebasing: p[Int(span.valueStart)..<Int(span.valueEnd)]))
+    }
+}
+
+/// Whether the bytes at `s` are exactly `text` (case-sensitive).
+@inline(__always) func equalsExactly(_ p: UnsafeRawBufferPointer, _ s: Int, _ text: StaticString) -> Bool {
+    let t = text.utf8Start
+    for k in 0..<text.utf8CodeUnitCount where p[s + k] != t[k] { return false }
+    return true
+}
