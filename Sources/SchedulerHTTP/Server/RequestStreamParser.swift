@@ -19,7 +19,7 @@ struct RequestStreamParser {
 
     /// One step over `buffer`: what was found and how many bytes it used.
     mutating func next(_ buffer: UnsafeRawBufferPointer) throws(HTTPParseError) -> (ParsedStep, Int) {
-        let step = try parser.parse(buffer)
+        let step = try parser.next(buffer)
         switch step.event {
         case .needMore:
             return (.needMore, step.consumed)
