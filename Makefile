@@ -2,7 +2,7 @@
 # Debian machine: `deps` installs what is missing with apt.
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := liburing-dev pkg-config iproute2 util-linux
+APT_PACKAGES := liburing-dev pkg-config iproute2 util-linux zlib1g-dev
 
 .PHONY: deps run test test-posix test-io_uring sanitize bench bench-pool bench-echo bench-durable wasm-test format lint clean
 

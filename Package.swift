@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         // C cores
@@ -35,6 +37,8 @@ let package = Package(
             name: "CSchedulerEngine", path: "CSources/CSchedulerEngine",
             cSettings: [.define("_GNU_SOURCE"), .unsafeFlags(["-O2"])],
             linkerSettings: [.linkedLibrary("uring")]),
+        // zlib for the HTTP compression middleware (Debian's zlib1g-dev).
+        .target(name: "CZlib", path: "CSources/CZlib", linkerSettings: [.linkedLibrary("z")]),
 
         // Swift modules
         .target(name: "SchedulerPool", dependencies: ["CSchedulerAllocator"]),
@@ -53,7 +57,8 @@ let package = Package(
         .target(
             name: "SchedulerHTTP",
             dependencies: [
-                "SchedulerPool", "SchedulerEngine", .product(name: "HTTPTypes", package: "swift-http-types"),
+                "SchedulerPool", "SchedulerEngine", "CZlib", .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
             ]),
         .target(
             name: "SchedulerCore",
@@ -97,7 +102,12 @@ let package = Package(
         .testTarget(name: "SchedulerEngineTests", dependencies: ["SchedulerEngine"]),
         .testTarget(
             name: "SchedulerHTTPServerTests",
-            dependencies: ["SchedulerHTTP", "SchedulerPool", "SchedulerEngine", .product(name: "HTTPTypes", package: "swift-http-types")]),
+            dependencies: [
+                "SchedulerHTTP", "SchedulerPool", "SchedulerEngine", "CZlib",
+                .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]),
         .testTarget(
             name: "SchedulerHTTPTests",
             dependencies: ["SchedulerHTTP", .product(name: "HTTPTypes", package: "swift-http-types")]),
