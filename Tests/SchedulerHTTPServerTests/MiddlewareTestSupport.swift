@@ -53,6 +53,16 @@ enum MW {
         await running.value
     }
 
+    /// One request on a fresh loopback connection (one connection per request: these tests are
+    /// about the middleware, not keep-alive).
+    static func exchange(_ port: UInt16, _ request: String, noBody: Bool = false) async throws -> RawResponse {
+        try await offPool {
+            let client = try RawClient(port: port)
+            try client.send(request)
+            return try client.readResponse(noBody: noBody)
+        }
+    }
+
     /// A blocking client call run off the cooperative pool.
     static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in

@@ -74,8 +74,8 @@ public struct RequestLoggingMiddleware: HTTPMiddleware {
         let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
         var metadata: Logger.Metadata = [
             "http.method": .string(line.method), "http.path": .string(line.path),
-            "http.status": .stringConvertible(status), "http.bytes": .stringConvertible(bytes),
-            "http.duration_us": .stringConvertible(micros),
+            "http.status": .string("\(status)"), "http.bytes": .string("\(bytes)"),
+            "http.duration_us": .string("\(micros)"),
         ]
         var message = "\(line.method) \(line.path) \(status) \(bytes)B \(micros)µs"
         if let id = line.requestID {
