@@ -33,8 +33,10 @@ import Testing
         let response = try await Self.router(Self.listed, calls).route(
             MW.request(
                 .options, "/data",
-                [.origin: "https://app.example", .accessControlRequestMethod: "POST",
-                 .accessControlRequestHeaders: "x-token"]))
+                [
+                    .origin: "https://app.example", .accessControlRequestMethod: "POST",
+                    .accessControlRequestHeaders: "x-token",
+                ]))
         #expect(calls.count.load(ordering: .relaxed) == 0)
         let fields = response.head.headerFields
         #expect(response.head.status == .noContent)
@@ -92,8 +94,10 @@ import Testing
         let preflight = try await router.route(
             MW.request(
                 .options, "/data",
-                [.origin: "https://x.example", .accessControlRequestMethod: "PUT",
-                 .accessControlRequestHeaders: "X-A, X-B"]))
+                [
+                    .origin: "https://x.example", .accessControlRequestMethod: "PUT",
+                    .accessControlRequestHeaders: "X-A, X-B",
+                ]))
         #expect(preflight.head.headerFields[.accessControlAllowOrigin] == "*")
         #expect(preflight.head.headerFields[.accessControlAllowHeaders] == "X-A, X-B")
         #expect(preflight.head.headerFields[.accessControlMaxAge] == "600")

@@ -1,6 +1,7 @@
 import HTTPTypes
-@testable import SchedulerHTTP
 import Testing
+
+@testable import SchedulerHTTP
 
 /// CompressionMiddleware: negotiation, thresholds, excluded types, streams; checked by decoding
 /// with zlib and with Python's zlib, in-process and over a loopback server.
@@ -13,7 +14,8 @@ import Testing
         var router = HTTPRouter()
         router.use(middleware)
         try router.get("/text") { _, _ in
-            HTTPServerResponse(status: .ok, headerFields: [.contentType: "text/plain", .eTag: "\"v1\""], body: .bytes(text))
+            HTTPServerResponse(
+                status: .ok, headerFields: [.contentType: "text/plain", .eTag: "\"v1\""], body: .bytes(text))
         }
         try router.get("/json") { _, _ in
             HTTPServerResponse(status: .ok, headerFields: [.contentType: "application/json"], body: .bytes(json))
@@ -41,11 +43,12 @@ import Testing
         return try await (router ?? Self.router()).route(MW.request(.get, path, fields))
     }
 
-    @Test(arguments: [
-        ("gzip", Deflater.Format.gzip), ("deflate", .deflate), ("GZIP", .gzip), ("x-gzip", .gzip),
-        ("deflate, gzip", .gzip), ("gzip;q=0.5, deflate;q=0.8", .deflate), ("gzip;q=0, deflate", .deflate),
-        ("*", .gzip), ("br, *;q=0.1", .gzip), ("gzip ; q=1.0", .gzip),
-    ] as [(String, Deflater.Format)])
+    @Test(
+        arguments: [
+            ("gzip", Deflater.Format.gzip), ("deflate", .deflate), ("GZIP", .gzip), ("x-gzip", .gzip),
+            ("deflate, gzip", .gzip), ("gzip;q=0.5, deflate;q=0.8", .deflate), ("gzip;q=0, deflate", .deflate),
+            ("*", .gzip), ("br, *;q=0.1", .gzip), ("gzip ; q=1.0", .gzip),
+        ] as [(String, Deflater.Format)])
     func negotiates(_ accept: String, _ expected: Deflater.Format) {
         #expect(ContentCodingNegotiation.choose(accept) == expected)
     }
@@ -123,8 +126,10 @@ import Testing
 
     @Test func overALoopbackServer() async throws {
         try await MW.withRouterServer(try Self.router()) { port in
-            let whole = try await MW.exchange(port, "GET /text HTTP/1.1\r\nHost: x\r\nAccept-Encoding: br;q=1, gzip;q=0.9\r\n\r\n")
-            let streamed = try await MW.exchange(port, "GET /stream HTTP/1.1\r\nHost: x\r\nAccept-Encoding: deflate\r\n\r\n")
+            let whole = try await MW.exchange(
+                port, "GET /text HTTP/1.1\r\nHost: x\r\nAccept-Encoding: br;q=1, gzip;q=0.9\r\n\r\n")
+            let streamed = try await MW.exchange(
+                port, "GET /stream HTTP/1.1\r\nHost: x\r\nAccept-Encoding: deflate\r\n\r\n")
             let plain = try await MW.exchange(port, "GET /text HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(whole.field("Content-Encoding") == "gzip")
             #expect(whole.field("Content-Length") == "\(whole.body.count)")

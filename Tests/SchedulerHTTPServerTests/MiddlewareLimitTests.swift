@@ -40,7 +40,8 @@ import Testing
         let over = try await router.route(MW.request(.post, "/small", [.contentLength: "11"], body: body))
         #expect(over.head.status == .contentTooLarge)
         #expect(called.get == 0)
-        let within = try await router.route(MW.request(.post, "/small", [.contentLength: "10"], body: Array(body.prefix(10))))
+        let within = try await router.route(
+            MW.request(.post, "/small", [.contentLength: "10"], body: Array(body.prefix(10))))
         #expect(try await MW.bytes(within) == Array("got 10".utf8))
         // Another route has no such limit.
         let other = try await router.route(MW.request(.post, "/large", [.contentLength: "11"], body: body))
@@ -67,10 +68,13 @@ import Testing
                 let declared = try a.readResponse()
                 let closed = a.readsEndOfStream()
                 let b = try RawClient(port: port)
-                try b.send("POST /small HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n01234567\r\n8\r\n01234567\r\n0\r\n\r\n")
+                try b.send(
+                    "POST /small HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n01234567\r\n8\r\n01234567\r\n0\r\n\r\n"
+                )
                 let chunked = try b.readResponse()
                 let c = try RawClient(port: port)
-                try c.send("POST /small HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n0\r\n\r\n")
+                try c.send(
+                    "POST /small HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n0\r\n\r\n")
                 return ((declared, closed), chunked, try c.readResponse())
             }
             #expect(declared.0.status == 413)
@@ -108,7 +112,9 @@ import Testing
     @Test func handlerErrorsPassThroughTheTimeout() async throws {
         struct Boom: Error {}
         var router = HTTPRouter()
-        try router.get("/x", middleware: [RequestTimeoutMiddleware(timeout: .seconds(5))]) { _, _ -> String in throw Boom() }
+        try router.get("/x", middleware: [RequestTimeoutMiddleware(timeout: .seconds(5))]) { _, _ -> String in
+            throw Boom()
+        }
         await #expect(throws: Boom.self) { try await router.route(MW.request(.get, "/x")) }
     }
 }

@@ -14,10 +14,12 @@ import Testing
         if !idFirst { router.use(RequestIDMiddleware()) }
         try router.get("/users/:id") { _, context in "user \(context["id"]!)" }
         try router.get("/stream") { _, _ in
-            HTTPServerResponse(status: .ok, body: .stream { writer in
-                try await writer.write("hello ")
-                try await writer.write("world")
-            })
+            HTTPServerResponse(
+                status: .ok,
+                body: .stream { writer in
+                    try await writer.write("hello ")
+                    try await writer.write("world")
+                })
         }
         try router.get("/fail") { _, _ -> String in throw Boom() }
         return router

@@ -12,7 +12,8 @@ import Testing
     }
 
     @Test func keepsASaneClientID() async throws {
-        let response = try await Self.router().route(MW.request(.get, "/id", [RequestIDMiddleware.fieldName: "abc-123_x.y:z"]))
+        let response = try await Self.router().route(
+            MW.request(.get, "/id", [RequestIDMiddleware.fieldName: "abc-123_x.y:z"]))
         #expect(response.head.headerFields[RequestIDMiddleware.fieldName] == "abc-123_x.y:z")
         #expect(try await MW.bytes(response) == Array("abc-123_x.y:z".utf8))
     }

@@ -134,7 +134,8 @@ import Testing
         let (response, body) = try await Self.get(try tree.router(), "/a.txt", [.range: range])
         #expect(response.head.status == .partialContent)
         #expect(body == Array(tree.text[expected]))
-        #expect(response.head.headerFields[.contentRange] == "bytes \(expected.lowerBound)-\(expected.upperBound - 1)/20")
+        #expect(
+            response.head.headerFields[.contentRange] == "bytes \(expected.lowerBound)-\(expected.upperBound - 1)/20")
     }
 
     @Test(arguments: ["bytes=20-", "bytes=100-200", "bytes=-0", "bytes=25-30, 40-"])
@@ -257,7 +258,8 @@ import Testing
             let head = try await MW.exchange(port, "HEAD /big.bin HTTP/1.1\r\nHost: x\r\n\r\n", noBody: true)
             let ranged = try await MW.exchange(
                 port, "GET /big.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=1000000-1999999\r\n\r\n")
-            let multi = try await MW.exchange(port, "GET /big.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=0-9,3000000-\r\n\r\n")
+            let multi = try await MW.exchange(
+                port, "GET /big.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=0-9,3000000-\r\n\r\n")
             let conditional = try await MW.exchange(
                 port, "GET /big.bin HTTP/1.1\r\nHost: x\r\nIf-None-Match: \(whole.field("ETag") ?? "")\r\n\r\n")
             let escape = try await MW.exchange(port, "GET /%2e%2e/secret.txt HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -274,8 +276,12 @@ import Testing
             #expect(ranged.body == Array(tree.big[1_000_000..<2_000_000]))
             #expect(multi.status == 206)
             let type = try #require(multi.field("Content-Type"))
-            let parts = try Self.parts(multi.body, boundary: String(type.dropFirst("multipart/byteranges; boundary=".count)))
-            #expect(parts.map(\.0) == ["bytes 0-9/\(tree.big.count)", "bytes 3000000-\(tree.big.count - 1)/\(tree.big.count)"])
+            let parts = try Self.parts(
+                multi.body, boundary: String(type.dropFirst("multipart/byteranges; boundary=".count)))
+            #expect(
+                parts.map(\.0) == [
+                    "bytes 0-9/\(tree.big.count)", "bytes 3000000-\(tree.big.count - 1)/\(tree.big.count)",
+                ])
             #expect(parts.map(\.1) == [Array(tree.big[0..<10]), Array(tree.big[3_000_000...])])
             #expect(conditional.status == 304)
             #expect(escape.status == 400)

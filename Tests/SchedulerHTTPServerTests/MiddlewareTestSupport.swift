@@ -2,9 +2,10 @@ import CZlib
 import Foundation
 import HTTPTypes
 import Logging
-@testable import SchedulerHTTP
 import SchedulerPool
 import Synchronization
+
+@testable import SchedulerHTTP
 
 /// Shared pieces of the middleware tests: requests, a loopback server for a router, zlib and
 /// Python decoders, a capturing log handler.
@@ -83,7 +84,10 @@ enum MW {
         process.standardInput = input
         process.standardOutput = output
         try process.run()
-        let writer = Thread { input.fileHandleForWriting.write(Data(data)); try? input.fileHandleForWriting.close() }
+        let writer = Thread {
+            input.fileHandleForWriting.write(Data(data))
+            try? input.fileHandleForWriting.close()
+        }
         writer.start()
         let result = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
@@ -127,7 +131,9 @@ final class Inflater {
                 output += chunk[..<produced]
             } while rc == Z_OK && stream.pointee.avail_out == 0
         }
-        if rc == Z_STREAM_END { ended = true } else if rc != Z_OK && rc != Z_BUF_ERROR {
+        if rc == Z_STREAM_END {
+            ended = true
+        } else if rc != Z_OK && rc != Z_BUF_ERROR {
             throw RawClientError(description: "inflate: \(rc)")
         }
         return output
@@ -173,6 +179,8 @@ struct CapturingLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         records.append(
-            .init(level: event.level, message: "\(event.message)", metadata: metadata.merging(event.metadata ?? [:]) { $1 }))
+            .init(
+                level: event.level, message: "\(event.message)",
+                metadata: metadata.merging(event.metadata ?? [:]) { $1 }))
     }
 }

@@ -1,5 +1,5 @@
-import HTTPTypes
 import CZlib
+import HTTPTypes
 
 /// Compresses response bodies with gzip or deflate (zlib), as the request's `Accept-Encoding`
 /// asks (q-values honoured, `q=0` refuses), and adds `Vary: Accept-Encoding`.

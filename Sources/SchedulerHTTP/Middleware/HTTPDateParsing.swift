@@ -15,14 +15,14 @@ enum HTTPDateParsing {
             let minute = Int(clock[1]), let second = Int(clock[2]),
             (1...31).contains(day), hour < 24, minute < 60, second < 61
         else { return nil }
-        var parts_ = tm()
-        parts_.tm_year = Int32(year - 1900)
-        parts_.tm_mon = Int32(month)
-        parts_.tm_mday = Int32(day)
-        parts_.tm_hour = Int32(hour)
-        parts_.tm_min = Int32(minute)
-        parts_.tm_sec = Int32(second)
-        return timegm(&parts_)
+        var fields = tm()
+        fields.tm_year = Int32(year - 1900)
+        fields.tm_mon = Int32(month)
+        fields.tm_mday = Int32(day)
+        fields.tm_hour = Int32(hour)
+        fields.tm_min = Int32(minute)
+        fields.tm_sec = Int32(second)
+        return timegm(&fields)
     }
 
     private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]

@@ -24,6 +24,8 @@ public struct RequestLoggingMiddleware: HTTPMiddleware {
     public func handle(_ request: HTTPServerRequest, context: RouteContext, next: HTTPNext) async throws
         -> HTTPServerResponse
     {
+        // Below the logger's level: nothing to measure or format.
+        guard logger.logLevel <= level else { return try await next(request, context) }
         let start = ContinuousClock.now
         let target = request.head.path ?? ""
         let line = Line(
@@ -69,7 +71,9 @@ public struct RequestLoggingMiddleware: HTTPMiddleware {
         let requestID: String?
     }
 
-    private func log(_ line: Line, status: Int, bytes: Int, since start: ContinuousClock.Instant, error: (any Error)? = nil) {
+    private func log(
+        _ line: Line, status: Int, bytes: Int, since start: ContinuousClock.Instant, error: (any Error)? = nil
+    ) {
         let elapsed = ContinuousClock.now - start
         let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
         var metadata: Logger.Metadata = [

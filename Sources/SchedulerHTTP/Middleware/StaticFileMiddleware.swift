@@ -11,7 +11,9 @@ import HTTPTypes
 ///   `multipart/byteranges`), `If-Range`, and 416 when no range is satisfiable.
 /// - No escape from the root: dot segments (also encoded), encoded slashes, backslashes and NUL
 ///   bytes get 400, and a path whose real location (symlinks resolved) is outside the root 403.
-/// - Files are read in chunks as the connection takes them (``chunkSize``), never whole.
+/// - Files are read in chunks as the connection takes them (``chunkSize``), never whole; the
+///   reads are plain `pread` calls on the connection's loop thread (fine for local disks, not
+///   for slow network file systems).
 ///
 /// ```swift
 /// router.use(try StaticFileMiddleware(root: "public", urlPrefix: "/static"))

@@ -11,7 +11,8 @@ struct StaticFileResponse {
     var size: Int { Int(info.st_size) }
     var modified: Int { Int(info.st_mtim.tv_sec) }
     var eTag: String {
-        let nanos = UInt64(truncatingIfNeeded: info.st_mtim.tv_sec) &* 1_000_000_000
+        let nanos =
+            UInt64(truncatingIfNeeded: info.st_mtim.tv_sec) &* 1_000_000_000
             &+ UInt64(truncatingIfNeeded: info.st_mtim.tv_nsec)
         return "\"\(String(size, radix: 16))-\(String(nanos, radix: 16))\""
     }
