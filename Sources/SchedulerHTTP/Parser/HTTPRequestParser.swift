@@ -30,8 +30,9 @@ public struct HTTPRequestParser {
         switch event {
         case .head:
             let request = try buildRequest(buffer)
+            let length = core.headLength
             core.headConsumed()
-            return HTTPParserStep(event: .head(request), consumed: core.headLength)
+            return HTTPParserStep(event: .head(request), consumed: length)
         case .body(let range):
             core.advance(by: consumed, ended: false)
             return HTTPParserStep(event: .body(UnsafeRawBufferPointer(rebasing: buffer[range])), consumed: consumed)
