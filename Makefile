@@ -92,3 +92,11 @@ lint:
 
 clean:
 	rm -rf .build .build-*
+
+# libFuzzer on the HTTP parser (swiftc -sanitize=fuzzer,address): random and mutated requests
+# and responses; fails on a crash or when parsing split input differs from parsing it whole.
+# Runs FUZZ_SECONDS (default 60); seeds in fuzz/corpus, findings and build in .build-fuzz/.
+.PHONY: fuzz
+FUZZ_SECONDS ?= 60
+fuzz:
+	bash fuzz/run.sh $(FUZZ_SECONDS)

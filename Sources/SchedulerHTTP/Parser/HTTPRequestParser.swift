@@ -16,9 +16,11 @@ import HTTPTypes
 public struct HTTPRequestParser {
     var core: HTTPMessageCore
 
-    /// A parser for the requests of one connection, bounded by `limits`.
-    public init(limits: HTTPParserLimits = .default) {
+    /// A parser for the requests of one connection, bounded by `limits`. `requireHost: false`
+    /// accepts HTTP/1.1 requests without Host (RFC 9112 §3.2 says 400; for tools and proxies).
+    public init(limits: HTTPParserLimits = .default, requireHost: Bool = true) {
         core = HTTPMessageCore(limits: limits, isRequest: true)
+        core.requireHost = requireHost
     }
 
     /// The limits this parser enforces.
@@ -30,8 +32,9 @@ public struct HTTPRequestParser {
         switch event {
         case .head:
             let request = try buildRequest(buffer)
+            let length = core.headLength
             core.headConsumed()
-            return HTTPParserStep(event: .head(request), consumed: core.headLength)
+            return HTTPParserStep(event: .head(request), consumed: length)
         case .body(let range):
             core.advance(by: consumed, ended: false)
             return HTTPParserStep(event: .body(UnsafeRawBufferPointer(rebasing: buffer[range])), consumed: consumed)
