@@ -10,6 +10,15 @@ import Testing
         (0..<400).map { "line \($0): the quick brown fox jumps over the lazy dog\n" }.joined().utf8)
     static let json: [UInt8] = Array(#"{"id":42,"name":"Ada"}"#.utf8)
 
+    /// 2 MiB that barely compress: zlib's output outgrows its first buffer.
+    static let random: [UInt8] = {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        return (0..<(2 << 20)).map { _ in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return UInt8(truncatingIfNeeded: state >> 56)
+        }
+    }()
+
     static func router(_ middleware: CompressionMiddleware = CompressionMiddleware()) throws -> HTTPRouter {
         var router = HTTPRouter()
         router.use(middleware)
@@ -19,6 +28,10 @@ import Testing
         }
         try router.get("/json") { _, _ in
             HTTPServerResponse(status: .ok, headerFields: [.contentType: "application/json"], body: .bytes(json))
+        }
+        try router.get("/random") { _, _ in
+            HTTPServerResponse(
+                status: .ok, headerFields: [.contentType: "application/octet-stream"], body: .bytes(random))
         }
         try router.get("/png") { _, _ in
             HTTPServerResponse(status: .ok, headerFields: [.contentType: "image/png"], body: .bytes(text))
@@ -70,6 +83,14 @@ import Testing
         #expect(try Inflater.all(body) == Self.text)
         #expect(try MW.pythonInflate(body) == Self.text)
         if coding == "gzip" { #expect(Array(body.prefix(2)) == [0x1f, 0x8b]) } else { #expect(body.first == 0x78) }
+    }
+
+    @Test func incompressibleBytesStillRoundTrip() async throws {
+        let response = try await Self.get("/random", "deflate")
+        let body = try #require(response.body.bytes)
+        #expect(response.head.headerFields[.contentEncoding] == "deflate")
+        #expect(body.count > Self.random.count)
+        #expect(try Inflater.all(body) == Self.random)
     }
 
     @Test func refusedCodingLeavesTheBodyButStillVaries() async throws {

@@ -33,6 +33,17 @@ final class Deflater: @unchecked Sendable {
     /// Compresses `input`; `flush` is `Z_NO_FLUSH`, `Z_SYNC_FLUSH` (everything so far
     /// decodable by the client now) or `Z_FINISH` (the end of the stream).
     func compress(_ input: [UInt8], flush: Int32) throws(CompressionError) -> [UInt8] {
+        // zlib counts input in 32 bits: feed a huge array in pieces.
+        let piece = 1 << 30
+        if input.count > piece {
+            var output: [UInt8] = []
+            var offset = 0
+            while input.count - offset > piece {
+                output += try compress(Array(input[offset..<offset + piece]), flush: Z_NO_FLUSH)
+                offset += piece
+            }
+            return output + (try compress(Array(input[offset...]), flush: flush))
+        }
         var output: [UInt8] = []
         var bytes = input
         let count = bytes.count
@@ -40,7 +51,7 @@ final class Deflater: @unchecked Sendable {
         bytes.withUnsafeMutableBufferPointer { inBuffer in
             stream.pointee.next_in = inBuffer.baseAddress
             stream.pointee.avail_in = UInt32(count)
-            var chunk = [UInt8](repeating: 0, count: max(1024, count / 2 + 64))
+            var chunk = [UInt8](repeating: 0, count: max(1024, min(count / 2 + 64, 1 << 20)))
             while true {
                 let (rc, produced) = chunk.withUnsafeMutableBufferPointer { outBuffer in
                     stream.pointee.next_out = outBuffer.baseAddress
