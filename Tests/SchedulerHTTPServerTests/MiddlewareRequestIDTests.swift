@@ -38,6 +38,12 @@ import Testing
         #expect(try await MW.bytes(first) == Array(a.utf8))
     }
 
+    @Test func generatedIDsAreDistinctHex() {
+        let ids = (0..<10_000).map { _ in RequestIDMiddleware.randomID() }
+        #expect(Set(ids).count == ids.count)
+        #expect(ids.allSatisfy { $0.utf8.count == 32 && $0.allSatisfy(\.isHexDigit) && $0 == $0.lowercased() })
+    }
+
     @Test func customGenerator() async throws {
         var router = HTTPRouter()
         router.use(RequestIDMiddleware(generate: { "fixed" }))

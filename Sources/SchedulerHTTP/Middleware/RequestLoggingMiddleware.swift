@@ -90,6 +90,6 @@ public struct RequestLoggingMiddleware: HTTPMiddleware {
             metadata["error"] = .string("\(error)")
             message += " error: \(error)"
         }
-        logger.log(level: level, "\(message)", metadata: metadata)
+        logger.log(level: level, "\(message)", metadata: metadata, source: "SchedulerHTTP")
     }
 }

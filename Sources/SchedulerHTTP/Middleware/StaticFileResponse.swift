@@ -45,7 +45,9 @@ struct StaticFileResponse {
                     status: .partialContent, headerFields: fields,
                     body: body(parts: [(range, [])], suffix: []))
             case .ranges(let ranges):
-                let boundary = RequestIDMiddleware.randomID()
+                // Random, so no file (uploaded by someone, say) can predict and contain it.
+                var random = SystemRandomNumberGenerator()
+                let boundary = String(random.next() as UInt64, radix: 36) + String(random.next() as UInt64, radix: 36)
                 var parts: [(Range<Int>, [UInt8])] = []
                 for range in ranges {
                     let head =
