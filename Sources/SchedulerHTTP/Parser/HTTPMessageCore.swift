@@ -340,6 +340,7 @@ struct HTTPMessageCore {
                     if (low | high) & 0x8080_8080_8080_8080 != 0 { break }
                     i &+= 8
                 }
+                // (the byte loop below finds the exact stop: "high" can flag a byte late)
                 while i < window && isVisibleASCII(p[i]) { i += 1 }
                 if i - start.targetStart > limits.maxTargetLength {
                     throw HTTPParseError(.targetTooLong, at: streamOffset + start.targetStart + limits.maxTargetLength)
@@ -396,38 +397,43 @@ struct HTTPMessageCore {
         }
     }
 
-    /// The bytes a start line may hold before its line end: stops at CR, LF or another control byte.
+    /// The bytes a status line may hold before its line end: stops at CR, LF or another control byte.
     @inline(__always)
     func skipStartLineBytes(_ p: UnsafeRawBufferPointer, _ i: inout Int, _ end: Int) {
-        while true {
-            while i &+ 8 <= end {
-                let w = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                if (w &- 0x2020_2020_2020_2020) & ~w & 0x8080_8080_8080_8080 != 0 { break }
+        while i &+ 8 <= end {
+            let w = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            let m = (w &- 0x2020_2020_2020_2020) & ~w & 0x8080_8080_8080_8080
+            if m == 0 {
                 i &+= 8
+                continue
             }
-            guard i < end else { return }
-            let b = p[i]
-            if b < 0x20 && b != 0x09 { return }
+            i &+= m.trailingZeroBitCount &>> 3
+            if p[i] != 0x09 { return }
             i &+= 1
         }
+        while i < end && (p[i] >= 0x20 || p[i] == 0x09) { i &+= 1 }
     }
 
     /// The bytes a field line may hold (HTAB, SP, VCHAR, obs-text): stops at anything else.
+    /// Eight bytes at a time: the lowest flagged byte of the SWAR masks is exact, so the scan
+    /// jumps straight to it.
     @inline(__always)
     func skipFieldBytes(_ p: UnsafeRawBufferPointer, _ i: inout Int, _ end: Int) {
-        while true {
-            while i &+ 8 <= end {
-                let w = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                let low = (w &- 0x2020_2020_2020_2020) & ~w
-                let x = w ^ 0x7F7F_7F7F_7F7F_7F7F
-                let del = (x &- 0x0101_0101_0101_0101) & ~x
-                if (low | del) & 0x8080_8080_8080_8080 != 0 { break }
+        while i &+ 8 <= end {
+            let w = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            let low = (w &- 0x2020_2020_2020_2020) & ~w
+            let x = w ^ 0x7F7F_7F7F_7F7F_7F7F
+            let del = (x &- 0x0101_0101_0101_0101) & ~x
+            let m = (low | del) & 0x8080_8080_8080_8080
+            if m == 0 {
                 i &+= 8
+                continue
             }
-            guard i < end else { return }
-            if !isFieldByte(p[i]) { return }
+            i &+= m.trailingZeroBitCount &>> 3
+            if p[i] != 0x09 { return }
             i &+= 1
         }
+        while i < end && isFieldByte(p[i]) { i &+= 1 }
     }
 
     /// Checks the status line `[s, e)`; with `complete: false` it is a prefix, and running out of
