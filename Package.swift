@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "socket-with-ip-pool", targets: ["SocketWithIPPool"]),
         .executable(name: "echo-server", targets: ["EchoServer"]),
         .executable(name: "http-server", targets: ["HTTPServerExample"]),
+        .executable(name: "tenant-sites", targets: ["TenantSites"]),
         .executable(name: "pool-bench", targets: ["PoolBenchmark"]),
         .executable(name: "durable-bench", targets: ["DurableBenchmark"]),
     ],
@@ -23,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // C cores
@@ -59,6 +61,7 @@ let package = Package(
             dependencies: [
                 "SchedulerPool", "SchedulerEngine", "CZlib", .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
         .target(
             name: "SchedulerCore",
@@ -76,12 +79,14 @@ let package = Package(
                 "SchedulerCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], path: "Examples/EchoServer"),
+        .executableTarget(name: "TenantSites", dependencies: ["SchedulerCore"], path: "Examples/TenantSites"),
         .executableTarget(
             name: "HTTPServerExample",
             dependencies: [
                 "SchedulerCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ], path: "Examples/HTTPServer"),
 
         // Benchmarks (run by `make bench`, never by `make test`)
@@ -105,6 +110,7 @@ let package = Package(
             dependencies: [
                 "SchedulerHTTP", "SchedulerPool", "SchedulerEngine", "CZlib",
                 .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]),

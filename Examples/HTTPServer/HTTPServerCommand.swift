@@ -1,5 +1,5 @@
 import ArgumentParser
-import Dispatch
+import ServiceLifecycle
 import Glibc
 import SchedulerCore
 
@@ -49,19 +49,14 @@ struct HTTPServerCommand: AsyncParsableCommand {
         let address = try SocketAddress(host: host, port: port)
         let server = try HTTPServer(
             address: address, configuration: configuration, responder: DemoRoutes(maxBody: maxBody))
-        print("http-server: listening on \(server.address), \(server.tcp.features)")
+        print("http-server: listening on \(server.address), \(server.features)")
         fflush(nil)
 
-        signal(SIGINT, SIG_IGN)
-        signal(SIGTERM, SIG_IGN)
-        let sources = [SIGINT, SIGTERM].map { number in
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { server.beginShutdown() }
-            source.resume()
-            return source
-        }
-        await server.run()
-        for source in sources { source.cancel() }
+        // A ServiceGroup runs the server and turns SIGINT and SIGTERM into a graceful shutdown.
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: configuration.logger))
+        try await group.run()
         print("http-server: stopped")
     }
 }

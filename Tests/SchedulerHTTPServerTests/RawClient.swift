@@ -21,7 +21,8 @@ struct RawClientError: Error, CustomStringConvertible {
 
 /// A blocking loopback HTTP client that writes exact bytes and parses responses itself, so the
 /// server is checked by code independent of the library's own parser. Every read times out.
-final class RawClient {
+final class RawClient: @unchecked Sendable {
+    // @unchecked: one thread may send while another reads; only the reader touches `buffer`.
     let fd: Int32
     private var buffer: [UInt8] = []
 
@@ -55,6 +56,7 @@ final class RawClient {
         var offset = 0
         while offset < bytes.count {
             let sent = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if sent < 0 && errno == EINTR { continue }
             guard sent > 0 else { throw RawClientError(description: "send: errno \(errno)") }
             offset += sent
         }
@@ -63,7 +65,10 @@ final class RawClient {
     /// Reads more bytes; false at end of stream. Throws on timeout or error.
     private func fill() throws -> Bool {
         var chunk = [UInt8](repeating: 0, count: 65536)
-        let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        var count = -1
+        repeat {
+            count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        } while count < 0 && errno == EINTR
         if count < 0 {
             throw RawClientError(description: errno == EAGAIN ? "receive timed out" : "recv: errno \(errno)")
         }

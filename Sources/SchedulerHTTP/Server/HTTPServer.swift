@@ -1,9 +1,14 @@
 public import SchedulerEngine
 public import SchedulerPool
+public import ServiceLifecycle
+import Synchronization
 
 /// An HTTP/1.1 server on the engine's event loops: keep-alive, pipelining, chunked bodies both
 /// ways with backpressure, `Expect: 100-continue`, and a strict parser that answers malformed
 /// requests with 400 and closes.
+///
+/// One server may listen on several addresses at once (one tenant's pool address each), added
+/// and removed while it runs; every request tells its handler which local address it came to.
 ///
 /// ```swift
 /// let server = try HTTPServer(host: "127.0.0.1", port: 8080) { request in
@@ -11,22 +16,23 @@ public import SchedulerPool
 /// }
 /// await server.run()  // until shutdown() or the task is cancelled
 /// ```
-public final class HTTPServer: Sendable {
-    /// The address the server listens on (with the port the kernel chose if 0 was asked).
-    public var address: SocketAddress { tcp.address }
-    /// The TCP server underneath.
-    public let tcp: TCPServer
+public final class HTTPServer: Service {
     private let responder: any HTTPResponder
     private let configuration: Configuration
-    private let registry = ConnectionDeadlines(tick: .milliseconds(100))
+    private let state = Mutex(ServerState())
 
-    /// Listens on `address` and answers with `responder`.
-    public init(
-        address: SocketAddress, configuration: Configuration = Configuration(), responder: some HTTPResponder
-    ) throws(EngineError) {
-        tcp = try TCPServer(address: address, configuration: configuration.engine)
+    /// A server with no listener yet: add them with ``listen(on:)`` or ``listen(on:port:)``.
+    public init(configuration: Configuration = Configuration(), responder: some HTTPResponder) {
         self.responder = responder
         self.configuration = configuration
+    }
+
+    /// Listens on `address` and answers with `responder`.
+    public convenience init(
+        address: SocketAddress, configuration: Configuration = Configuration(), responder: some HTTPResponder
+    ) throws(EngineError) {
+        self.init(configuration: configuration, responder: responder)
+        try listen(on: address)
     }
 
     /// Listens on `host` and `port` and answers with `handler`.
@@ -43,49 +49,163 @@ public final class HTTPServer: Sendable {
         try self.init(address: address, configuration: configuration, responder: HTTPClosureResponder(handler))
     }
 
-    /// Listens on a pool binding's address (a tenant's own IP) and answers with `responder`.
-    public convenience init(
-        binding: IPBinding, port: UInt16, configuration: Configuration = Configuration(),
-        responder: some HTTPResponder
-    ) throws(EngineError) {
+    /// The addresses the server listens on, in the order they were added (ports as bound).
+    public var addresses: [SocketAddress] { state.withLock { $0.listeners.map(\.tcp.address) } }
+
+    /// The first address the server listens on.
+    public var address: SocketAddress { addresses[0] }
+
+    /// What the engine runs on, e.g. `io_uring SINGLE_ISSUER DEFER_TASKRUN NODROP`.
+    public var features: String { state.withLock { $0.listeners.first?.tcp.features ?? "" } }
+
+    /// Starts listening on `address` (port 0 picks a free one) and returns the bound address;
+    /// on a running server it serves at once.
+    @discardableResult
+    public func listen(on address: SocketAddress) throws(EngineError) -> SocketAddress {
+        let tcp = try TCPServer(address: address, configuration: configuration.engine)
+        let listener = Listener(tcp: tcp)
+        let start = state.withLock { state -> Bool in
+            state.listeners.append(listener)
+            return state.running && !state.stopping
+        }
+        if start { startServing(listener) }
+        return tcp.address
+    }
+
+    /// Starts listening on a pool binding's address (a tenant's own IP); throws if the binding
+    /// has been released.
+    @discardableResult
+    public func listen(on binding: IPBinding, port: UInt16) throws(EngineError) -> SocketAddress {
         guard binding.isActive else {
             throw EngineError(
                 operation: "bind", target: "\(binding.ip):\(port)",
                 reason: "the binding of \(binding.ip) to \(binding.subinstance)/\(binding.resource) was released")
         }
-        try self.init(
-            address: SocketAddress(ip: binding.ip, port: port), configuration: configuration, responder: responder)
+        return try listen(on: SocketAddress(ip: binding.ip, port: port))
     }
 
-    /// Serves connections until ``shutdown()`` or cancellation of the calling task; returns when
+    /// Listens on a pool binding's address and answers with `responder`.
+    public convenience init(
+        binding: IPBinding, port: UInt16, configuration: Configuration = Configuration(),
+        responder: some HTTPResponder
+    ) throws(EngineError) {
+        self.init(configuration: configuration, responder: responder)
+        try listen(on: binding, port: port)
+    }
+
+    /// Stops listening on `address`: its idle connections close, its requests in flight finish
+    /// (for at most the engine's `shutdownGracePeriod`). Other addresses are not affected.
+    public func stopListening(on address: SocketAddress) async {
+        let removed = state.withLock { state -> [Listener] in
+            let gone = state.listeners.filter { $0.tcp.address == address || ($0.tcp.address.ip == address.ip && address.port == 0) }
+            state.listeners.removeAll { listener in gone.contains { $0 === listener } }
+            return gone
+        }
+        for listener in removed { await stop(listener) }
+    }
+
+    /// Serves every listener, those added later too, until ``shutdown()``, cancellation of the
+    /// calling task or a graceful shutdown of its `ServiceGroup` (SIGTERM, say); returns when
     /// the requests in flight have been answered and every connection has closed.
     public func run() async {
-        let deadlines = registry
-        let sweeper = Task { await deadlines.sweep() }
-        let responder = self.responder
-        let configuration = self.configuration
-        let local = address
-        await tcp.serve { connection in
-            let slot = deadlines.register(connection)
-            defer { deadlines.remove(slot) }
-            let driver = ServerConnection(
-                connection: connection, responder: responder, configuration: configuration,
-                deadline: slot, registry: deadlines, localAddress: local)
-            await driver.run()
+        await withGracefulShutdownHandler {
+            await serve()
+        } onGracefulShutdown: {
+            self.beginShutdown()
         }
-        sweeper.cancel()
-        await sweeper.value
+    }
+
+    private func serve() async {
+        let listeners = state.withLock { state -> [Listener] in
+            guard !state.running else { return [] }
+            state.running = true
+            return state.listeners
+        }
+        for listener in listeners { startServing(listener) }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let stopped = state.withLock { state -> Bool in
+                    if state.stopped { return true }
+                    state.waiters.append(continuation)
+                    return false
+                }
+                if stopped { continuation.resume() }
+            }
+        } onCancel: {
+            Task { await self.shutdown() }
+        }
     }
 
     /// Closes idle connections, lets the requests in flight finish (for at most the engine's
-    /// `shutdownGracePeriod`), then stops the server and waits for it.
+    /// `shutdownGracePeriod`), then stops every listener and waits for it.
     public func shutdown() async {
-        await registry.drain(grace: configuration.engine.shutdownGracePeriod)
-        await tcp.shutdown()
+        let listeners = state.withLock { state -> [Listener] in
+            state.stopping = true
+            let all = state.listeners
+            state.listeners.removeAll()
+            return all
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for listener in listeners { group.addTask { await self.stop(listener) } }
+        }
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.stopped = true
+            defer { state.waiters.removeAll() }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
     }
 
     /// Starts ``shutdown()`` without waiting for it.
     public func beginShutdown() {
         Task { await self.shutdown() }
     }
+
+    private func startServing(_ listener: Listener) {
+        let responder = self.responder
+        let configuration = self.configuration
+        let local = listener.tcp.address
+        let registry = listener.registry
+        let sweeper = Task { await registry.sweep() }
+        let serving = Task {
+            await listener.tcp.serve { connection in
+                let slot = registry.register(connection)
+                defer { registry.remove(slot) }
+                let driver = ServerConnection(
+                    connection: connection, responder: responder, configuration: configuration,
+                    deadline: slot, registry: registry, localAddress: local)
+                await driver.run()
+            }
+            sweeper.cancel()
+        }
+        listener.setTask(serving)
+    }
+
+    private func stop(_ listener: Listener) async {
+        await listener.registry.drain(grace: configuration.engine.shutdownGracePeriod)
+        await listener.tcp.shutdown()
+        await listener.task?.value
+    }
+}
+
+/// What a server holds under its lock.
+struct ServerState {
+    var listeners: [Listener] = []
+    var running = false
+    var stopping = false
+    var stopped = false
+    var waiters: [CheckedContinuation<Void, Never>] = []
+}
+
+/// One listening address of a server, its connections' deadlines and the task serving it.
+final class Listener: Sendable {
+    let tcp: TCPServer
+    let registry = ConnectionDeadlines(tick: .milliseconds(100))
+    private let serving = Mutex<Task<Void, Never>?>(nil)
+
+    init(tcp: TCPServer) { self.tcp = tcp }
+
+    var task: Task<Void, Never>? { serving.withLock { $0 } }
+
+    func setTask(_ task: Task<Void, Never>) { serving.withLock { $0 = task } }
 }

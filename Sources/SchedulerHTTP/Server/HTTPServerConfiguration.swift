@@ -1,3 +1,4 @@
+public import Logging
 public import SchedulerEngine
 
 extension HTTPServer {
@@ -16,8 +17,16 @@ extension HTTPServer {
         public var headerTimeout: Duration
         /// A connection with no request this long after its last response is closed.
         public var idleTimeout: Duration
-        /// Called with every error a handler throws (after the server has answered 500).
+        /// Where the server logs: handler errors, listeners starting and stopping.
+        public var logger: Logger
+        /// Called with every error a handler throws (after the server has answered 500); the
+        /// default logs it at `error` level with the method, path and peer.
         public var onHandlerError: @Sendable (_ error: any Error, _ request: HTTPServerRequest) -> Void
+        /// The largest number of connections open at once per engine thread; more wait in the backlog.
+        public var maxConnectionsPerThread: Int {
+            get { engine.maxConnectionsPerThread }
+            set { engine.maxConnectionsPerThread = newValue }
+        }
 
         /// The defaults: 16 MiB bodies, 64 KiB heads, 100 fields, 10 s header and 60 s idle timeouts.
         public init(engine: TCPServer.Configuration = TCPServer.Configuration()) {
@@ -27,7 +36,16 @@ extension HTTPServer {
             maxHeaderFields = 100
             headerTimeout = .seconds(10)
             idleTimeout = .seconds(60)
-            onHandlerError = { _, _ in }
+            let logger = Logger(label: "scheduler-core.http")
+            self.logger = logger
+            onHandlerError = { error, request in
+                logger.error(
+                    "handler failed: \(error)",
+                    metadata: [
+                        "method": "\(request.head.method)", "path": "\(request.head.path ?? "")",
+                        "peer": "\(request.remoteAddress.map { "\($0)" } ?? "-")",
+                    ])
+            }
         }
     }
 }

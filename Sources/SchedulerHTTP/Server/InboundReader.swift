@@ -62,16 +62,22 @@ final class InboundReader {
         bodyBytes = 0
         var announced = false
         while true {
-            if start < inbox.count {
-                if !announced {
-                    announced = true
-                    onRequestStarted()
-                }
-                let step = try parseStep()
-                if case .head(let head) = step {
+            if start < inbox.count && !announced {
+                announced = true
+                onRequestStarted()
+            }
+            // Steps until a head, or until more bytes are needed; an `.end` here is the end of
+            // the previous message (one without a body, or a body already read to its end).
+            parsing: while true {
+                switch try parseStep() {
+                case .head(let head):
                     bodyComplete = !head.hasBody
-                    owesContinue = head.expectsContinue && head.hasBody
+                    owesContinue = head.expectsContinue
                     return head
+                case .needMore:
+                    break parsing
+                case .end, .body:
+                    continue
                 }
             }
             guard try await receive() else {
@@ -91,7 +97,8 @@ final class InboundReader {
             try await connection.send(ResponseHead.continueHead)
         }
         while true {
-            if start < inbox.count {
+            // Parsed even with no bytes left: a body's end may need none.
+            do {
                 let step: ParsedStep
                 do throws(InboundFailure) { step = try parseStep() } catch {
                     throw HTTPServerError.malformedBody("\(error)")

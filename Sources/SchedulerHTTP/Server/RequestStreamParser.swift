@@ -8,8 +8,8 @@ enum ParsedStep {
     case end(HTTPFields?)
 }
 
-/// The request parser as the server drives it: turns parser events into ``ParsedStep``s and
-/// works out keep-alive and `Expect: 100-continue` from each head.
+/// The request parser as the server drives it: turns parser events into ``ParsedStep``s,
+/// with each head's framing, keep-alive and `Expect: 100-continue` worked out.
 struct RequestStreamParser {
     private var parser: HTTPRequestParser
 
@@ -28,42 +28,20 @@ struct RequestStreamParser {
         case .end(let trailers):
             return (.end(trailers), step.consumed)
         case .head(let request):
-            let version = parser.version
-            let connection = request.headerFields[.connection]?.lowercased() ?? ""
-            let keepAlive =
-                version.minor == 0
-                ? Self.lists(connection, "keep-alive") : !Self.lists(connection, "close")
-            let expect = request.headerFields[.expect]?.lowercased() == "100-continue" && version.minor >= 1
-            let head: InboundHead
+            var head = InboundHead(
+                request: request, version: parser.version, contentLength: nil, hasBody: false,
+                keepAlive: parser.keepAlive, expectsContinue: false)
             switch parser.framing {
             case .none, .untilClose:
-                head = InboundHead(
-                    request: request, version: version, contentLength: nil, hasBody: false,
-                    keepAlive: keepAlive, expectsContinue: false)
+                break
             case .contentLength(let length):
-                head = InboundHead(
-                    request: request, version: version, contentLength: length, hasBody: length > 0,
-                    keepAlive: keepAlive, expectsContinue: expect)
+                head.contentLength = length
+                head.hasBody = length > 0
             case .chunked:
-                head = InboundHead(
-                    request: request, version: version, contentLength: nil, hasBody: true,
-                    keepAlive: keepAlive, expectsContinue: expect)
+                head.hasBody = true
             }
+            head.expectsContinue = head.hasBody && parser.expectsContinue
             return (.head(head), step.consumed)
         }
-    }
-
-    /// Whether the comma-separated `list` holds `token` (already lowercased).
-    private static func lists(_ list: String, _ token: String) -> Bool {
-        list.split(separator: ",").contains { $0.trimmingCharacters(in: " \t") == token }
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingCharacters(in set: String) -> Substring {
-        var slice = self
-        while let first = slice.first, set.contains(first) { slice = slice.dropFirst() }
-        while let last = slice.last, set.contains(last) { slice = slice.dropLast() }
-        return slice
     }
 }

@@ -84,7 +84,9 @@ final class ServerConnection {
             await send(.status(.internalServerError), version: head.version, method: head.request.method, keepAlive: keepAlive)
             return keepAlive
         }
-        if response.head.headerFields[.connection]?.lowercased() == "close" { keepAlive = false }
+        if response.head.headerFields[.connection]?.lowercased() == "close" || registry.isDraining {
+            keepAlive = false
+        }
         guard await send(response, version: head.version, method: head.request.method, keepAlive: keepAlive) else {
             return false
         }
@@ -138,6 +140,11 @@ final class ServerConnection {
         _ head: HTTPResponse, framing: ResponseFraming, isHead: Bool, version: HTTPVersion, keepAlive: Bool,
         produce: @Sendable (HTTPBodyWriter) async throws -> Void
     ) async throws {
+        if reader.owesContinue && !isHead {
+            // The producer may read the body (an echo, say): the client's go-ahead comes first.
+            reader.owesContinue = false
+            out.append(contentsOf: ResponseHead.continueHead)
+        }
         ResponseHead.encode(head, framing: framing, keepAlive: keepAlive, version: version, date: date.current(), into: &out)
         try await connection.send(out)
         if isHead { return }
