@@ -2,7 +2,7 @@
 # Debian machine: `deps` installs what is missing with apt.
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := liburing-dev pkg-config iproute2 util-linux curl
+APT_PACKAGES := liburing-dev pkg-config iproute2 util-linux curl zlib1g-dev
 # The examples are a package of their own (Examples/Package.swift), so that users of the library
 # never resolve what only they need.
 EXAMPLES := --package-path Examples
@@ -147,3 +147,11 @@ lint:
 
 clean:
 	rm -rf .build .build-*
+
+# libFuzzer on the HTTP parser (swiftc -sanitize=fuzzer,address): random and mutated requests
+# and responses; fails on a crash or when parsing split input differs from parsing it whole.
+# Runs FUZZ_SECONDS (default 60); seeds in fuzz/corpus, findings and build in .build-fuzz/.
+.PHONY: fuzz
+FUZZ_SECONDS ?= 60
+fuzz:
+	bash fuzz/run.sh $(FUZZ_SECONDS)

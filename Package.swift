@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
@@ -49,6 +50,8 @@ let package = Package(
             name: "CSchedulerEngine", dependencies: ["CSchedulerIO", "CLibURing"],
             path: "CSources/CSchedulerEngine", cSettings: [.define("_GNU_SOURCE")],
             linkerSettings: [.linkedLibrary("uring")]),
+        // zlib for the HTTP compression middleware (Debian's zlib1g-dev).
+        .target(name: "CZlib", path: "CSources/CZlib", linkerSettings: [.linkedLibrary("z")]),
 
         // Swift modules
         .target(name: "SchedulerPool", dependencies: ["CSchedulerAllocator"]),
@@ -69,8 +72,8 @@ let package = Package(
         .target(
             name: "SchedulerHTTP",
             dependencies: [
-                "SchedulerPool", "SchedulerEngine", .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "Logging", package: "swift-log"),
+                "SchedulerPool", "SchedulerEngine", "CZlib", .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
         .target(
@@ -102,10 +105,12 @@ let package = Package(
         .testTarget(
             name: "SchedulerHTTPServerTests",
             dependencies: [
-                "SchedulerHTTP", "SchedulerPool", "SchedulerEngine", "TestSupport",
+                "SchedulerHTTP", "SchedulerPool", "SchedulerEngine", "TestSupport", "CZlib",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]),
         .testTarget(name: "APIContractTests", dependencies: ["SchedulerCore", "TestSupport"]),
     ],

@@ -33,8 +33,9 @@ public struct HTTPResponseParser {
         switch event {
         case .head:
             let response = try buildResponse(buffer)
+            let length = core.headLength
             core.headConsumed()
-            return HTTPParserStep(event: .head(response), consumed: core.headLength)
+            return HTTPParserStep(event: .head(response), consumed: length)
         case .body(let range):
             core.advance(by: consumed, ended: false)
             return HTTPParserStep(event: .body(UnsafeRawBufferPointer(rebasing: buffer[range])), consumed: consumed)
