@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .executableTarget(name: "SocketWithIPPool", dependencies: [core], path: "SocketWithIPPool"),
@@ -36,6 +37,7 @@ let package = Package(
                 core, .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ], path: "HTTPServer"),
         .executableTarget(name: "TenantSites", dependencies: [core], path: "TenantSites"),
         // The README's code blocks, each between `// README begin` and `// README end` lines

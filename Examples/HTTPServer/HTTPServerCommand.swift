@@ -1,4 +1,5 @@
 import ArgumentParser
+import Logging
 import ServiceLifecycle
 import Glibc
 import SchedulerCore
@@ -47,8 +48,12 @@ struct HTTPServerCommand: AsyncParsableCommand {
         configuration.headerTimeout = .milliseconds(Int64(headerTimeout * 1000))
         configuration.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
         let address = try SocketAddress(host: host, port: port)
+        // One log line per request (and the server's own messages) on standard error.
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        configuration.logger = Logger(label: "http-server")
         let server = try HTTPServer(
-            address: address, configuration: configuration, responder: DemoRoutes(maxBody: maxBody))
+            address: address, configuration: configuration,
+            responder: try demoRouter(logger: Logger(label: "http-server.requests")))
         print("http-server: listening on \(server.address), \(server.features)")
         fflush(nil)
 

@@ -4,6 +4,7 @@ import Logging
 import SchedulerHTTP
 import SchedulerPool
 import ServiceLifecycle
+import TestSupport
 import Testing
 
 /// Larger exchanges and the server's place in a service: 100 pipelined requests, an 8 MiB body
@@ -29,9 +30,11 @@ import Testing
             let client = try RawClient(port: port, timeout: 20)
             // Sent from another thread: the echo comes back while the upload is still going.
             let head = Array("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: \(body.count)\r\n\r\n".utf8)
-            let sender = Task.detached { try client.send(head + body) }
+            // Sent from a thread of its own (blocking sends must not hold a cooperative thread),
+            // read here: the echo comes back while the upload is still going.
+            let sender = Background { try client.send(head + body) }
             let response = try client.readResponse()
-            try await sender.value
+            try sender.value()
             var sent = Hasher(), received = Hasher()
             sent.combine(bytes: UnsafeRawBufferPointer(start: body, count: body.count))
             received.combine(bytes: UnsafeRawBufferPointer(start: response.body, count: response.body.count))

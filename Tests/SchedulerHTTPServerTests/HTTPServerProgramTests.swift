@@ -78,9 +78,13 @@ import Testing
         // Two URLs on one curl: the second reuses the connection.
         let reuse = try Self.run(["curl", "-s", "-v", "\(base)/", "\(base)/json"])
         #expect(reuse.output == "Hello, World!" + #"{"message":"Hello, World!"}"#)
+        // gzip when asked for, on /json (tiny) and on bodies of 1 KiB or more.
+        let gzipped = try Self.run(["curl", "-s", "--compressed", "-D", "-", "\(base)/json"])
+        #expect(gzipped.output.lowercased().contains("content-encoding: gzip"))
+        #expect(gzipped.output.hasSuffix(#"{"message":"Hello, World!"}"#))
         let (status, log) = server.stop()
         #expect(status == 0)
-        #expect(log.contains("GET /users/a%2Fb 200 8 "))
+        #expect(log.contains("GET /users/a%2Fb 200 8B"))
     }
 
     @Test func pythonHTTPClientKeepsOneConnection() throws {
