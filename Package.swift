@@ -34,7 +34,7 @@ let package = Package(
             cSettings: [.define("_GNU_SOURCE"), .unsafeFlags(["-O2"])],
             linkerSettings: [.linkedLibrary("uring")]),
         .target(
-            name: "CSchedulerEngine", path: "CSources/CSchedulerEngine",
+            name: "CSchedulerEngine", dependencies: ["CSchedulerIO"], path: "CSources/CSchedulerEngine",
             cSettings: [.define("_GNU_SOURCE"), .unsafeFlags(["-O2"])],
             linkerSettings: [.linkedLibrary("uring")]),
 

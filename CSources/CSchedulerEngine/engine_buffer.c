@@ -76,7 +76,7 @@ void cse_node_release(cse_loop *loop, cse_buffer *node) {
         return;
     }
     if (node->bid >= 0) {
-        cse_uring_recycle(loop, (unsigned)node->bid);
+        loop->ops->recycle(loop, (unsigned)node->bid);
         loop->buffers_lent--;
     }
     int class = cse_class_of(loop, node);

@@ -1,4 +1,8 @@
-/* The epoll backend: the same loop shape as io_uring with readiness instead of completions. */
+/* The epoll backend: the same loop shape as io_uring with readiness instead of completions:
+ * accept4 and read on EPOLLIN, sendmsg until EAGAIN then EPOLLOUT, a non-blocking connect
+ * finished on EPOLLOUT with SO_ERROR. The loop reaches it only through cse_epoll_ops.
+ * The epoll data of a connection is its slot index; the listener and the eventfd have tags
+ * no index reaches. */
 #include "engine_internal.h"
 
 #include <errno.h>
@@ -14,24 +18,31 @@
 #define CSE_TAG_EVENT (UINT64_MAX - 1)
 #define CSE_READS_PER_EVENT 4
 
-int cse_epoll_setup(cse_loop *loop) {
+static int cse_epoll_probe(void) { return 0; }
+
+static void cse_epoll_teardown(cse_loop *loop);
+
+static int cse_epoll_setup(cse_loop *loop) {
     snprintf(loop->features, sizeof loop->features, "epoll");
     loop->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     if (loop->epoll_fd < 0) {
         loop->failed_operation = "epoll_create1";
         return -errno;
     }
-    /* accept4 is called in a loop until EAGAIN: the listener must not block. */
-    int flags = fcntl(loop->listen_fd, F_GETFL);
-    if (flags < 0 || fcntl(loop->listen_fd, F_SETFL, flags | O_NONBLOCK) < 0) {
-        loop->failed_operation = "fcntl O_NONBLOCK";
-        int rc = -errno;
-        cse_epoll_teardown(loop);
-        return rc;
+    if (loop->listen_fd >= 0) {
+        /* accept4 is called in a loop until EAGAIN: the listener must not block. */
+        int flags = fcntl(loop->listen_fd, F_GETFL);
+        if (flags < 0 || fcntl(loop->listen_fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+            loop->failed_operation = "fcntl O_NONBLOCK";
+            int rc = -errno;
+            cse_epoll_teardown(loop);
+            return rc;
+        }
     }
     struct epoll_event listen_event = {.events = EPOLLIN, .data.u64 = CSE_TAG_LISTEN};
     struct epoll_event wake_event = {.events = EPOLLIN, .data.u64 = CSE_TAG_EVENT};
-    if (epoll_ctl(loop->epoll_fd, EPOLL_CTL_ADD, loop->listen_fd, &listen_event) < 0 ||
+    if ((loop->listen_fd >= 0 &&
+         epoll_ctl(loop->epoll_fd, EPOLL_CTL_ADD, loop->listen_fd, &listen_event) < 0) ||
         epoll_ctl(loop->epoll_fd, EPOLL_CTL_ADD, loop->event_fd, &wake_event) < 0) {
         int rc = -errno;
         loop->failed_operation = "epoll_ctl";
@@ -41,7 +52,7 @@ int cse_epoll_setup(cse_loop *loop) {
     return 0;
 }
 
-void cse_epoll_teardown(cse_loop *loop) {
+static void cse_epoll_teardown(cse_loop *loop) {
     if (loop->epoll_fd >= 0) close(loop->epoll_fd);
     loop->epoll_fd = -1;
     free(loop->spare);
@@ -69,16 +80,58 @@ static void cse_accept_ready(cse_loop *loop) {
     for (int i = 0; i < 64; i++) {
         int fd = accept4(loop->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) return; /* EAGAIN, or a transient error the next readiness retries */
-        int index = cse_conn_open(loop, fd);
-        if (index < 0) {
-            close(fd);
-            continue;
-        }
-        cse_conn *conn = &loop->conns[index];
-        struct epoll_event event = {.events = EPOLLIN, .data.u64 = (uint64_t)index};
-        epoll_ctl(loop->epoll_fd, EPOLL_CTL_ADD, fd, &event);
-        conn->want_in = 1;
+        if (cse_conn_open(loop, fd) < 0) close(fd);
     }
+}
+
+/* Nothing to do: the flush that follows registers the interest the connection needs. */
+static void cse_epoll_opened(cse_loop *loop, uint32_t index) {
+    (void)loop;
+    (void)index;
+}
+
+/* Leaves the epoll set (a connect waits there for EPOLLOUT alone). */
+static void cse_forget_interest(cse_loop *loop, cse_conn *conn) {
+    if (conn->want_in || conn->want_out) epoll_ctl(loop->epoll_fd, EPOLL_CTL_DEL, conn->fd, NULL);
+    conn->want_in = 0;
+    conn->want_out = 0;
+}
+
+static void cse_epoll_connect(cse_loop *loop, uint32_t index) {
+    cse_conn *conn = &loop->conns[index];
+    cse_connect_request *request = conn->connect;
+    int rc = connect(conn->fd, (struct sockaddr *)&request->address, request->address_length);
+    if (rc == 0) {
+        cse_connect_finish(loop, index, 0);
+        return;
+    }
+    if (errno != EINPROGRESS && errno != EINTR) {
+        cse_connect_finish(loop, index, -errno);
+        return;
+    }
+    struct epoll_event event = {.events = EPOLLOUT, .data.u64 = index};
+    if (epoll_ctl(loop->epoll_fd, EPOLL_CTL_ADD, conn->fd, &event) < 0) {
+        cse_connect_finish(loop, index, -errno);
+        return;
+    }
+    conn->want_out = 1;
+}
+
+/* The connecting socket became writable (or failed): SO_ERROR tells which. */
+static void cse_connect_ready(cse_loop *loop, uint32_t index) {
+    cse_conn *conn = &loop->conns[index];
+    int error = 0;
+    socklen_t length = sizeof error;
+    if (getsockopt(conn->fd, SOL_SOCKET, SO_ERROR, &error, &length) < 0) error = errno;
+    if (error == EINPROGRESS || error == EALREADY) return; /* a spurious wake-up */
+    cse_forget_interest(loop, conn);
+    cse_connect_finish(loop, index, -error);
+}
+
+static void cse_epoll_cancel_connect(cse_loop *loop, uint32_t index) {
+    cse_conn *conn = &loop->conns[index];
+    cse_forget_interest(loop, conn);
+    cse_connect_finish(loop, index, conn->connect_error);
 }
 
 static void cse_read_ready(cse_loop *loop, uint32_t index) {
@@ -129,47 +182,67 @@ static void cse_write_queued(cse_loop *loop, cse_conn *conn) {
 }
 
 /* Writes, closes, or updates the interest of one connection touched since the last pass. */
-static void cse_flush_one(cse_loop *loop, uint32_t index) {
+static void cse_epoll_flush(cse_loop *loop, uint32_t index) {
     cse_conn *conn = &loop->conns[index];
     if (conn->head) cse_write_queued(loop, conn);
     if (conn->state == CSE_CLOSING && !conn->head) {
-        if (conn->want_in || conn->want_out) epoll_ctl(loop->epoll_fd, EPOLL_CTL_DEL, conn->fd, NULL);
+        cse_forget_interest(loop, conn);
         cse_conn_free(loop, index);
         return;
     }
     cse_update_interest(loop, index);
 }
 
-void cse_epoll_run(cse_loop *loop) {
+static void cse_epoll_stop_listening(cse_loop *loop) {
+    if (loop->listen_fd < 0) return;
+    epoll_ctl(loop->epoll_fd, EPOLL_CTL_DEL, loop->listen_fd, NULL);
+    close(loop->listen_fd);
+    loop->listen_fd = -1;
+}
+
+static int cse_epoll_idle(const cse_loop *loop) {
+    (void)loop;
+    return 1;
+}
+
+static void cse_epoll_wait(cse_loop *loop, int may_block) {
     struct epoll_event events[256];
-    int listening = 1;
-    for (;;) {
-        cse_process_commands(loop);
-        if (loop->stopping && listening) {
-            epoll_ctl(loop->epoll_fd, EPOLL_CTL_DEL, loop->listen_fd, NULL);
-            close(loop->listen_fd);
-            loop->listen_fd = -1;
-            listening = 0;
-        }
-        cse_enforce_deadline(loop);
-        cse_flush_dirty(loop, cse_flush_one);
-        if (loop->stopping && loop->open_count == 0) return;
-        int timeout = cse_prepare_wait(loop) ? cse_wait_ms(loop) : 0;
-        int n = epoll_wait(loop->epoll_fd, events, 256, timeout);
-        atomic_store(&loop->sleeping, 0);
-        for (int i = 0; i < n; i++) {
-            uint64_t tag = events[i].data.u64;
-            if (tag == CSE_TAG_LISTEN) {
-                if (listening) cse_accept_ready(loop);
-            } else if (tag == CSE_TAG_EVENT) {
-                uint64_t value;
-                ssize_t ignored = read(loop->event_fd, &value, sizeof value);
-                (void)ignored;
-            } else {
-                uint32_t index = (uint32_t)tag;
-                if (events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) cse_read_ready(loop, index);
-                if (events[i].events & EPOLLOUT) cse_mark_dirty(loop, index);
+    int n = epoll_wait(loop->epoll_fd, events, 256, may_block ? cse_wait_ms(loop) : 0);
+    atomic_store(&loop->sleeping, 0);
+    for (int i = 0; i < n; i++) {
+        uint64_t tag = events[i].data.u64;
+        if (tag == CSE_TAG_LISTEN) {
+            if (loop->listen_fd >= 0) cse_accept_ready(loop);
+        } else if (tag == CSE_TAG_EVENT) {
+            uint64_t value;
+            ssize_t ignored = read(loop->event_fd, &value, sizeof value);
+            (void)ignored;
+        } else {
+            uint32_t index = (uint32_t)tag;
+            uint8_t state = loop->conns[index].state;
+            if (state == CSE_CONNECTING) {
+                cse_connect_ready(loop, index);
+                continue;
             }
+            if (state == CSE_FREE) continue; /* closed by an earlier event of this batch */
+            if (events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) cse_read_ready(loop, index);
+            if (events[i].events & EPOLLOUT) cse_mark_dirty(loop, index);
         }
     }
 }
+
+const cse_backend_ops cse_epoll_ops = {
+    .name = "epoll",
+    .probe = cse_epoll_probe,
+    .setup = cse_epoll_setup,
+    .teardown = cse_epoll_teardown,
+    .stop_listening = cse_epoll_stop_listening,
+    .idle = cse_epoll_idle,
+    .wait = cse_epoll_wait,
+    .flush = cse_epoll_flush,
+    .opened = cse_epoll_opened,
+    .connect = cse_epoll_connect,
+    .cancel_connect = cse_epoll_cancel_connect,
+    .recycle = NULL, /* epoll never lends receive-ring buffers */
+    .free_buffers = NULL,
+};

@@ -7,6 +7,7 @@
 #include <liburing.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 
 #define CSE_MAX_IOV 16
@@ -21,7 +22,23 @@ typedef cse_buffer cse_send_node;
 /* Buffers kept for reuse on the loop thread, by size class. */
 enum { CSE_CLASS_LENT = 0, CSE_CLASS_SMALL, CSE_CLASS_LARGE, CSE_CLASS_COUNT };
 
-enum cse_conn_state { CSE_FREE = 0, CSE_OPEN, CSE_CLOSING };
+enum cse_conn_state { CSE_FREE = 0, CSE_CONNECTING, CSE_OPEN, CSE_CLOSING };
+
+/* Why a connection is in the loop's deadline list. */
+enum cse_deadline_kind {
+    CSE_DEADLINE_NONE = 0,
+    CSE_DEADLINE_LINGER,  /* closing with queued bytes: cut when they have not drained by then */
+    CSE_DEADLINE_CONNECT, /* connecting: give up with ETIMEDOUT */
+};
+
+/* An outbound connect on its way: made by cse_connect, freed when on_connect has reported it. */
+typedef struct cse_connect_request {
+    int fd;
+    void *token; /* the caller's, handed back by on_connect */
+    double deadline; /* CLOCK_MONOTONIC seconds, 0 = none */
+    struct sockaddr_storage address;
+    socklen_t address_length;
+} cse_connect_request;
 
 typedef struct cse_conn {
     int fd;
@@ -37,15 +54,21 @@ typedef struct cse_conn {
     uint8_t want_out;      /* epoll: EPOLLOUT armed */
     uint8_t want_in;       /* epoll: EPOLLIN armed */
     uint8_t fixed;         /* io_uring: the socket is in the registered file table at its index */
-    uint8_t lingering;     /* closing with a deadline, listed in the loop's lingering list */
-    double close_deadline; /* CLOCK_MONOTONIC seconds: cut if still not drained by then */
+    uint8_t deadline_kind; /* enum cse_deadline_kind: listed in the loop's deadline list */
+    uint8_t cancelling;    /* connecting: the backend was asked to end the connect */
+    int connect_error;     /* connecting: the error a cancelled connect ends with */
+    double deadline;       /* CLOCK_MONOTONIC seconds, for deadline_kind */
+    cse_connect_request *connect; /* connecting: what and where */
     void *user;
     cse_send_node *head, *tail;
     struct msghdr msg;
     struct iovec iov[CSE_MAX_IOV];
 } cse_conn;
 
-enum cse_command_kind { CSE_CMD_SEND, CSE_CMD_RELEASE, CSE_CMD_CLOSE, CSE_CMD_RESUME, CSE_CMD_JOB, CSE_CMD_SHUTDOWN };
+enum cse_command_kind {
+    CSE_CMD_SEND, CSE_CMD_RELEASE, CSE_CMD_CLOSE, CSE_CMD_RESUME, CSE_CMD_JOB, CSE_CMD_SHUTDOWN,
+    CSE_CMD_CONNECT,
+};
 
 typedef struct cse_command {
     int kind;
@@ -58,11 +81,47 @@ typedef struct cse_queue {
     size_t count, capacity;
 } cse_queue;
 
+/* One backend (io_uring or epoll) as the loop sees it: the loop code calls only these. Every
+ * function runs on the loop thread except probe and free_buffers. */
+typedef struct cse_backend_ops {
+    const char *name;
+    /* 0 if the backend can run on this host, else -errno. Any thread. */
+    int (*probe)(void);
+    /* Sets up the ring or epoll set (and loop->features); -errno with loop->failed_operation. */
+    int (*setup)(cse_loop *loop);
+    /* Releases what setup made; the loop has stopped. */
+    void (*teardown)(cse_loop *loop);
+    /* The loop is stopping: accept no more connections. */
+    void (*stop_listening)(cse_loop *loop);
+    /* 1 when the backend has nothing of its own pending (an accept) that the loop must await. */
+    int (*idle)(const cse_loop *loop);
+    /* Submits what is prepared, waits for events (when may_block, bounded by the next
+     * deadline) and dispatches them. */
+    void (*wait)(cse_loop *loop, int may_block);
+    /* Sends, re-arms and finishes the close of one connection marked dirty. */
+    void (*flush)(cse_loop *loop, uint32_t index);
+    /* A connection joined the table (accepted or connected); it is marked dirty after this. */
+    void (*opened)(cse_loop *loop, uint32_t index);
+    /* Starts connecting the CSE_CONNECTING connection to its request's address; the backend
+     * calls cse_connect_finish once, now or later. */
+    void (*connect)(cse_loop *loop, uint32_t index);
+    /* Ends a pending connect; it finishes with conn->connect_error (now or on completion). */
+    void (*cancel_connect)(cse_loop *loop, uint32_t index);
+    /* Gives receive-ring buffer `bid` back to the kernel (only backends that lend buffers). */
+    void (*recycle)(cse_loop *loop, unsigned bid);
+    /* Frees the memory lent buffers point into; at loop free, from any thread. May be NULL. */
+    void (*free_buffers)(cse_loop *loop);
+} cse_backend_ops;
+
+extern const cse_backend_ops cse_uring_ops;
+extern const cse_backend_ops cse_epoll_ops;
+
 struct cse_loop {
     cse_config config;
     cse_callbacks callbacks;
+    const cse_backend_ops *ops;
     char features[160];
-    int listen_fd;
+    int listen_fd; /* -1 for a loop without a listener, and once it is closed */
     int local_port;
     int event_fd;
     pthread_t thread;
@@ -86,20 +145,22 @@ struct cse_loop {
     cse_conn *conns;
     uint32_t *free_list;
     unsigned free_count;
-    unsigned open_count;
+    unsigned open_count; /* connecting, open and closing connections */
     uint32_t *dirty;
     unsigned dirty_count;
     int stopping;
+    int stopped_listening;
     int forced;           /* the shutdown grace period ran out */
     double stop_deadline; /* CLOCK_MONOTONIC seconds */
-    uint64_t *lingering;  /* ids of connections closing with queued bytes, oldest first */
-    unsigned lingering_count;
-    double timer_deadline; /* io_uring: when the armed wake-up timer fires, 0 if none */
-    int accept_armed;
+    uint64_t *deadlines;  /* ids of connections with a deadline (deadline_kind), any order; a
+                             live connection is listed at most twice (connect, then linger) */
+    unsigned deadline_count, deadline_capacity;
 
     /* io_uring */
     struct io_uring ring;
     int ring_ready;
+    int accept_armed;
+    double timer_deadline; /* when the armed wake-up timer fires, 0 if none */
     int fixed_files; /* a sparse registered file table of max_connections slots exists */
     struct io_uring_buf_ring *buf_ring;
     size_t buf_ring_size;
@@ -120,42 +181,51 @@ struct cse_loop {
     cse_buffer *spare; /* the large buffer the next read goes into */
 };
 
-/* engine_loop.c */
+/* engine_thread.c: the loop thread's life */
+int cse_on_this_loop(const cse_loop *loop);
+
+/* engine_inbox.c: commands from any thread, and waking the loop */
 int cse_queue_push(cse_queue *queue, cse_command command);
+int cse_post(cse_loop *loop, cse_command command);
+int cse_process_commands(cse_loop *loop);
+int cse_prepare_wait(cse_loop *loop);
+void cse_drain_after_stop(cse_loop *loop);
+
+/* engine_conn.c: the connection table and send queues */
+uint64_t cse_conn_id(const cse_loop *loop, uint32_t index);
+cse_conn *cse_conn_lookup(cse_loop *loop, uint64_t connection);
 void cse_mark_dirty(cse_loop *loop, uint32_t index);
 void cse_flush_dirty(cse_loop *loop, void (*flush)(cse_loop *, uint32_t));
-cse_conn *cse_conn_lookup(cse_loop *loop, uint64_t connection);
+int cse_conn_take_slot(cse_loop *loop, int fd, uint8_t state);
+void cse_conn_release_slot(cse_loop *loop, uint32_t index);
 int cse_conn_open(cse_loop *loop, int fd);
 void cse_conn_free(cse_loop *loop, uint32_t index);
-int cse_post(cse_loop *loop, cse_command command);
-int cse_on_this_loop(const cse_loop *loop);
+void cse_conn_cut(cse_loop *loop, uint32_t index, int error);
+void cse_begin_close(cse_loop *loop, uint64_t connection, int linger);
+void cse_begin_shutdown(cse_loop *loop);
 int cse_append_send(cse_loop *loop, uint64_t connection, cse_buffer *node, int direct);
+void cse_conn_fail_sends(cse_loop *loop, cse_conn *conn, int error);
+int cse_conn_fill_iov(cse_conn *conn);
+void cse_conn_consume(cse_loop *loop, cse_conn *conn, size_t sent);
+
+/* engine_connect.c: outbound connections */
+void cse_connect_begin(cse_loop *loop, cse_connect_request *request);
+void cse_connect_finish(cse_loop *loop, uint32_t index, int result);
+
+/* engine_deadline.c: the shutdown grace period, lingering closes, connect timeouts */
+double cse_now(void);
+void cse_deadline_set(cse_loop *loop, uint32_t index, int kind, double when);
+double cse_next_deadline(cse_loop *loop);
+int cse_wait_ms(cse_loop *loop);
+void cse_enforce_deadline(cse_loop *loop);
 
 /* engine_buffer.c */
 cse_buffer *cse_node_take(cse_loop *loop, size_t length);
 cse_buffer *cse_node_lend(cse_loop *loop, unsigned bid, size_t length);
 void cse_node_release(cse_loop *loop, cse_buffer *node);
 void cse_node_cache_free(cse_loop *loop);
-void cse_conn_fail_sends(cse_loop *loop, cse_conn *conn, int error);
-int cse_conn_fill_iov(cse_conn *conn);
-void cse_conn_consume(cse_loop *loop, cse_conn *conn, size_t sent);
-int cse_process_commands(cse_loop *loop);
-int cse_prepare_wait(cse_loop *loop);
-double cse_next_deadline(cse_loop *loop);
-int cse_wait_ms(cse_loop *loop);
-void cse_enforce_deadline(cse_loop *loop);
 
 /* engine_listener.c */
 int cse_listen(const cse_config *config, int *fd_out, int *port_out, const char **failed);
-
-/* engine_uring.c / engine_epoll.c */
-int cse_uring_setup(cse_loop *loop);
-void cse_uring_run(cse_loop *loop);
-void cse_uring_teardown(cse_loop *loop);
-void cse_uring_free_buffers(cse_loop *loop);
-void cse_uring_recycle(cse_loop *loop, unsigned bid);
-int cse_epoll_setup(cse_loop *loop);
-void cse_epoll_run(cse_loop *loop);
-void cse_epoll_teardown(cse_loop *loop);
 
 #endif

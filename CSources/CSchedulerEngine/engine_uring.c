@@ -1,5 +1,7 @@
-/* The io_uring backend: multishot accept, multishot recv into a provided-buffer ring,
- * one send (sendmsg when several buffers are queued) in flight per connection, and one io_uring_submit_and_wait per iteration. */
+/* The io_uring backend: multishot accept, IORING_OP_CONNECT, multishot recv into a
+ * provided-buffer ring, one send (sendmsg when several buffers are queued) in flight per
+ * connection, and one io_uring_submit_and_wait per iteration. The loop reaches it only
+ * through cse_uring_ops. */
 #include "engine_internal.h"
 
 #include <errno.h>
@@ -10,10 +12,41 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-enum { CSE_OP_ACCEPT = 1, CSE_OP_RECV, CSE_OP_SEND, CSE_OP_EVENT, CSE_OP_CANCEL, CSE_OP_TIMER };
+/* What a completion is for. */
+enum cse_uring_op {
+    CSE_OP_ACCEPT = 1, /* the listener's multishot accept */
+    CSE_OP_RECV,       /* a connection's multishot recv */
+    CSE_OP_SEND,       /* a connection's send or sendmsg */
+    CSE_OP_EVENT,      /* the read of the wake-up eventfd */
+    CSE_OP_CANCEL,     /* an async cancel (its own completion is ignored) */
+    CSE_OP_TIMER,      /* the deadline timer */
+    CSE_OP_CONNECT,    /* a connection's connect */
+};
 #define CSE_BUFFER_GROUP 7
 
-static uint64_t cse_tag(int op, uint32_t index) { return ((uint64_t)index << 8) | (uint64_t)op; }
+/* The user_data of every SQE this backend submits:
+ *
+ *     63           40 39                          8 7          0
+ *    +---------------+-----------------------------+------------+
+ *    |     zero      |   connection slot index     |     op     |
+ *    +---------------+-----------------------------+------------+
+ *
+ * `op` is an enum cse_uring_op; the index is the connection's slot (0 for the loop-wide
+ * ACCEPT, EVENT and TIMER). The slot's generation is not needed: a slot is reused only after
+ * every operation on it has completed. A cancel targets the user_data of what it cancels. */
+enum { CSE_TAG_OP_BITS = 8, CSE_TAG_INDEX_BITS = 32 };
+
+static inline uint64_t cse_tag_encode(enum cse_uring_op op, uint32_t index) {
+    return ((uint64_t)index << CSE_TAG_OP_BITS) | (uint64_t)op;
+}
+
+static inline enum cse_uring_op cse_tag_op(uint64_t tag) {
+    return (enum cse_uring_op)(tag & ((1u << CSE_TAG_OP_BITS) - 1));
+}
+
+static inline uint32_t cse_tag_index(uint64_t tag) {
+    return (uint32_t)(tag >> CSE_TAG_OP_BITS);
+}
 
 /* An SQE, submitting what is queued when the SQ is full. */
 static struct io_uring_sqe *cse_sqe(cse_loop *loop) {
@@ -60,14 +93,14 @@ static int cse_ring_init(cse_loop *loop) {
 static void cse_arm_accept(cse_loop *loop) {
     struct io_uring_sqe *sqe = cse_sqe(loop);
     io_uring_prep_multishot_accept(sqe, loop->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-    io_uring_sqe_set_data64(sqe, cse_tag(CSE_OP_ACCEPT, 0));
+    io_uring_sqe_set_data64(sqe, cse_tag_encode(CSE_OP_ACCEPT, 0));
     loop->accept_armed = 1;
 }
 
 static void cse_arm_event(cse_loop *loop) {
     struct io_uring_sqe *sqe = cse_sqe(loop);
     io_uring_prep_read(sqe, loop->event_fd, &loop->event_value, sizeof loop->event_value, 0);
-    io_uring_sqe_set_data64(sqe, cse_tag(CSE_OP_EVENT, 0));
+    io_uring_sqe_set_data64(sqe, cse_tag_encode(CSE_OP_EVENT, 0));
 }
 
 static void cse_arm_recv(cse_loop *loop, uint32_t index) {
@@ -76,15 +109,15 @@ static void cse_arm_recv(cse_loop *loop, uint32_t index) {
     io_uring_prep_recv_multishot(sqe, conn->fixed ? (int)index : conn->fd, NULL, 0, 0);
     sqe->flags |= IOSQE_BUFFER_SELECT | (conn->fixed ? IOSQE_FIXED_FILE : 0);
     sqe->buf_group = CSE_BUFFER_GROUP;
-    io_uring_sqe_set_data64(sqe, cse_tag(CSE_OP_RECV, index));
+    io_uring_sqe_set_data64(sqe, cse_tag_encode(CSE_OP_RECV, index));
     conn->recv_armed = 1;
     conn->rearm = 0;
 }
 
 static void cse_cancel_recv(cse_loop *loop, uint32_t index) {
     struct io_uring_sqe *sqe = cse_sqe(loop);
-    io_uring_prep_cancel64(sqe, cse_tag(CSE_OP_RECV, index), 0);
-    io_uring_sqe_set_data64(sqe, cse_tag(CSE_OP_CANCEL, index));
+    io_uring_prep_cancel64(sqe, cse_tag_encode(CSE_OP_RECV, index), 0);
+    io_uring_sqe_set_data64(sqe, cse_tag_encode(CSE_OP_CANCEL, index));
 }
 
 static void cse_arm_send(cse_loop *loop, uint32_t index) {
@@ -96,11 +129,21 @@ static void cse_arm_send(cse_loop *loop, uint32_t index) {
     if (count == 1) io_uring_prep_send(sqe, fd, conn->iov[0].iov_base, conn->iov[0].iov_len, MSG_NOSIGNAL);
     else io_uring_prep_sendmsg(sqe, fd, &conn->msg, MSG_NOSIGNAL);
     if (conn->fixed) sqe->flags |= IOSQE_FIXED_FILE;
-    io_uring_sqe_set_data64(sqe, cse_tag(CSE_OP_SEND, index));
+    io_uring_sqe_set_data64(sqe, cse_tag_encode(CSE_OP_SEND, index));
     conn->send_inflight = 1;
 }
 
-int cse_uring_setup(cse_loop *loop) {
+static int cse_uring_probe(void) {
+    struct io_uring ring;
+    int rc = io_uring_queue_init(4, &ring, 0);
+    if (rc < 0) return rc;
+    io_uring_queue_exit(&ring);
+    return 0;
+}
+
+static void cse_uring_teardown(cse_loop *loop);
+
+static int cse_uring_setup(cse_loop *loop) {
     int rc = cse_ring_init(loop);
     if (rc < 0) {
         loop->failed_operation = "io_uring_queue_init";
@@ -148,13 +191,16 @@ int cse_uring_setup(cse_loop *loop) {
                               loop->config.buffer_size, (unsigned short)bid, mask, (int)bid);
     }
     io_uring_buf_ring_advance(loop->buf_ring, (int)count);
+    /* submitted with the first wait */
+    if (loop->listen_fd >= 0) cse_arm_accept(loop);
+    cse_arm_event(loop);
     return 0;
 fail:
     cse_uring_teardown(loop);
     return rc;
 }
 
-void cse_uring_teardown(cse_loop *loop) {
+static void cse_uring_teardown(cse_loop *loop) {
     if (loop->ring_ready) {
         io_uring_queue_exit(&loop->ring); /* also drops the buffer ring registration */
         loop->ring_ready = 0;
@@ -162,14 +208,14 @@ void cse_uring_teardown(cse_loop *loop) {
 }
 
 /* Frees the receive buffers; only when no lent buffer can be read any more (cse_loop_free). */
-void cse_uring_free_buffers(cse_loop *loop) {
+static void cse_uring_free_buffers(cse_loop *loop) {
     if (loop->buf_ring) munmap(loop->buf_ring, loop->buf_ring_size);
     loop->buf_ring = NULL;
     free(loop->buffers);
     loop->buffers = NULL;
 }
 
-void cse_uring_recycle(cse_loop *loop, unsigned bid) {
+static void cse_uring_recycle(cse_loop *loop, unsigned bid) {
     io_uring_buf_ring_add(loop->buf_ring, loop->buffers + (size_t)bid * loop->config.buffer_size,
                           loop->config.buffer_size, (unsigned short)bid,
                           io_uring_buf_ring_mask(loop->config.buffer_count), loop->buffers_pending++);
@@ -190,20 +236,7 @@ static void cse_deliver_uring(cse_loop *loop, uint32_t index, cse_buffer *buffer
 static void cse_on_accept(cse_loop *loop, struct io_uring_cqe *cqe) {
     if (!(cqe->flags & IORING_CQE_F_MORE)) loop->accept_armed = 0;
     if (cqe->res >= 0) {
-        if (loop->stopping) {
-            close(cqe->res);
-        } else {
-            int fd = cqe->res;
-            int index = cse_conn_open(loop, fd);
-            if (index < 0) {
-                close(fd);
-            } else {
-                /* Without its slot the connection works on its plain descriptor. */
-                if (loop->fixed_files)
-                    loop->conns[index].fixed = io_uring_register_files_update(&loop->ring, (unsigned)index, &fd, 1) == 1;
-                cse_mark_dirty(loop, (uint32_t)index);
-            }
-        }
+        if (loop->stopping || cse_conn_open(loop, cqe->res) < 0) close(cqe->res);
     }
     if (!loop->accept_armed) {
         if (loop->stopping) {
@@ -213,6 +246,35 @@ static void cse_on_accept(cse_loop *loop, struct io_uring_cqe *cqe) {
             cse_arm_accept(loop);
         }
     }
+}
+
+/* A connection joined the table: its socket goes into the registered file table (without a
+ * slot there it works on its plain descriptor). */
+static void cse_uring_opened(cse_loop *loop, uint32_t index) {
+    cse_conn *conn = &loop->conns[index];
+    if (loop->fixed_files)
+        conn->fixed = io_uring_register_files_update(&loop->ring, index, &conn->fd, 1) == 1;
+}
+
+static void cse_uring_connect(cse_loop *loop, uint32_t index) {
+    cse_conn *conn = &loop->conns[index];
+    struct io_uring_sqe *sqe = cse_sqe(loop);
+    io_uring_prep_connect(sqe, conn->fd, (struct sockaddr *)&conn->connect->address,
+                          conn->connect->address_length);
+    io_uring_sqe_set_data64(sqe, cse_tag_encode(CSE_OP_CONNECT, index));
+}
+
+static void cse_uring_cancel_connect(cse_loop *loop, uint32_t index) {
+    struct io_uring_sqe *sqe = cse_sqe(loop);
+    io_uring_prep_cancel64(sqe, cse_tag_encode(CSE_OP_CONNECT, index), 0);
+    io_uring_sqe_set_data64(sqe, cse_tag_encode(CSE_OP_CANCEL, index));
+}
+
+static void cse_on_connect(cse_loop *loop, uint32_t index, struct io_uring_cqe *cqe) {
+    cse_conn *conn = &loop->conns[index];
+    /* A cancelled connect completes with ECANCELED: report why it was cancelled. */
+    int result = cqe->res < 0 && conn->cancelling ? conn->connect_error : cqe->res;
+    cse_connect_finish(loop, index, result);
 }
 
 static void cse_on_recv(cse_loop *loop, uint32_t index, struct io_uring_cqe *cqe) {
@@ -263,11 +325,12 @@ static void cse_on_send(cse_loop *loop, uint32_t index, struct io_uring_cqe *cqe
 
 static void cse_handle_cqe(cse_loop *loop, struct io_uring_cqe *cqe) {
     uint64_t tag = io_uring_cqe_get_data64(cqe);
-    uint32_t index = (uint32_t)(tag >> 8);
-    switch ((int)(tag & 0xff)) {
+    uint32_t index = cse_tag_index(tag);
+    switch (cse_tag_op(tag)) {
     case CSE_OP_ACCEPT: cse_on_accept(loop, cqe); break;
     case CSE_OP_RECV: cse_on_recv(loop, index, cqe); break;
     case CSE_OP_SEND: cse_on_send(loop, index, cqe); break;
+    case CSE_OP_CONNECT: cse_on_connect(loop, index, cqe); break;
     case CSE_OP_EVENT:
         atomic_store(&loop->sleeping, 0);
         cse_arm_event(loop);
@@ -280,7 +343,7 @@ static void cse_handle_cqe(cse_loop *loop, struct io_uring_cqe *cqe) {
 }
 
 /* Sends, re-arms, and finishes the close of one connection touched since the last pass. */
-static void cse_flush_one(cse_loop *loop, uint32_t index) {
+static void cse_uring_flush(cse_loop *loop, uint32_t index) {
     cse_conn *conn = &loop->conns[index];
     if (conn->head && !conn->send_inflight && !conn->shut) cse_arm_send(loop, index);
     if (conn->state == CSE_CLOSING && !conn->head && !conn->send_inflight && !conn->shut) {
@@ -324,36 +387,45 @@ static void cse_arm_timer(cse_loop *loop) {
     loop->grace_timer.tv_nsec = (long long)(wait_ms % 1000) * 1000000;
     struct io_uring_sqe *sqe = cse_sqe(loop);
     io_uring_prep_timeout(sqe, &loop->grace_timer, 0, 0);
-    io_uring_sqe_set_data64(sqe, cse_tag(CSE_OP_TIMER, 0));
+    io_uring_sqe_set_data64(sqe, cse_tag_encode(CSE_OP_TIMER, 0));
 }
 
-void cse_uring_run(cse_loop *loop) {
-    cse_arm_accept(loop);
-    cse_arm_event(loop);
-    int cancelled_accept = 0;
-    for (;;) {
-        cse_process_commands(loop);
-        if (loop->stopping && !cancelled_accept) {
-            cancelled_accept = 1;
-            struct io_uring_sqe *sqe = cse_sqe(loop);
-            io_uring_prep_cancel64(sqe, cse_tag(CSE_OP_ACCEPT, 0), 0);
-            io_uring_sqe_set_data64(sqe, cse_tag(CSE_OP_CANCEL, 0));
-        }
-        cse_enforce_deadline(loop);
-        if (loop->lingering_count > 0 || (loop->stopping && !loop->forced)) cse_arm_timer(loop);
-        cse_flush_dirty(loop, cse_flush_one);
-        if (loop->buffers_pending) {
-            io_uring_buf_ring_advance(loop->buf_ring, loop->buffers_pending);
-            loop->buffers_pending = 0;
-        }
-        if (loop->stopping && loop->open_count == 0 && !loop->accept_armed) return;
-        unsigned wait = cse_prepare_wait(loop) ? 1 : 0;
-        int rc = io_uring_submit_and_wait(&loop->ring, wait);
-        if (rc < 0 && rc != -EINTR && rc != -EBUSY && rc != -EAGAIN && rc != -ETIME) {
-            fprintf(stderr, "scheduler-core engine: io_uring_submit_and_wait: %s (errno %d)\n",
-                    strerror(-rc), -rc);
-        }
-        atomic_store(&loop->sleeping, 0);
-        cse_reap(loop);
-    }
+static void cse_uring_stop_listening(cse_loop *loop) {
+    if (!loop->accept_armed) return;
+    struct io_uring_sqe *sqe = cse_sqe(loop);
+    io_uring_prep_cancel64(sqe, cse_tag_encode(CSE_OP_ACCEPT, 0), 0);
+    io_uring_sqe_set_data64(sqe, cse_tag_encode(CSE_OP_CANCEL, 0));
 }
+
+static int cse_uring_idle(const cse_loop *loop) { return !loop->accept_armed; }
+
+static void cse_uring_wait(cse_loop *loop, int may_block) {
+    if (loop->deadline_count > 0 || (loop->stopping && !loop->forced)) cse_arm_timer(loop);
+    if (loop->buffers_pending) {
+        io_uring_buf_ring_advance(loop->buf_ring, loop->buffers_pending);
+        loop->buffers_pending = 0;
+    }
+    int rc = io_uring_submit_and_wait(&loop->ring, may_block ? 1 : 0);
+    if (rc < 0 && rc != -EINTR && rc != -EBUSY && rc != -EAGAIN && rc != -ETIME) {
+        fprintf(stderr, "scheduler-core engine: io_uring_submit_and_wait: %s (errno %d)\n",
+                strerror(-rc), -rc);
+    }
+    atomic_store(&loop->sleeping, 0);
+    cse_reap(loop);
+}
+
+const cse_backend_ops cse_uring_ops = {
+    .name = "io_uring",
+    .probe = cse_uring_probe,
+    .setup = cse_uring_setup,
+    .teardown = cse_uring_teardown,
+    .stop_listening = cse_uring_stop_listening,
+    .idle = cse_uring_idle,
+    .wait = cse_uring_wait,
+    .flush = cse_uring_flush,
+    .opened = cse_uring_opened,
+    .connect = cse_uring_connect,
+    .cancel_connect = cse_uring_cancel_connect,
+    .recycle = cse_uring_recycle,
+    .free_buffers = cse_uring_free_buffers,
+};

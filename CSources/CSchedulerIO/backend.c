@@ -146,7 +146,7 @@ static void probe_backend(void) {
         chosen_backend = rc;
         snprintf(backend_error, sizeof backend_error,
                  "SCHEDULER_CORE_BACKEND=io_uring, but io_uring cannot be used here: %s (%s)%s",
-                 strerror(-rc), strerrorname_np(-rc) ? strerrorname_np(-rc) : "?",
+                 strerror(-rc), csched_io_errno_name(-rc) ? csched_io_errno_name(-rc) : "?",
                  (rc == -EPERM) ? "; see kernel.io_uring_disabled or the seccomp profile" : "");
     } else {
         snprintf(backend_features, sizeof backend_features,

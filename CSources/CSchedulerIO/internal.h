@@ -27,10 +27,4 @@ struct io_uring *csched_io_ring_for(unsigned op, int64_t timeout_ns);
 int csched_io_ring_run(struct io_uring *ring, struct io_uring_sqe *sqe, int64_t timeout_ns,
                        int *timed_out);
 
-/* csched_io_address <-> struct sockaddr; return 0 or -EAFNOSUPPORT. */
-int csched_io_to_sockaddr(const csched_io_address *address, struct sockaddr_storage *storage,
-                          socklen_t *length);
-int csched_io_from_sockaddr(const struct sockaddr_storage *storage, socklen_t length,
-                            csched_io_address *address);
-
 #endif

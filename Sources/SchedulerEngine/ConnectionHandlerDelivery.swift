@@ -1,10 +1,10 @@
 import CSchedulerEngine
 
 /// How a connection served by a ``TCPConnectionHandler`` gets its bytes: straight from the loop
-/// callback into `received`, on the loop thread, with no task and no continuation per chunk.
+/// callback to the handler, on the loop thread, with no task and no continuation per chunk.
 ///
 /// Backpressure: once more than `sendHighWater` bytes are queued for sending, reading pauses
-/// (`handlerPaused`); chunks the loop had already received wait in `received` and are handed
+/// (`handlerPaused`); chunks the loop had already received wait in the receive queue and are handed
 /// over, in order, once the queue has drained to half (`handlerDrained`).
 extension ConnectionCore {
     /// Installs `handler` (on the loop thread) and hands it what arrived before it was there.
@@ -13,8 +13,8 @@ extension ConnectionCore {
         self.handler = handler
         // Chunks that came before; reading paused by the receive high-water mark goes on.
         let wasPaused = state.withLock { state in
-            let paused = state.paused
-            state.paused = false
+            let paused = state.receive.paused
+            state.receive.paused = false
             return paused
         }
         handlerPaused = true
@@ -29,11 +29,10 @@ extension ConnectionCore {
             // Held back until the send queue drains, with the end of stream behind them.
             state.withLock { state in
                 if let pointer, length > 0 {
-                    state.received.append(BufferHandle(pointer: pointer))
-                    state.receivedBytes += pointer.pointee.length
-                    state.receivedFootprint += Int(pointer.pointee.capacity)
+                    state.receive.append(BufferHandle(pointer: pointer))
+                    publishReceived(state)
                 } else {
-                    state.readEnd = length == 0 ? -1 : Int32(-length)
+                    state.lifecycle.handle(length == 0 ? .peerEnded : .receiveFailed(Int32(-length)))
                 }
             }
             return true
@@ -45,7 +44,7 @@ extension ConnectionCore {
         }
         handler.received(TCPBuffer(BufferHandle(pointer: pointer), loop: loop))
         // Backpressure: the peer is not taking the replies, so stop taking its requests.
-        if state.withLock({ $0.queuedBytes > Self.sendHighWater }) {
+        if state.withLock({ $0.send.isFull }) {
             handlerPaused = true
             return true
         }
@@ -62,15 +61,13 @@ extension ConnectionCore {
             enum Next {
                 case chunk(BufferHandle)
                 case full
-                case done(readEnd: Int32, closed: Bool)
+                case done(ReceiveReadiness)
             }
             let next = state.withLock { state -> Next in
-                if state.queuedBytes > Self.sendHighWater { return .full }
-                guard state.receivedHead < state.received.count else {
-                    return .done(readEnd: state.readEnd, closed: state.closed)
-                }
-                let handle = takeBufferedChunk(&state)
-                return .chunk(handle)
+                if state.send.isFull { return .full }
+                let readiness = state.receiveReadiness
+                guard case .buffered = readiness else { return .done(readiness) }
+                return .chunk(takeChunk(&state))
             }
             switch next {
             case .chunk(let handle):
@@ -78,13 +75,17 @@ extension ConnectionCore {
             case .full:
                 handlerPaused = true
                 return
-            case .done(let readEnd, let closed):
-                if readEnd != 0 || closed {
-                    endHandler(readEnd > 0 ? error("recv", errno: readEnd) : nil)
-                    _ = requestClose()
-                } else if resume {
-                    _ = cse_resume_reading(loop.handle, id)
-                }
+            case .done(.ended):
+                endHandler(nil)
+                _ = requestClose()
+                return
+            case .done(.failed(let code)):
+                endHandler(error("recv", errno: code))
+                _ = requestClose()
+                return
+            case .done(.empty), .done(.busy), .done(.closedLocally), .done(.buffered):
+                // Still open (a close the handler asked for ends it through `closedByLoop`).
+                if resume { _ = cse_resume_reading(loop.handle, id) }
                 return
             }
         }

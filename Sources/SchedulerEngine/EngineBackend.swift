@@ -1,35 +1,30 @@
 import CSchedulerEngine
-import Glibc
+import CSchedulerIO
 import SchedulerSocket
 
-/// How the engine picks its I/O backend: the same rule and the same variable as `Socket`.
+/// How the engine picks its I/O backend: the same rule and the same variable as `Socket`,
+/// decided in one place (CSchedulerIO's `csched_io_backend`, which reads
+/// `SCHEDULER_CORE_BACKEND` once per process).
 enum EngineBackend {
-    /// `requested`, else `SCHEDULER_CORE_BACKEND` (`posix` or `io_uring`), else io_uring where
-    /// the kernel allows it and epoll otherwise. A forced io_uring that cannot run throws.
+    /// `requested`, else the process-wide choice: `SCHEDULER_CORE_BACKEND` (`posix` or
+    /// `io_uring`), else io_uring where the kernel allows it and epoll otherwise. A forced
+    /// io_uring that cannot run, or an unknown name, throws.
     static func resolve(_ requested: IOBackend?) throws(EngineError) -> IOBackend {
-        var choice = requested
-        if choice == nil, let variable = getenv("SCHEDULER_CORE_BACKEND") {
-            let text = String(cString: variable)
-            guard let named = IOBackend(rawValue: text) else {
+        guard let requested else {
+            let chosen = csched_io_backend()
+            guard chosen >= 0 else {
                 throw EngineError(
-                    operation: "choose backend", target: "SCHEDULER_CORE_BACKEND=\(text)",
-                    reason: "expected posix or io_uring")
+                    operation: "choose backend", target: "engine",
+                    reason: String(cString: csched_io_backend_error()))
             }
-            choice = named
+            return chosen == Int32(CSCHED_IO_BACKEND_POSIX) ? .posix : .ioUring
         }
+        guard requested == .ioUring else { return .posix }
         let probe = cse_backend_probe(Int32(CSE_BACKEND_IO_URING))
-        switch choice {
-        case .posix?:
-            return .posix
-        case .ioUring?:
-            guard probe == 0 else {
-                throw EngineError(
-                    operation: "io_uring_setup", target: "engine (io_uring forced)", errno: -probe)
-            }
-            return .ioUring
-        case nil:
-            return probe == 0 ? .ioUring : .posix
+        guard probe == 0 else {
+            throw EngineError(operation: "io_uring_setup", target: "engine (io_uring asked for)", errno: -probe)
         }
+        return .ioUring
     }
 
     /// The C constant for `backend`.

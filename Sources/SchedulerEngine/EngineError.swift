@@ -1,4 +1,5 @@
-import CSchedulerEngine
+import CSchedulerIO
+import Glibc
 
 /// An error from the engine: what was attempted, on what, and why.
 ///
@@ -20,7 +21,7 @@ public struct EngineError: Error, Sendable, Hashable, CustomStringConvertible {
         self.operation = operation
         self.target = target
         self.errno = errno
-        self.reason = String(cString: cse_errno_text(errno))
+        self.reason = String(cString: strerror(errno))
     }
 
     /// An error that is not a system call's failure.
@@ -33,7 +34,7 @@ public struct EngineError: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// The errno's symbolic name (`"ECONNRESET"`), or nil when there is no errno.
     public var errnoName: String? {
-        guard errno != 0, let name = cse_errno_name(errno) else { return nil }
+        guard errno != 0, let name = csched_io_errno_name(errno) else { return nil }
         return String(cString: name)
     }
 

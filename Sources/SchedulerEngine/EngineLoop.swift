@@ -1,7 +1,13 @@
 import CSchedulerEngine
+import CSchedulerIO
+import SchedulerPool
+import SchedulerSocket
 import Glibc
 
-/// One C event loop (one thread, one ring or epoll set, one listener), seen from Swift.
+/// One C event loop (one thread, one ring or epoll set, a listener or none), seen from Swift.
+///
+/// A ``TCPServer``'s loops accept; a ``TCPEngine``'s loops only connect (``connect(to:from:timeout:)``).
+/// Both kinds of connection are the same ``TCPConnection``.
 ///
 /// It is also a `TaskExecutor`: a task that prefers it runs on the loop thread itself, so a
 /// connection handler wakes from `recv` without a thread hop and its `send` is queued without
@@ -26,9 +32,20 @@ final class EngineLoop: TaskExecutor, @unchecked Sendable {
         callbacks.context = Unmanaged.passRetained(self).toOpaque()
         callbacks.on_accept = { context, connection, fd in
             let loop = Unmanaged<EngineLoop>.fromOpaque(context!).takeUnretainedValue()
-            let core = ConnectionCore(loop: loop, id: connection, peer: peerName(fd))
-            loop.onAccept(TCPConnection(core: core))
-            return Unmanaged.passRetained(core).toOpaque()
+            let connection = TCPConnection(loop: loop, id: connection, fd: fd)
+            loop.onAccept(connection)
+            return Unmanaged.passRetained(connection.core).toOpaque()
+        }
+        callbacks.on_connect = { context, request, connection, fd, result in
+            let loop = Unmanaged<EngineLoop>.fromOpaque(context!).takeUnretainedValue()
+            let pending = Unmanaged<PendingConnect>.fromOpaque(request!).takeRetainedValue()
+            guard result == 0 else {
+                pending.finish(.failure(pending.error(errno: -result)))
+                return nil
+            }
+            let connection = TCPConnection(loop: loop, id: connection, fd: fd)
+            pending.finish(.success(connection))
+            return Unmanaged.passRetained(connection.core).toOpaque()
         }
         // The C loop's retain keeps the core alive through every callback: no retain per call.
         callbacks.on_data = { user, buffer, length in
@@ -86,11 +103,64 @@ final class EngineLoop: TaskExecutor, @unchecked Sendable {
     }
 
     func shutdown() { _ = cse_shutdown(handle) }
+
+    /// Connects a new socket on this loop; the connection is registered like an accepted one.
+    func connect(to destination: SocketAddress, from source: SocketAddress?, timeout: Duration)
+        async throws(EngineError) -> TCPConnection
+    {
+        let result = await withUnsafeContinuation {
+            (continuation: UnsafeContinuation<Result<TCPConnection, EngineError>, Never>) in
+            let pending = PendingConnect(continuation, destination: destination, source: source)
+            var to = csched_io_address(destination)
+            var from = source.map { csched_io_address($0) } ?? csched_io_address()
+            var failed: UnsafePointer<CChar>?
+            // The C loop holds this retain until on_connect.
+            let token = Unmanaged.passRetained(pending).toOpaque()
+            let rc = withUnsafePointer(to: &from) { fromPointer in
+                cse_connect(
+                    handle, &to, source == nil ? nil : fromPointer, nanoseconds(timeout), token,
+                    &failed)
+            }
+            if rc < 0 {
+                Unmanaged<PendingConnect>.fromOpaque(token).release()
+                let operation = failed.map { String(cString: $0) } ?? "connect"
+                pending.finish(.failure(pending.error(operation, errno: -rc)))
+            }
+        }
+        return try result.get()
+    }
 }
 
-/// `host:port` of the peer of a connected socket, for error messages.
-private func peerName(_ fd: Int32) -> String {
-    var text = [CChar](repeating: 0, count: 64)
-    guard cse_peer_name(fd, &text, text.count) == 0 else { return "fd \(fd)" }
-    return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+/// A connect on its way: resumed once, from the loop's on_connect or from a refusal at once.
+private final class PendingConnect: @unchecked Sendable {
+    // @unchecked: `continuation` is resumed exactly once, by whichever path ends the connect.
+    private let continuation: UnsafeContinuation<Result<TCPConnection, EngineError>, Never>
+    private let destination: SocketAddress
+    private let source: SocketAddress?
+
+    init(
+        _ continuation: UnsafeContinuation<Result<TCPConnection, EngineError>, Never>,
+        destination: SocketAddress, source: SocketAddress?
+    ) {
+        self.continuation = continuation
+        self.destination = destination
+        self.source = source
+    }
+
+    func finish(_ result: Result<TCPConnection, EngineError>) { continuation.resume(returning: result) }
+
+    /// The error for this connect: `connect 127.0.0.1:80` (`from 127.0.0.2` when bound).
+    func error(_ operation: String = "connect", errno: Int32) -> EngineError {
+        let from = source.map { " from \($0)" } ?? ""
+        return EngineError(operation: operation, target: "\(destination)\(from)", errno: errno)
+    }
+}
+
+/// `duration` in nanoseconds for the C core, at least 1 (0 would mean no limit there).
+private func nanoseconds(_ duration: Duration) -> UInt64 {
+    let parts = duration.components
+    guard parts.seconds >= 0, duration > .zero else { return 1 }
+    let (whole, overflow) = UInt64(parts.seconds).multipliedReportingOverflow(by: 1_000_000_000)
+    if overflow { return UInt64.max }
+    return max(1, whole.addingReportingOverflow(UInt64(parts.attoseconds / 1_000_000_000)).partialValue)
 }

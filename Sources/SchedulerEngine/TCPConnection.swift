@@ -1,6 +1,11 @@
 import CSchedulerEngine
+import CSchedulerIO
+import SchedulerPool
+import SchedulerSocket
 
-/// One accepted TCP connection of a ``TCPServer``, with `async` receive and send.
+/// One TCP connection on an engine loop, accepted by a ``TCPServer`` or made by
+/// ``TCPEngine/connect(to:from:timeout:)``, with `async` receive and send (or a
+/// ``TCPConnectionHandler``, see ``setHandler(_:)``).
 ///
 /// `recv` suspends until bytes arrive; `send` queues the bytes and returns at once unless more
 /// than about 1 MiB is already queued, in which case it waits for the peer to catch up. Closing
@@ -13,17 +18,33 @@ import CSchedulerEngine
 /// hop on entry, and resume there.
 public final class TCPConnection: Sendable {
     @usableFromInline let core: ConnectionCore
+    /// The address of the other end, read from the socket once when the connection joined its loop.
+    public let peerAddress: SocketAddress
+    /// This end's address (the source address of an outbound connection), read once likewise.
+    public let localAddress: SocketAddress
 
-    init(core: ConnectionCore) {
-        self.core = core
+    /// The connection `id` of `loop` on descriptor `fd`; on the loop thread, as it joins the table.
+    init(loop: EngineLoop, id: UInt64, fd: Int32) {
+        peerAddress = Self.address(of: fd, csched_io_peer_address)
+        localAddress = Self.address(of: fd, csched_io_local_address)
+        core = ConnectionCore(loop: loop, id: id, peer: peerAddress.description)
     }
 
     deinit {
         _ = core.requestClose()
     }
 
-    /// The peer's address as `host:port` (`[v6]:port` for IPv6).
-    public var peer: String { core.peer }
+    /// getpeername/getsockname through the C shim; `0.0.0.0:0` if the socket cannot say (a peer
+    /// that reset before the connection was registered).
+    private static func address(
+        of fd: Int32, _ read: (Int32, UnsafeMutablePointer<csched_io_address>?) -> Int32
+    ) -> SocketAddress {
+        var address = csched_io_address()
+        guard read(fd, &address) == 0, let converted = address.socketAddress else {
+            return SocketAddress(ip: IPAddress(ipv4: 0), port: 0)
+        }
+        return converted
+    }
 
     /// The executor of the event loop that owns this connection, for `Task(executorPreference:)`.
     public var executor: any TaskExecutor { core.loop }
@@ -115,6 +136,19 @@ public final class TCPConnection: Sendable {
         try await send(Array(text.utf8))
     }
 
+    /// Drives the connection with `handler` from now on: every received chunk goes to it by
+    /// callback on the loop thread (bytes that arrived before are handed over first), as
+    /// ``TCPServer/serve(handlers:)`` does for accepted connections. Returns once it is
+    /// installed. Use it instead of `recv`, not with it; install one handler per connection.
+    public func setHandler(_ handler: any TCPConnectionHandler) async {
+        let box = HandlerBox(handler)
+        await Task(executorPreference: core.loop) { [core] in
+            // The loop has stopped (its jobs then run elsewhere): the connection is closed.
+            guard cse_on_loop_thread(core.loop.handle) == 1 else { return box.handler.receiveEnded(nil) }
+            core.attach(box.handler)
+        }.value
+    }
+
     /// Starts closing the connection after its queued bytes are sent, without waiting.
     public func closeNow() {
         _ = core.requestClose()
@@ -130,4 +164,10 @@ public final class TCPConnection: Sendable {
         _ = core.requestClose()
         await core.waitClosed()
     }
+}
+
+/// Carries a handler to its loop thread, the only thread that touches it from then on.
+private struct HandlerBox: @unchecked Sendable {
+    let handler: any TCPConnectionHandler
+    init(_ handler: any TCPConnectionHandler) { self.handler = handler }
 }

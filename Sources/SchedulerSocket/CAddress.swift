@@ -3,7 +3,7 @@ import SchedulerPool
 
 extension csched_io_address {
     /// The C form of `address`.
-    init(_ address: SocketAddress) {
+    package init(_ address: SocketAddress) {
         self.init()
         port = address.port
         let ip = address.ip
@@ -19,7 +19,7 @@ extension csched_io_address {
     }
 
     /// The Swift form, or nil for a family other than IPv4 and IPv6.
-    var socketAddress: SocketAddress? {
+    package var socketAddress: SocketAddress? {
         var copy = bytes
         return withUnsafeBytes(of: &copy) { raw -> SocketAddress? in
             switch family {

@@ -254,7 +254,7 @@ extension EngineTests {
                 // On the loop thread the shutdown runs at once: this connection is now closing in
                 // the loop while its Swift side still looks open.
                 server.beginShutdown()
-                guard !connection.core.state.withLock({ $0.closed || $0.closeRequested }) else {
+                guard !connection.core.state.withLock({ $0.lifecycle.isClosingOrClosed }) else {
                     outcome.withLock { $0 = "closed before the send" }
                     return
                 }

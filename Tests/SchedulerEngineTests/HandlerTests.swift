@@ -58,12 +58,12 @@ extension EngineTests {
                     try await Task.sleep(for: .milliseconds(10))
                 }
             }
-            let queued = connection.core.state.withLock { $0.queuedBytes }
+            let queued = connection.core.state.withLock { $0.send.queuedBytes }
             // `handlerPaused` belongs to the loop thread: read it there.
             let paused = await Task(executorPreference: connection.executor) { connection.core.handlerPaused }.value
             #expect(paused)
             // At most one receive buffer beyond the high-water mark before reading paused.
-            #expect(queued <= ConnectionCore.sendHighWater + 65536)
+            #expect(queued <= SendAccounting.highWater + 65536)
             #expect(written > queued)
             // Reading everything back resumes the handler; every byte returns, in order.
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)

@@ -1,13 +1,18 @@
-/* CSchedulerEngine: the event loop under SchedulerEngine's TCPServer.
+/* CSchedulerEngine: the event loops under SchedulerEngine's TCPServer and Engine.
  *
- * One loop = one thread = one io_uring (or one epoll instance) with its own SO_REUSEPORT
- * listener. Every function returns >= 0 or -errno and never leans on the global errno.
- * Swift sees only this narrow API: opaque loops, 64-bit connection ids and callbacks. */
+ * One loop = one thread = one io_uring (or one epoll instance), with its own SO_REUSEPORT
+ * listener or none. Connections are accepted by the listener or made by cse_connect; both
+ * kinds then live in the same table and use the same receive/send path. Every function
+ * returns >= 0 or -errno and never leans on the global errno. Swift sees only this narrow
+ * API: opaque loops, 64-bit connection ids and callbacks. Addresses, errno names and the
+ * process-wide backend choice come from CSchedulerIO, the one shim for those. */
 #ifndef CSCHEDULER_ENGINE_H
 #define CSCHEDULER_ENGINE_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "CSchedulerIO.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -43,6 +48,10 @@ typedef struct cse_callbacks {
     void *context;
     /* A connection was accepted; returns the connection's user pointer (never NULL). */
     void *(*on_accept)(void *context, uint64_t connection, int fd);
+    /* A cse_connect ended: result 0, the connection and its descriptor (returns the
+     * connection's user pointer, never NULL, as on_accept), or result -errno (connection 0,
+     * fd -1, the return value is ignored). `request` is the caller's value given to cse_connect. */
+    void *(*on_connect)(void *context, void *request, uint64_t connection, int fd, int result);
     /* Bytes arrived (length > 0: `buffer` holds them and now belongs to the owner), the peer
      * closed (0) or receiving failed (-errno; `buffer` is NULL for both).
      * Returns 1 to pause reading until cse_resume_reading, else 0. */
@@ -53,13 +62,15 @@ typedef struct cse_callbacks {
     void (*on_closed)(void *user);
     /* Runs one job handed to cse_enqueue_job. */
     void (*on_job)(void *context, void *job);
-    /* The loop has stopped after cse_shutdown: every connection closed, listener closed. */
+    /* The loop has stopped after cse_shutdown: every connection closed, listener closed,
+     * every pending connect reported (ECANCELED). */
     void (*on_stopped)(void *context);
 } cse_callbacks;
 
 /* How to build a loop. */
 typedef struct cse_config {
     int backend;               /* CSE_BACKEND_IO_URING or CSE_BACKEND_EPOLL */
+    int listen;                /* 1: the loop listens on family/address/port; 0: no listener */
     int family;                /* AF_INET or AF_INET6 */
     uint8_t address[16];       /* network byte order; 4 bytes used for AF_INET */
     uint16_t port;             /* host byte order; 0 = ephemeral */
@@ -79,12 +90,12 @@ void cse_config_init(cse_config *config);
 /* 0 if `backend` can run on this host, else -errno saying why not (e.g. -ENOSYS, -EPERM). */
 int cse_backend_probe(int backend);
 
-/* Creates the listener and starts the loop thread; returns 0 and sets *out, or -errno.
+/* Creates the listener (if config->listen) and starts the loop thread; returns 0 and sets *out, or -errno.
  * `failed_operation` (may be NULL) receives the name of the step that failed. */
 int cse_loop_start(const cse_config *config, const cse_callbacks *callbacks, cse_loop **out,
                    const char **failed_operation);
 
-/* The port the loop's listener is bound to (host byte order). */
+/* The port the loop's listener is bound to (host byte order); 0 without a listener. */
 int cse_loop_local_port(const cse_loop *loop);
 
 /* A human-readable list of what the loop runs on, e.g. "io_uring SINGLE_ISSUER DEFER_TASKRUN". */
@@ -116,17 +127,20 @@ int cse_enqueue_job(cse_loop *loop, void *job);
 /* 1 when called on `loop`'s own thread. */
 int cse_on_loop_thread(const cse_loop *loop);
 
+/* Connects a new non-blocking TCP socket to `destination` on `loop`, from `source` when not
+ * NULL (bound first; port 0 lets the kernel pick the port at connect time, with
+ * IP_BIND_ADDRESS_NO_PORT), giving up after timeout_ns (0: no limit) with -ETIMEDOUT.
+ * Thread-safe. The socket is made and bound on the calling thread: a failure there returns
+ * -errno, names the step in *failed_operation (may be NULL), and on_connect is not called.
+ * Otherwise returns 0 and on_connect reports the outcome once, on the loop thread: the
+ * connection, registered like an accepted one, or -errno (ECONNREFUSED, ETIMEDOUT, ECANCELED
+ * when the loop shuts down first, ...). */
+int cse_connect(cse_loop *loop, const csched_io_address *destination,
+                const csched_io_address *source, uint64_t timeout_ns, void *request,
+                const char **failed_operation);
+
 /* Stops accepting, closes every connection after its queued bytes, then calls on_stopped. */
 int cse_shutdown(cse_loop *loop);
-
-/* The symbolic name of an errno ("EACCES"), or NULL when the C library does not know it. */
-const char *cse_errno_name(int error);
-
-/* Writes the peer of a connected socket as "host:port" ("[v6]:port"); 0 or -errno. */
-int cse_peer_name(int fd, char *out, size_t size);
-
-/* The C library's text for an errno. */
-const char *cse_errno_text(int error);
 
 /* Frees a loop whose on_stopped has been called. */
 void cse_loop_destroy(cse_loop *loop);

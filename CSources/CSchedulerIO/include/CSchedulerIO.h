@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #ifdef __cplusplus
@@ -29,6 +30,13 @@ typedef struct csched_io_address {
     uint8_t bytes[16];
     uint32_t scope_id;
 } csched_io_address;
+
+/* csched_io_address <-> struct sockaddr, the one place the package builds sockaddrs (the
+ * engine's listener and connects use them too); return 0 or -EAFNOSUPPORT. */
+int csched_io_to_sockaddr(const csched_io_address *address, struct sockaddr_storage *storage,
+                          socklen_t *length);
+int csched_io_from_sockaddr(const struct sockaddr_storage *storage, socklen_t length,
+                            csched_io_address *address);
 
 /* Chooses the backend once per process (SCHEDULER_CORE_BACKEND=posix|io_uring, otherwise
  * io_uring where it works). Returns the backend or -errno when io_uring was forced but cannot
@@ -93,7 +101,8 @@ int csched_io_set_timeout(int fd, int receive, int64_t timeout_ns);
 /* Reads SO_RCVTIMEO or SO_SNDTIMEO in nanoseconds (0 = none), or -errno. */
 int64_t csched_io_get_timeout(int fd, int receive);
 
-/* The errno's symbolic name ("EACCES") or NULL when unknown. */
+/* The errno's symbolic name ("EACCES") or NULL when unknown: the one function that names
+ * errnos for the whole package (SocketError, EngineError, the backend probe's message). */
 const char *csched_io_errno_name(int error);
 
 #ifdef __cplusplus
