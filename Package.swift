@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "socket-with-ip-pool", targets: ["SocketWithIPPool"]),
         .executable(name: "echo-server", targets: ["EchoServer"]),
         .executable(name: "http-server", targets: ["HTTPServerExample"]),
+        .executable(name: "http-client", targets: ["HTTPClientExample"]),
         .executable(name: "pool-bench", targets: ["PoolBenchmark"]),
         .executable(name: "durable-bench", targets: ["DurableBenchmark"]),
     ],
@@ -83,6 +84,13 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ], path: "Examples/HTTPServer"),
+        .executableTarget(
+            name: "HTTPClientExample",
+            dependencies: [
+                "SchedulerCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ], path: "Examples/HTTPClient"),
 
         // Benchmarks (run by `make bench`, never by `make test`)
         .target(
