@@ -116,6 +116,12 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        .testTarget(
+            name: "SchedulerHTTPClientTests",
+            dependencies: [
+                "SchedulerHTTP", "SchedulerPool", "SchedulerEngine",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]),
         .testTarget(name: "APIContractTests", dependencies: ["SchedulerCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -33,8 +33,10 @@ public struct HTTPResponseParser {
         switch event {
         case .head:
             let response = try buildResponse(buffer)
+            // Read before headConsumed(): an interim (1xx) head resets the length to 0.
+            let length = core.headLength
             core.headConsumed()
-            return HTTPParserStep(event: .head(response), consumed: core.headLength)
+            return HTTPParserStep(event: .head(response), consumed: length)
         case .body(let range):
             core.advance(by: consumed, ended: false)
             return HTTPParserStep(event: .body(UnsafeRawBufferPointer(rebasing: buffer[range])), consumed: consumed)
