@@ -9,6 +9,7 @@ final class RawServer {
     let process = Process()
     let output = Pipe()
     let port: UInt16
+    let logPath = FileManager.default.temporaryDirectory.appendingPathComponent("raw-server-\(UUID()).log").path
 
     init(_ handler: String) throws {
         let indented = handler.split(separator: "\n", omittingEmptySubsequences: false)
@@ -34,12 +35,13 @@ final class RawServer {
             n = 0
             while True:
                 c, a = s.accept()
-                print("conn", n, flush=True)
+                with open(sys.argv[1], "a") as log:
+                    log.write("conn %d\\n" % n)
                 threading.Thread(target=handle, args=(c, n), daemon=True).start()
                 n += 1
             """
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script]
+        process.arguments = ["python3", "-c", script, logPath]
         process.standardOutput = output
         try process.run()
         var line = Data()
@@ -58,14 +60,15 @@ final class RawServer {
 
     /// Stops the server; the number of connections it accepted.
     func stop() -> Int {
-        process.terminate()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
+        let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+        try? FileManager.default.removeItem(atPath: logPath)
         return text.split(separator: "\n").filter { $0.hasPrefix("conn ") }.count
     }
 
     deinit {
-        if process.isRunning { process.terminate() }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 }
 
