@@ -2,7 +2,7 @@
 # Debian machine: `deps` installs what is missing with apt.
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := liburing-dev pkg-config iproute2 util-linux
+APT_PACKAGES := liburing-dev pkg-config iproute2 util-linux zlib1g-dev
 
 .PHONY: deps run test test-posix test-io_uring sanitize bench bench-pool bench-echo bench-durable wasm-test format lint clean
 
@@ -92,3 +92,11 @@ lint:
 
 clean:
 	rm -rf .build .build-*
+
+# libFuzzer on the HTTP parser (swiftc -sanitize=fuzzer,address): random and mutated requests
+# and responses; fails on a crash or when parsing split input differs from parsing it whole.
+# Runs FUZZ_SECONDS (default 60); seeds in fuzz/corpus, findings and build in .build-fuzz/.
+.PHONY: fuzz
+FUZZ_SECONDS ?= 60
+fuzz:
+	bash fuzz/run.sh $(FUZZ_SECONDS)

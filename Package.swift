@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "echo-server", targets: ["EchoServer"]),
         .executable(name: "http-server", targets: ["HTTPServerExample"]),
         .executable(name: "http-client", targets: ["HTTPClientExample"]),
+        .executable(name: "tenant-sites", targets: ["TenantSites"]),
         .executable(name: "pool-bench", targets: ["PoolBenchmark"]),
         .executable(name: "durable-bench", targets: ["DurableBenchmark"]),
     ],
@@ -23,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
@@ -38,6 +40,8 @@ let package = Package(
             name: "CSchedulerEngine", dependencies: ["CSchedulerIO"], path: "CSources/CSchedulerEngine",
             cSettings: [.define("_GNU_SOURCE"), .unsafeFlags(["-O2"])],
             linkerSettings: [.linkedLibrary("uring")]),
+        // zlib for the HTTP compression middleware (Debian's zlib1g-dev).
+        .target(name: "CZlib", path: "CSources/CZlib", linkerSettings: [.linkedLibrary("z")]),
 
         // Swift modules
         .target(name: "SchedulerPool", dependencies: ["CSchedulerAllocator"]),
@@ -56,8 +60,8 @@ let package = Package(
         .target(
             name: "SchedulerHTTP",
             dependencies: [
-                "SchedulerPool", "SchedulerEngine", .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "Logging", package: "swift-log"),
+                "SchedulerPool", "SchedulerEngine", "CZlib", .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
         .target(
@@ -76,6 +80,7 @@ let package = Package(
                 "SchedulerCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], path: "Examples/EchoServer"),
+        .executableTarget(name: "TenantSites", dependencies: ["SchedulerCore"], path: "Examples/TenantSites"),
         .executableTarget(
             name: "HTTPServerExample",
             dependencies: [
@@ -111,10 +116,11 @@ let package = Package(
         .testTarget(
             name: "SchedulerHTTPServerTests",
             dependencies: [
-                "SchedulerHTTP", "SchedulerPool", "SchedulerEngine",
-                .product(name: "HTTPTypes", package: "swift-http-types"),
+                "SchedulerHTTP", "SchedulerPool", "SchedulerEngine", "CZlib",
+                .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]),
         .testTarget(
             name: "SchedulerHTTPClientTests",
@@ -122,6 +128,9 @@ let package = Package(
                 "SchedulerHTTP", "SchedulerPool", "SchedulerEngine",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]),
+        .testTarget(
+            name: "SchedulerHTTPTests",
+            dependencies: ["SchedulerHTTP", .product(name: "HTTPTypes", package: "swift-http-types")]),
         .testTarget(name: "APIContractTests", dependencies: ["SchedulerCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -69,6 +69,7 @@ func parseRequests(_ bytes: [UInt8], cuts: [Int] = [], limits: HTTPParserLimits 
                 buffer.removeFirst(consumed)
                 guard let event else { break }
                 append(event, to: &seen)
+                if seen.count > 100_000 { return seen }  // a parser that loops must fail, not hang
             } catch {
                 seen.append(.error(error))
                 return seen
@@ -107,6 +108,7 @@ func parseResponses(
                 }.get()
                 buffer.removeFirst(consumed)
                 guard let event else { break }
+                if seen.count > 100_000 { return seen }  // a parser that loops must fail, not hang
                 if case .end = event, let m = methodQueue.popFirst() { parser.requestMethod = m }
                 append(event, to: &seen)
             } catch {

@@ -1,15 +1,17 @@
-// Byte classes of RFC 9110/9112 as branch-light tests (no global tables: a Swift global array
-// costs a lazy-initialisation check on every access).
+// Byte classes of RFC 9110/9112 as branch-light tests and one constant table.
 
-// tchar as two 64-bit masks: "!#$%&'*+-.^_`|~", digits and letters.
-@usableFromInline let tcharMaskLow: UInt64 = 0x03FF_6CFA_0000_0000
-@usableFromInline let tcharMaskHigh: UInt64 = 0x57FF_FFFF_C7FF_FFFE
+// tchar as a 256-entry table of "0"/"1" in a StaticString: its bytes are a constant in the
+// binary, so a lookup is one load (a Swift global array would check its lazy initialisation).
+let tcharTable: StaticString = """
+0000000000000000000000000000000001011111001101101111111111000000\
+0111111111111111111111111110001111111111111111111111111111101010\
+0000000000000000000000000000000000000000000000000000000000000000\
+0000000000000000000000000000000000000000000000000000000000000000
+"""
 
-/// Whether `b` is a token character (RFC 9110 §5.6.2).
+/// Whether `b` is a token character (RFC 9110 §5.6.2): "!#$%&'*+-.^_`|~", digits, letters.
 @inline(__always) func isTChar(_ b: UInt8) -> Bool {
-    if b < 64 { return (tcharMaskLow >> UInt64(b)) & 1 != 0 }
-    if b < 128 { return (tcharMaskHigh >> UInt64(b &- 64)) & 1 != 0 }
-    return false
+    tcharTable.utf8Start[Int(b)] == UInt8(ascii: "1")
 }
 
 /// Whether `b` may appear in a field value or reason phrase: HTAB, SP, VCHAR, obs-text.

@@ -33,6 +33,7 @@ struct HeadFacts {
 struct StartLine {
     var methodStart = 0, methodEnd = 0
     var targetStart = 0, targetEnd = 0
+    var versionStart = 0
     var reasonStart = 0, reasonEnd = 0
 }
 
@@ -73,6 +74,15 @@ struct HTTPMessageCore {
     /// The start of the line being scanned, from the buffer's first byte (head phase).
     var lineStart = 0
     var inStartLine = true
+    /// How far the request line's scan has come: it resumes there, byte-exact.
+    var requestLinePart = RequestLinePart.method
+    /// Whether an HTTP/1.1 request must carry Host (RFC 9112 §3.2); off only to compare with
+    /// parsers that do not check it.
+    var requireHost = true
+
+    enum RequestLinePart {
+        case method, target, version, lineEnd
+    }
     var headLength = 0
     var start = StartLine()
     var facts = HeadFacts()
@@ -187,6 +197,8 @@ struct HTTPMessageCore {
         scanned = 0
         lineStart = 0
         inStartLine = true
+        requestLinePart = .method
+        start = StartLine()
         headLength = 0
         facts = HeadFacts()
         fields.removeAll(keepingCapacity: true)
@@ -199,7 +211,7 @@ struct HTTPMessageCore {
     /// Whether the parser is inside a message (bytes of it seen, its end not yet reached).
     var isMidMessage: Bool {
         switch phase {
-        case .head: scanned > 0
+        case .head: !inStartLine || scanned > lineStart  // empty lines before a message are not one
         case .endPending, .upgraded: false
         default: true
         }
@@ -213,6 +225,21 @@ struct HTTPMessageCore {
         let window = min(count, limits.maxHeadBytes)
         var i = scanned
         while true {
+            if inStartLine && isRequest {
+                guard try scanRequestLine(p, &i, window) else {
+                    scanned = i
+                    if count >= limits.maxHeadBytes {
+                        throw HTTPParseError(.headTooLarge, at: streamOffset + limits.maxHeadBytes)
+                    }
+                    return false
+                }
+                inStartLine = false
+                lineStart = i
+            }
+            // A line that starts with whitespace is rejected as soon as its first byte is seen.
+            if !inStartLine && i == lineStart && i < window && isOWS(p[i]) {
+                throw HTTPParseError(.obsFold, at: streamOffset + i)
+            }
             // Find this line's end, checking its bytes on the way.
             if inStartLine {
                 skipStartLineBytes(p, &i, window)
@@ -269,81 +296,152 @@ struct HTTPMessageCore {
         }
     }
 
-    /// The bytes a start line may hold before its line end: stops at CR, LF or another control byte.
+    /// Scans the request line `method SP target SP HTTP/1.x` from `i`, resuming where the last
+    /// step stopped; true once its line end is passed (`i` then starts the first field line).
+    /// Each byte is judged when it is first seen, so an error is found as early as possible.
+    mutating func scanRequestLine(_ p: UnsafeRawBufferPointer, _ i: inout Int, _ window: Int)
+        throws(HTTPParseError) -> Bool
+    {
+        while true {
+            switch requestLinePart {
+            case .method:
+                while i < window && isTChar(p[i]) { i += 1 }
+                if i >= window { return false }
+                let b = p[i]
+                if i == lineStart {
+                    // Empty lines before the request line are skipped (RFC 9112 §2.2).
+                    if b == 0x0A {
+                        i += 1
+                        lineStart = i
+                        continue
+                    }
+                    if b == 0x0D {
+                        if i + 1 >= window { return false }
+                        guard p[i + 1] == 0x0A else { throw HTTPParseError(.bareCR, at: streamOffset + i) }
+                        i += 2
+                        lineStart = i
+                        continue
+                    }
+                    throw HTTPParseError(.invalidMethod, at: streamOffset + i)
+                }
+                guard b == 0x20 else {
+                    throw HTTPParseError(b == 0x0A || b == 0x0D ? .invalidRequestLine : .invalidMethod, at: streamOffset + i)
+                }
+                start.methodStart = lineStart
+                start.methodEnd = i
+                i += 1
+                start.targetStart = i
+                requestLinePart = .target
+            case .target:
+                while i &+ 8 <= window {
+                    let w = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                    let low = (w &- 0x2121_2121_2121_2121) & ~w
+                    let high = (w &+ 0x0101_0101_0101_0101) | w
+                    if (low | high) & 0x8080_8080_8080_8080 != 0 { break }
+                    i &+= 8
+                }
+                // (the byte loop below finds the exact stop: "high" can flag a byte late)
+                while i < window && isVisibleASCII(p[i]) { i += 1 }
+                if i - start.targetStart > limits.maxTargetLength {
+                    throw HTTPParseError(.targetTooLong, at: streamOffset + start.targetStart + limits.maxTargetLength)
+                }
+                if i >= window { return false }
+                let b = p[i]
+                if i == start.targetStart || (b != 0x20 && b != 0x0D && b != 0x0A) {
+                    throw HTTPParseError(.invalidTarget, at: streamOffset + i)
+                }
+                if b != 0x20 { throw HTTPParseError(.invalidRequestLine, at: streamOffset + i) }
+                start.targetEnd = i
+                i += 1
+                start.versionStart = i
+                requestLinePart = .version
+            case .version:
+                let expected: StaticString = "HTTP/"
+                while i < window {
+                    let k = i - start.versionStart
+                    if k == 8 { break }
+                    let b = p[i]
+                    switch k {
+                    case 0..<5:
+                        if b != expected.utf8Start[k] { throw HTTPParseError(.invalidVersion, at: streamOffset + i) }
+                    case 5:
+                        guard b &- 48 < 10 else { throw HTTPParseError(.invalidVersion, at: streamOffset + i) }
+                        if b != UInt8(ascii: "1") {
+                            throw HTTPParseError(.unsupportedVersion, at: streamOffset + start.versionStart)
+                        }
+                    case 6:
+                        if b != UInt8(ascii: ".") { throw HTTPParseError(.invalidVersion, at: streamOffset + i) }
+                    default:
+                        guard b &- 48 < 10 else { throw HTTPParseError(.invalidVersion, at: streamOffset + i) }
+                        facts.minorVersion = b == UInt8(ascii: "0") ? 0 : 1
+                    }
+                    i += 1
+                }
+                if i - start.versionStart < 8 { return false }
+                requestLinePart = .lineEnd
+            case .lineEnd:
+                if i >= window { return false }
+                let b = p[i]
+                if b == 0x0A {
+                    i += 1
+                    return true
+                }
+                if b == 0x0D {
+                    if i + 1 >= window { return false }
+                    guard p[i + 1] == 0x0A else { throw HTTPParseError(.bareCR, at: streamOffset + i) }
+                    i += 2
+                    return true
+                }
+                throw HTTPParseError(.invalidVersion, at: streamOffset + i)
+            }
+        }
+    }
+
+    /// The bytes a status line may hold before its line end: stops at CR, LF or another control byte.
     @inline(__always)
     func skipStartLineBytes(_ p: UnsafeRawBufferPointer, _ i: inout Int, _ end: Int) {
-        while true {
-            while i &+ 8 <= end {
-                let w = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                if (w &- 0x2020_2020_2020_2020) & ~w & 0x8080_8080_8080_8080 != 0 { break }
+        while i &+ 8 <= end {
+            let w = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            let m = (w &- 0x2020_2020_2020_2020) & ~w & 0x8080_8080_8080_8080
+            if m == 0 {
                 i &+= 8
+                continue
             }
-            guard i < end else { return }
-            let b = p[i]
-            if b < 0x20 && b != 0x09 { return }
+            i &+= m.trailingZeroBitCount &>> 3
+            if p[i] != 0x09 { return }
             i &+= 1
         }
+        while i < end && (p[i] >= 0x20 || p[i] == 0x09) { i &+= 1 }
     }
 
     /// The bytes a field line may hold (HTAB, SP, VCHAR, obs-text): stops at anything else.
+    /// Eight bytes at a time: the lowest flagged byte of the SWAR masks is exact, so the scan
+    /// jumps straight to it.
     @inline(__always)
     func skipFieldBytes(_ p: UnsafeRawBufferPointer, _ i: inout Int, _ end: Int) {
-        while true {
-            while i &+ 8 <= end {
-                let w = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                let low = (w &- 0x2020_2020_2020_2020) & ~w
-                let x = w ^ 0x7F7F_7F7F_7F7F_7F7F
-                let del = (x &- 0x0101_0101_0101_0101) & ~x
-                if (low | del) & 0x8080_8080_8080_8080 != 0 { break }
+        while i &+ 8 <= end {
+            let w = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            let low = (w &- 0x2020_2020_2020_2020) & ~w
+            let x = w ^ 0x7F7F_7F7F_7F7F_7F7F
+            let del = (x &- 0x0101_0101_0101_0101) & ~x
+            let m = (low | del) & 0x8080_8080_8080_8080
+            if m == 0 {
                 i &+= 8
+                continue
             }
-            guard i < end else { return }
-            if !isFieldByte(p[i]) { return }
+            i &+= m.trailingZeroBitCount &>> 3
+            if p[i] != 0x09 { return }
             i &+= 1
         }
+        while i < end && isFieldByte(p[i]) { i &+= 1 }
     }
 
-    /// Checks the start line `[s, e)`; with `complete: false` it is a prefix, and running out of
-    /// bytes is not an error.
+    /// Checks the status line `[s, e)`; with `complete: false` it is a prefix, and running out of
+    /// bytes is not an error. (The request line has its own resumable scan.)
     mutating func checkStartLine(_ p: UnsafeRawBufferPointer, _ s: Int, _ e: Int, complete: Bool)
         throws(HTTPParseError)
     {
-        if isRequest {
-            try checkRequestLine(p, s, e, complete: complete)
-        } else {
-            try checkStatusLine(p, s, e, complete: complete)
-        }
-    }
-
-    mutating func checkRequestLine(_ p: UnsafeRawBufferPointer, _ s: Int, _ e: Int, complete: Bool)
-        throws(HTTPParseError)
-    {
-        var i = s
-        while i < e && isTChar(p[i]) { i += 1 }
-        if i == e && !complete { return }
-        if i == s || i == e || p[i] != 0x20 {
-            throw HTTPParseError(i == e ? .invalidRequestLine : .invalidMethod, at: streamOffset + i)
-        }
-        start.methodStart = s
-        start.methodEnd = i
-        i += 1
-        let targetStart = i
-        while i < e && isVisibleASCII(p[i]) { i += 1 }
-        if i - targetStart > limits.maxTargetLength {
-            throw HTTPParseError(.targetTooLong, at: streamOffset + targetStart + limits.maxTargetLength)
-        }
-        if i == e {
-            if !complete { return }
-            throw HTTPParseError(i == targetStart ? .invalidTarget : .invalidRequestLine, at: streamOffset + i)
-        }
-        if p[i] != 0x20 || i == targetStart {
-            throw HTTPParseError(.invalidTarget, at: streamOffset + i)
-        }
-        start.targetStart = targetStart
-        start.targetEnd = i
-        i += 1
-        let versionEnd = try checkVersion(p, i, e, complete: complete)
-        if versionEnd < e { throw HTTPParseError(.invalidVersion, at: streamOffset + versionEnd) }
+        try checkStatusLine(p, s, e, complete: complete)
     }
 
     /// Checks `HTTP/1.x` at `s`; returns the offset after it (or `e` for a short prefix).
@@ -551,7 +649,7 @@ struct HTTPMessageCore {
             }
         }
         if isRequest {
-            if facts.minorVersion == 1 && facts.hostCount == 0 {
+            if facts.minorVersion == 1 && facts.hostCount == 0 && requireHost {
                 throw HTTPParseError(.missingHost, at: streamOffset + offset)
             }
             framing =

@@ -16,9 +16,11 @@ import HTTPTypes
 public struct HTTPRequestParser {
     var core: HTTPMessageCore
 
-    /// A parser for the requests of one connection, bounded by `limits`.
-    public init(limits: HTTPParserLimits = .default) {
+    /// A parser for the requests of one connection, bounded by `limits`. `requireHost: false`
+    /// accepts HTTP/1.1 requests without Host (RFC 9112 §3.2 says 400; for tools and proxies).
+    public init(limits: HTTPParserLimits = .default, requireHost: Bool = true) {
         core = HTTPMessageCore(limits: limits, isRequest: true)
+        core.requireHost = requireHost
     }
 
     /// The limits this parser enforces.
@@ -30,8 +32,9 @@ public struct HTTPRequestParser {
         switch event {
         case .head:
             let request = try buildRequest(buffer)
+            let length = core.headLength
             core.headConsumed()
-            return HTTPParserStep(event: .head(request), consumed: core.headLength)
+            return HTTPParserStep(event: .head(request), consumed: length)
         case .body(let range):
             core.advance(by: consumed, ended: false)
             return HTTPParserStep(event: .body(UnsafeRawBufferPointer(rebasing: buffer[range])), consumed: consumed)
@@ -138,11 +141,37 @@ public struct HTTPRequestParser {
 
     static func field(_ p: UnsafeRawBufferPointer, _ span: FieldSpan, at base: Int) throws(HTTPParseError) -> HTTPField {
         let nameBytes = UnsafeRawBufferPointer(rebasing: p[Int(span.nameStart)..<Int(span.nameEnd)])
-        guard let name = HTTPField.Name(String(decoding: nameBytes, as: UTF8.self)) else {
+        let name: HTTPField.Name
+        if let known = knownFieldName(nameBytes) {
+            name = known
+        } else if let parsed = HTTPField.Name(String(decoding: nameBytes, as: UTF8.self)) {
+            name = parsed
+        } else {
             throw HTTPParseError(.invalidFieldName, at: base + Int(span.nameStart))
         }
-        return HTTPField(name: name, value: UnsafeRawBufferPointer(rebasing: p[Int(span.valueStart)..<Int(span.valueEnd)]))
+        let valueBytes = UnsafeRawBufferPointer(rebasing: p[Int(span.valueStart)..<Int(span.valueEnd)])
+        // ASCII values (nearly all) go in as a String, swift-http-types' fast path; values with
+        // obs-text bytes keep their exact bytes through the generic path.
+        if isASCII(valueBytes) {
+            return HTTPField(name: name, value: String(decoding: valueBytes, as: UTF8.self))
+        }
+        return HTTPField(name: name, value: valueBytes)
     }
+}
+
+/// Whether every byte is below 0x80, eight at a time.
+@inline(__always) func isASCII(_ p: UnsafeRawBufferPointer) -> Bool {
+    var i = 0
+    var acc: UInt64 = 0
+    while i &+ 8 <= p.count {
+        acc |= p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+        i &+= 8
+    }
+    while i < p.count {
+        acc |= UInt64(p[i])
+        i &+= 1
+    }
+    return acc & 0x8080_8080_8080_8080 == 0
 }
 
 /// Whether the bytes at `s` are exactly `text` (case-sensitive).

@@ -33,7 +33,6 @@ public struct HTTPResponseParser {
         switch event {
         case .head:
             let response = try buildResponse(buffer)
-            // Read before headConsumed(): an interim (1xx) head resets the length to 0.
             let length = core.headLength
             core.headConsumed()
             return HTTPParserStep(event: .head(response), consumed: length)

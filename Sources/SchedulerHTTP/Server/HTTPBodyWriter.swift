@@ -11,7 +11,9 @@ public final class HTTPBodyWriter: @unchecked Sendable {
     private(set) var gatheredBytes: [UInt8] = []
     /// HEAD responses: nothing is written, only counted.
     private let discard: Bool
-    private var trailers: HTTPFields?
+    private(set) var trailers: HTTPFields?
+    /// Where writes go in a writer that forwards them (a middleware transforming a stream).
+    private let sink: (@Sendable ([UInt8]) async throws -> Void)?
     private var scratch: [UInt8] = []
     /// Body bytes written so far.
     public private(set) var bytesWritten = 0
@@ -20,6 +22,7 @@ public final class HTTPBodyWriter: @unchecked Sendable {
         self.connection = connection
         self.framing = framing
         self.discard = discard
+        sink = nil
     }
 
     /// A writer that keeps what is written, to be sent later with its length.
@@ -27,6 +30,15 @@ public final class HTTPBodyWriter: @unchecked Sendable {
         connection = nil
         framing = .untilClose
         discard = false
+        sink = nil
+    }
+
+    /// A writer that hands each write to `sink`: how a middleware transforms a streamed body.
+    init(forwardingTo sink: @escaping @Sendable ([UInt8]) async throws -> Void) {
+        connection = nil
+        framing = .untilClose
+        discard = false
+        self.sink = sink
     }
 
     /// Sends `bytes` as the next part of the body (an empty write sends nothing).
@@ -37,6 +49,10 @@ public final class HTTPBodyWriter: @unchecked Sendable {
             throw HTTPServerError.malformedBody("the handler wrote more than its declared \(declared) bytes")
         }
         if discard { return }
+        if let sink {
+            try await sink(bytes)
+            return
+        }
         guard let connection else {
             gatheredBytes.append(contentsOf: bytes)
             return

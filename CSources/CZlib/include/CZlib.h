@@ -1,0 +1,14 @@
+#ifndef CZLIB_H
+#define CZLIB_H
+
+// zlib (Debian's zlib1g-dev) for the HTTP compression middleware. deflateInit2 and inflateInit2
+// are macros Swift cannot call, so they are wrapped here as functions.
+#include <zlib.h>
+
+/// deflateInit2 with the given level and window bits (15 for zlib "deflate", 31 for gzip).
+int czlib_deflate_init(z_stream *stream, int level, int window_bits);
+
+/// inflateInit2 with the given window bits (47 detects zlib or gzip).
+int czlib_inflate_init(z_stream *stream, int window_bits);
+
+#endif

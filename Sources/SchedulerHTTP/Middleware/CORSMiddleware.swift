@@ -1,0 +1,103 @@
+public import HTTPTypes
+
+/// Cross-origin resource sharing: answers preflights (OPTIONS with
+/// `Access-Control-Request-Method`) itself, without calling `next`, and adds the
+/// `Access-Control-Allow-*` fields to the answers to requests from allowed origins.
+///
+/// An origin that is not allowed gets its answer without those fields (so the browser refuses
+/// it); a preflight from one gets 204 without them. `Vary: Origin` is added whenever the answer
+/// depends on the origin (a list of origins, or credentials).
+public struct CORSMiddleware: HTTPMiddleware {
+    /// Which origins may read the answers.
+    public enum AllowedOrigins: Sendable, Equatable {
+        /// Any origin: `*`, or the request's origin echoed when credentials are allowed.
+        case any
+        /// These exact origins (e.g. `https://example.com`), compared case-insensitively.
+        case list([String])
+    }
+
+    /// The origins allowed.
+    public var allowedOrigins: AllowedOrigins
+    /// The methods a preflight allows.
+    public var allowedMethods: [HTTPRequest.Method]
+    /// The request fields a preflight allows; empty echoes what the preflight asked for.
+    public var allowedHeaders: [String]
+    /// Response fields the browser may show to scripts (`Access-Control-Expose-Headers`).
+    public var exposedHeaders: [String]
+    /// Whether cookies and credentials may be sent (`Access-Control-Allow-Credentials: true`).
+    public var allowCredentials: Bool
+    /// How long a browser may cache a preflight answer, in seconds (nil: not sent).
+    public var maxAge: Int?
+
+    /// A policy; by default any origin, the common methods, the requested headers, no credentials.
+    public init(
+        allowedOrigins: AllowedOrigins = .any,
+        allowedMethods: [HTTPRequest.Method] = [.get, .head, .post, .put, .patch, .delete],
+        allowedHeaders: [String] = [], exposedHeaders: [String] = [], allowCredentials: Bool = false,
+        maxAge: Int? = 600
+    ) {
+        self.allowedOrigins = allowedOrigins
+        self.allowedMethods = allowedMethods
+        self.allowedHeaders = allowedHeaders
+        self.exposedHeaders = exposedHeaders
+        self.allowCredentials = allowCredentials
+        self.maxAge = maxAge
+    }
+
+    /// Answers a preflight, or calls `next` and adds the CORS fields.
+    public func handle(_ request: HTTPServerRequest, context: RouteContext, next: HTTPNext) async throws
+        -> HTTPServerResponse
+    {
+        let fields = request.head.headerFields
+        guard let origin = fields[.origin] else {
+            var response = try await next(request, context)
+            if dependsOnOrigin { response.head.headerFields.addVary("Origin") }
+            return response
+        }
+        let allowed = isAllowed(origin)
+        if request.head.method == .options, let asked = fields[.accessControlRequestMethod] {
+            var response = HTTPServerResponse(status: .noContent)
+            response.head.headerFields.addVary("Origin")
+            response.head.headerFields.addVary("Access-Control-Request-Method")
+            response.head.headerFields.addVary("Access-Control-Request-Headers")
+            guard allowed, allowedMethods.contains(where: { $0.rawValue == asked }) else { return response }
+            setOrigin(origin, on: &response.head.headerFields)
+            response.head.headerFields[.accessControlAllowMethods] = allowedMethods.map(\.rawValue).joined(
+                separator: ", ")
+            let headers =
+                allowedHeaders.isEmpty ? fields[.accessControlRequestHeaders] : allowedHeaders.joined(separator: ", ")
+            if let headers, !headers.isEmpty { response.head.headerFields[.accessControlAllowHeaders] = headers }
+            if let maxAge { response.head.headerFields[.accessControlMaxAge] = "\(maxAge)" }
+            return response
+        }
+        var response = try await next(request, context)
+        if dependsOnOrigin { response.head.headerFields.addVary("Origin") }
+        guard allowed else { return response }
+        setOrigin(origin, on: &response.head.headerFields)
+        if !exposedHeaders.isEmpty {
+            response.head.headerFields[.accessControlExposeHeaders] = exposedHeaders.joined(separator: ", ")
+        }
+        return response
+    }
+
+    private var dependsOnOrigin: Bool {
+        if case .list = allowedOrigins { return true }
+        return allowCredentials
+    }
+
+    private func isAllowed(_ origin: String) -> Bool {
+        switch allowedOrigins {
+        case .any: true
+        case .list(let origins): origins.contains { $0.lowercased() == origin.lowercased() }
+        }
+    }
+
+    private func setOrigin(_ origin: String, on fields: inout HTTPFields) {
+        if allowedOrigins == .any && !allowCredentials {
+            fields[.accessControlAllowOrigin] = "*"
+        } else {
+            fields[.accessControlAllowOrigin] = origin
+        }
+        if allowCredentials { fields[.accessControlAllowCredentials] = "true" }
+    }
+}

@@ -1,0 +1,81 @@
+import CZlib
+import HTTPTypes
+
+/// Compresses response bodies with gzip or deflate (zlib), as the request's `Accept-Encoding`
+/// asks (q-values honoured, `q=0` refuses), and adds `Vary: Accept-Encoding`.
+///
+/// Left alone: bodies under ``minimumSize`` (1 KiB by default; set it lower, even 0, to
+/// compress small JSON answers), types that are compressed already (images but SVG, audio,
+/// video, zip, gzip and the like), responses that have a `Content-Encoding` or
+/// `Cache-Control: no-transform`, 206 and bodiless statuses. A streamed body is compressed as
+/// a stream: each write is deflated and flushed (`Z_SYNC_FLUSH`), so the client can decode
+/// every chunk as it arrives. A strong `ETag` becomes weak, since the bytes change.
+public struct CompressionMiddleware: HTTPMiddleware {
+    /// Bodies with fewer bytes than this are sent as they are (a stream of unknown length is
+    /// always compressed).
+    public var minimumSize: Int
+    /// zlib's level: 1 (fastest) to 9 (smallest), or -1 for its default (6).
+    public var level: Int32
+
+    /// Compresses bodies of at least `minimumSize` bytes at `level`.
+    public init(minimumSize: Int = 1024, level: Int32 = -1) {
+        self.minimumSize = minimumSize
+        self.level = level
+    }
+
+    /// Calls `next` and compresses its answer when that is worth it and the client accepts it.
+    public func handle(_ request: HTTPServerRequest, context: RouteContext, next: HTTPNext) async throws
+        -> HTTPServerResponse
+    {
+        var response = try await next(request, context)
+        guard Self.mayCompress(response.head) else { return response }
+        if let count = response.body.byteCount, count < minimumSize { return response }
+        response.head.headerFields.addVary("Accept-Encoding")
+        guard let format = ContentCodingNegotiation.choose(request.head.headerFields[.acceptEncoding]) else {
+            return response
+        }
+        let level = self.level
+        switch response.body.storage {
+        case .bytes(let bytes):
+            let compressed = try Deflater.compress(bytes, format: format, level: level)
+            response.body = .bytes(compressed)
+        case .stream(_, let produce):
+            let deflater = try Deflater(format, level: level)
+            response.body = .transformedStream(
+                length: nil, produce,
+                write: { bytes, writer in try await writer.write(deflater.compress(bytes, flush: Z_SYNC_FLUSH)) },
+                finish: { writer in try await writer.write(deflater.compress([], flush: Z_FINISH)) })
+        }
+        response.head.headerFields[.contentEncoding] = format == .gzip ? "gzip" : "deflate"
+        response.head.headerFields[.contentLength] = nil
+        if let tag = response.head.headerFields[.eTag], !tag.hasPrefix("W/") {
+            response.head.headerFields[.eTag] = "W/" + tag
+        }
+        return response
+    }
+
+    /// Whether a response of this head may be compressed at all (whatever the client accepts).
+    static func mayCompress(_ head: HTTPResponse) -> Bool {
+        let code = head.status.code
+        if code < 200 || code == 204 || code == 206 || code == 304 { return false }
+        let fields = head.headerFields
+        if fields[.contentEncoding] != nil || fields[.contentRange] != nil { return false }
+        if let cache = fields[.cacheControl], cache.lowercased().contains("no-transform") { return false }
+        guard let type = fields[.contentType] else { return true }
+        return !isCompressedType(type)
+    }
+
+    /// Types whose bytes are compressed already.
+    static func isCompressedType(_ contentType: String) -> Bool {
+        let type = contentType.split(separator: ";").first.map { $0.trimmed.lowercased() } ?? ""
+        if type == "image/svg+xml" { return false }
+        if type.hasPrefix("image/") || type.hasPrefix("video/") || type.hasPrefix("audio/") { return true }
+        return compressedTypes.contains(type)
+    }
+
+    private static let compressedTypes: Set<String> = [
+        "application/zip", "application/gzip", "application/x-gzip", "application/x-bzip2", "application/x-xz",
+        "application/zstd", "application/x-7z-compressed", "application/x-rar-compressed",
+        "font/woff", "font/woff2",
+    ]
+}

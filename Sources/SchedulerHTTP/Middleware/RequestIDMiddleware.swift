@@ -1,0 +1,83 @@
+public import HTTPTypes
+import Synchronization
+
+/// Gives every request an id in `X-Request-ID`: the client's own when it sent a sane one (1 to
+/// 128 characters of letters, digits and `-_.:+/=`), else a new one (32 hex digits, see
+/// ``randomID()``).
+///
+/// The id is set on the request head before `next` runs, so later middleware and handlers read
+/// it as ``HTTPServerRequest/requestID``, and it is put into the response.
+public struct RequestIDMiddleware: HTTPMiddleware {
+    /// `X-Request-ID`.
+    public static let fieldName = HTTPField.Name("X-Request-ID")!
+    private let generate: @Sendable () -> String
+
+    /// Generates missing ids with `generate` (``randomID()`` by default).
+    public init(generate: @escaping @Sendable () -> String = RequestIDMiddleware.randomID) {
+        self.generate = generate
+    }
+
+    /// Sets the id on the request and on the response.
+    public func handle(_ request: HTTPServerRequest, context: RouteContext, next: HTTPNext) async throws
+        -> HTTPServerResponse
+    {
+        let sent = request.head.headerFields[Self.fieldName]
+        let id = sent.flatMap { Self.isSane($0) ? $0 : nil } ?? generate()
+        var request = request
+        request.head.headerFields[Self.fieldName] = id
+        var response = try await next(request, context)
+        response.head.headerFields[Self.fieldName] = id
+        return response
+    }
+
+    /// Whether a client's id may be kept: 1 to 128 characters of `A-Za-z0-9-_.:+/=`.
+    public static func isSane(_ id: String) -> Bool {
+        let bytes = id.utf8
+        guard (1...128).contains(bytes.count) else { return false }
+        return bytes.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"):
+                true
+            case UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: ":"), UInt8(ascii: "+"),
+                UInt8(ascii: "/"), UInt8(ascii: "="):
+                true
+            default: false
+            }
+        }
+    }
+
+    /// 32 lowercase hex digits, unique per process and unlikely to repeat across processes: 64
+    /// random bits drawn once per process, then a per-request counter scrambled by an odd
+    /// multiplier (a bijection, so no two requests of a process share an id). No system call
+    /// per request.
+    @Sendable public static func randomID() -> String {
+        let serial = counter.add(1, ordering: .relaxed).newValue
+        let scrambled = UInt64(truncatingIfNeeded: serial) &* 0x9E37_79B9_7F4A_7C15
+        return String(unsafeUninitializedCapacity: 32) { buffer in
+            writeHex(processPrefix, into: buffer, at: 0)
+            writeHex(scrambled, into: buffer, at: 16)
+            return 32
+        }
+    }
+
+    private static let processPrefix: UInt64 = {
+        var generator = SystemRandomNumberGenerator()
+        return generator.next()
+    }()
+    private static let counter = Atomic<Int>(0)
+
+    private static func writeHex(_ value: UInt64, into buffer: UnsafeMutableBufferPointer<UInt8>, at start: Int) {
+        let digits: StaticString = "0123456789abcdef"
+        digits.withUTF8Buffer { table in
+            for index in 0..<16 {
+                buffer[start + index] = table[Int((value >> UInt64(60 - 4 * index)) & 15)]
+            }
+        }
+    }
+}
+
+extension HTTPServerRequest {
+    /// The request's `X-Request-ID` (set by ``RequestIDMiddleware``), or nil.
+    public var requestID: String? { head.headerFields[RequestIDMiddleware.fieldName] }
+}

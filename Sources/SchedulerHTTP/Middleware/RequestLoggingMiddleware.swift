@@ -1,0 +1,95 @@
+public import Logging
+
+/// Logs one line per request with swift-log: method, path (without the query), status, body
+/// bytes, microseconds, and the request id, e.g. `GET /users/42 200 13B 152µs`, with the same
+/// values as metadata (`http.method`, `http.path`, `http.status`, `http.bytes`,
+/// `http.duration_us`, `http.request_id`).
+///
+/// A streamed body is logged when it has been written (its bytes and time included); a handler
+/// that throws is logged as 500 with the error and the error is thrown on. Put it after
+/// ``RequestIDMiddleware`` or before it: the id is read from the request or the response.
+public struct RequestLoggingMiddleware: HTTPMiddleware {
+    /// Where the lines go.
+    public let logger: Logger
+    /// The level of each line (`.info` unless told).
+    public let level: Logger.Level
+
+    /// Logs to `logger` at `level`.
+    public init(logger: Logger = Logger(label: "SchedulerHTTP.requests"), level: Logger.Level = .info) {
+        self.logger = logger
+        self.level = level
+    }
+
+    /// Calls `next` and logs the answer.
+    public func handle(_ request: HTTPServerRequest, context: RouteContext, next: HTTPNext) async throws
+        -> HTTPServerResponse
+    {
+        // Below the logger's level: nothing to measure or format.
+        guard logger.logLevel <= level else { return try await next(request, context) }
+        let start = ContinuousClock.now
+        let target = request.head.path ?? ""
+        let line = Line(
+            method: request.head.method.rawValue,
+            path: String(target.firstIndex(of: "?").map { target[..<$0] } ?? target[...]),
+            requestID: request.requestID)
+        var response: HTTPServerResponse
+        do {
+            response = try await next(request, context)
+        } catch {
+            log(line, status: 500, bytes: 0, since: start, error: error)
+            throw error
+        }
+        let status = response.head.status.code
+        let id = response.head.headerFields[RequestIDMiddleware.fieldName]
+        let finished = Line(method: line.method, path: line.path, requestID: id ?? line.requestID)
+        switch response.body.storage {
+        case .bytes(let bytes):
+            log(finished, status: status, bytes: bytes.count, since: start)
+        case .stream(let length, let produce):
+            if request.head.method == .head {
+                // The server never runs a HEAD response's producer.
+                log(finished, status: status, bytes: 0, since: start)
+                return response
+            }
+            response.body = .stream(length: length) { [self] writer in
+                let before = writer.bytesWritten
+                do {
+                    try await produce(writer)
+                } catch {
+                    log(finished, status: status, bytes: writer.bytesWritten - before, since: start, error: error)
+                    throw error
+                }
+                log(finished, status: status, bytes: writer.bytesWritten - before, since: start)
+            }
+        }
+        return response
+    }
+
+    private struct Line {
+        let method: String
+        let path: String
+        let requestID: String?
+    }
+
+    private func log(
+        _ line: Line, status: Int, bytes: Int, since start: ContinuousClock.Instant, error: (any Error)? = nil
+    ) {
+        let elapsed = ContinuousClock.now - start
+        let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+        var metadata: Logger.Metadata = [
+            "http.method": .string(line.method), "http.path": .string(line.path),
+            "http.status": .string("\(status)"), "http.bytes": .string("\(bytes)"),
+            "http.duration_us": .string("\(micros)"),
+        ]
+        var message = "\(line.method) \(line.path) \(status) \(bytes)B \(micros)µs"
+        if let id = line.requestID {
+            metadata["http.request_id"] = .string(id)
+            message += " id=\(id)"
+        }
+        if let error {
+            metadata["error"] = .string("\(error)")
+            message += " error: \(error)"
+        }
+        logger.log(level: level, "\(message)", metadata: metadata, source: "SchedulerHTTP")
+    }
+}

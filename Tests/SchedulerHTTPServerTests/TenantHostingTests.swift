@@ -1,0 +1,82 @@
+import HTTPTypes
+import SchedulerHTTP
+import SchedulerPool
+import Testing
+
+/// One server on three pool addresses (one tenant each) and virtual hosts on one address.
+@Suite struct TenantHostingTests {
+    /// A site that names itself and the address it was reached at.
+    struct Site: HTTPResponder {
+        let name: String
+        func respond(to request: HTTPServerRequest) async throws -> HTTPServerResponse {
+            .text("\(name) at \(request.localAddress.ip)")
+        }
+    }
+
+    static func ipv4(_ address: IPAddress) -> UInt32 {
+        address.bytes.reduce(0) { $0 << 8 | UInt32($1) }
+    }
+
+    @Test func eachTenantAddressAnswersWithItsOwnSite() async throws {
+        let pool = IPPool(name: "tenants")
+        try pool.addCIDRRange("127.10.20.0/29")
+        var sites = VirtualHosts()
+        var bindings: [IPBinding] = []
+        for tenant in ["alpha", "beta", "gamma"] {
+            let ip = try pool.allocate(subinstance: tenant, resource: "web", type: .custom("http"))
+            bindings.append(try #require(pool.binding(for: ip)))
+            sites.add(address: ip, Site(name: tenant))
+        }
+        let server = HTTPServer(configuration: .init(engine: .init(threads: 1)), responder: sites)
+        var port: UInt16 = 0
+        for binding in bindings { port = try server.listen(on: binding, port: port).port }
+        let running = Task { await server.run() }
+        for (binding, tenant) in zip(bindings, ["alpha", "beta", "gamma"]) {
+            let client = try RawClient(port: port, host: Self.ipv4(binding.ip))
+            try client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(try client.readResponse().text == "\(tenant) at \(binding.ip)")
+        }
+        // An address of the pool that no tenant holds has no listener.
+        #expect(throws: RawClientError.self) { try RawClient(port: port, host: 0x7f0a_1406) }
+        #expect(server.addresses.count == 3)
+
+        // Removing one tenant's address closes its listener; the others keep serving.
+        await server.stopListening(on: SocketAddress(ip: bindings[1].ip, port: port))
+        #expect(throws: RawClientError.self) { try RawClient(port: port, host: Self.ipv4(bindings[1].ip)) }
+        let alpha = try RawClient(port: port, host: Self.ipv4(bindings[0].ip))
+        try alpha.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try alpha.readResponse().text == "alpha at \(bindings[0].ip)")
+        await server.shutdown()
+        await running.value
+    }
+
+    @Test func virtualHostsShareOneAddress() async throws {
+        var sites = VirtualHosts(fallback: Site(name: "default"))
+        sites.add(host: "a.example", Site(name: "a"))
+        sites.add(host: "B.example", Site(name: "b"))
+        try await withResponder(sites) { port in
+            let client = try RawClient(port: port)
+            try client.send("GET / HTTP/1.1\r\nHost: a.example:\(port)\r\n\r\n")
+            #expect(try client.readResponse().text == "a at 127.0.0.1")
+            try client.send("GET / HTTP/1.1\r\nHost: b.EXAMPLE\r\n\r\n")
+            #expect(try client.readResponse().text == "b at 127.0.0.1")
+            try client.send("GET / HTTP/1.1\r\nHost: c.example\r\n\r\n")
+            #expect(try client.readResponse().text == "default at 127.0.0.1")
+        }
+    }
+}
+
+/// Runs `body` against a one-thread server answering with `responder` on a free loopback port.
+func withResponder(_ responder: some HTTPResponder, _ body: (UInt16) async throws -> Void) async throws {
+    let server = try HTTPServer(
+        address: SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0),
+        configuration: .init(engine: .init(threads: 1)), responder: responder)
+    let running = Task { await server.run() }
+    do { try await body(server.address.port) } catch {
+        await server.shutdown()
+        await running.value
+        throw error
+    }
+    await server.shutdown()
+    await running.value
+}
