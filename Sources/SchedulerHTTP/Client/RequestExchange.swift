@@ -53,7 +53,7 @@ struct RequestExchange {
             if configuration.decompression, method != .head,
                 response.headerFields[.contentEncoding]?.lowercased() == "gzip"
             {
-                decoder = GzipDecoder(limit: min(configuration.maxDecompressedBytes, configuration.maxResponseBodyBytes ?? .max))
+                decoder = try GzipDecoder(limit: min(configuration.maxDecompressedBytes, configuration.maxResponseBodyBytes ?? .max))
             }
             body = HTTPClientResponseBody(
                 connection: connection, pool: client.pool, deadline: deadline,
