@@ -112,6 +112,12 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]),
+        .testTarget(
+            name: "SchedulerHTTPClientTests",
+            dependencies: [
+                "SchedulerHTTP", "SchedulerPool", "SchedulerEngine", "TestSupport",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]),
         .testTarget(name: "APIContractTests", dependencies: ["SchedulerCore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

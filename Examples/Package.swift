@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "echo-server", targets: ["EchoServer"]),
         .executable(name: "http-server", targets: ["HTTPServerExample"]),
         .executable(name: "tenant-sites", targets: ["TenantSites"]),
+        .executable(name: "http-client", targets: ["HTTPClientExample"]),
         .executable(name: "readme-tour", targets: ["ReadmeTour"]),
         .executable(name: "readme-engine", targets: ["ReadmeEngine"]),
         .executable(name: "readme-handler", targets: ["ReadmeHandler"]),
@@ -40,6 +41,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ], path: "HTTPServer"),
         .executableTarget(name: "TenantSites", dependencies: [core], path: "TenantSites"),
+        .executableTarget(
+            name: "HTTPClientExample",
+            dependencies: [
+                core, .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ], path: "HTTPClient"),
         // The README's code blocks, each between `// README begin` and `// README end` lines
         // (or a whole file), with the checks that it did what the README says around it.
         .target(name: "ReadmeSupport", dependencies: [core], path: "ReadmeSupport"),

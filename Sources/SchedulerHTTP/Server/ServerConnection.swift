@@ -65,7 +65,7 @@ final class ServerConnection {
         }
         let request = HTTPServerRequest(
             head: head.request, body: head.hasBody ? HTTPRequestBody(source: reader) : HTTPRequestBody(bytes: []),
-            localAddress: localAddress, remoteAddress: nil)  // PEER-ADDRESS: set once TCPConnection has peerAddress
+            localAddress: localAddress, remoteAddress: connection.peerAddress)
         var keepAlive = head.keepAlive && !registry.isDraining
         let response: HTTPServerResponse
         do {
