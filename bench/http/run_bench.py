@@ -16,7 +16,7 @@ read by SIGUSR1 before and after a plaintext wrk run), RSS per idle keep-alive c
 (IDLE_CONNECTIONS, default 10,000, each having been answered one request, VmRSS before/after), and
 a CPU profile of scheduler-core on the plaintext workload (perf record -e cpu-clock -g).
 Writes bench/results/http.md, http.json, http.png and http.profile.txt.
-Environment: ROUNDS (3), SECONDS_PER_RUN (5), IDLE_CONNECTIONS (10000), PROFILE (1).
+Environment: ROUNDS (3), SECONDS_PER_RUN (5), IDLE_CONNECTIONS (10000), PROFILE (1), BENCH_NICE (0).
 """
 import json, os, re, resource, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
 
@@ -33,6 +33,9 @@ PROFILE = os.environ.get("PROFILE", "1") != "0"
 CPUS = os.cpu_count() or 1
 SERVER_CPU, CLIENT_CPU = ("0", "1") if CPUS >= 2 else ("0", "0")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+# A nice value for the servers and wrk (BENCH_NICE=-10 gives them the CPUs on a machine busy with
+# other work; 0, the default, leaves priorities alone).
+NICE = ["nice", "-n", os.environ["BENCH_NICE"]] if os.environ.get("BENCH_NICE", "0") != "0" else []
 
 OURS, C, NGINX, HB, NIO = "scheduler-core", "C io_uring", "nginx", "Hummingbird 2", "NIOHTTP1"
 NAMES = [OURS, C, NGINX, HB, NIO]
@@ -58,6 +61,14 @@ def build():
          "--product", "HummingbirdHTTPServer"])
     run(["swift", "build", "-c", "release", "--package-path", "bench/http/peers", "--scratch-path", PEERS_SCRATCH,
          "--product", "NIOHTTPServer"])
+
+
+def bin_dir(scratch):
+    """The release products of a scratch path (`release` is a link made at the end of a build)."""
+    link = os.path.join(ROOT, scratch, "release")
+    if os.path.isdir(link):
+        return link
+    return os.path.join(ROOT, scratch, "%s-unknown-linux-gnu" % os.uname().machine, "release")
 
 
 NGINX_CONF = """daemon off;
@@ -90,8 +101,8 @@ class Server:
 
     def __init__(self, name, port, env=None, prefix=()):
         self.name, self.port, self.tmp = name, port, None
-        release = os.path.join(ROOT, SCRATCH, "release")
-        peers = os.path.join(ROOT, PEERS_SCRATCH, "release")
+        release = bin_dir(SCRATCH)
+        peers = bin_dir(PEERS_SCRATCH)
         if name == OURS:
             cmd = [os.path.join(release, "http-server"), "--port", str(port), "--threads", "1"]
         elif name == C:
@@ -107,7 +118,7 @@ class Server:
             cmd = ["nginx", "-p", self.tmp, "-e", os.path.join(self.tmp, "error.log"),
                    "-c", os.path.join(self.tmp, "nginx.conf")]
         full_env = dict(os.environ, **(env or {}))
-        self.proc = subprocess.Popen(list(prefix) + ["taskset", "-c", SERVER_CPU] + cmd, stdout=subprocess.DEVNULL,
+        self.proc = subprocess.Popen(list(prefix) + NICE + ["taskset", "-c", SERVER_CPU] + cmd, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL, env=full_env)
         self.pid = self.proc.pid
         if not wait_listening(port):
@@ -175,7 +186,7 @@ UNITS = {"us": 1.0, "ms": 1000.0, "s": 1e6}
 
 
 def wrk(port, path, extra, seconds, connections=64):
-    cmd = ["taskset", "-c", CLIENT_CPU, "wrk", "-t1", "-c%d" % connections, "-d%ds" % seconds, "--latency"]
+    cmd = NICE + ["taskset", "-c", CLIENT_CPU, "wrk", "-t1", "-c%d" % connections, "-d%ds" % seconds, "--latency"]
     cmd += extra[:2] + ["http://127.0.0.1:%d%s" % (port, path)]
     if extra:
         cmd += ["--", "16"]
@@ -282,6 +293,15 @@ def idle_rss(name, index):
         server.stop()
 
 
+def demangle(text):
+    """Swift symbols in perf's output, demangled (simplified) by `swift demangle`."""
+    try:
+        return subprocess.run(["swift", "demangle", "--simplified"], input=text, capture_output=True, text=True,
+                              check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return text
+
+
 def profile():
     """perf record (cpu-clock, call graphs) of scheduler-core under the plaintext workload."""
     if not shutil.which("perf"):
@@ -300,12 +320,58 @@ def profile():
     graph = subprocess.run(["perf", "report", "-i", data, "--children", "--sort", "symbol", "--stdio",
                             "-g", "caller,0.5,callee,function,percent", "--percent-limit", "3"],
                            capture_output=True, text=True).stdout
-    return {"rps_under_perf": result["rps"], "flat": flat, "graph": graph}
+    return {"rps_under_perf": result["rps"], "flat": demangle(flat), "graph": demangle(graph)}
+
+
+RUNTIME_FRAMES = ("malloc", "calloc", "realloc", "posix_memalign", "aligned_alloc", "swift_slowAlloc",
+                  "swift_allocObject", "_swift_allocObject", "swift_allocBox", "operator new",
+                  "_int_malloc", "__libc_malloc", "swift_allocEmptyBox")
+
+
+def alloc_sites(seconds=2):
+    """Who calls malloc in scheduler-core under the plaintext workload: a uprobe on glibc's malloc
+    (perf probe), every call recorded with its frame-pointer call chain, the chains aggregated by
+    the first three frames above the allocator (Swift runtime allocation entry points skipped)."""
+    libc = next((p for p in ("/lib/x86_64-linux-gnu/libc.so.6", "/usr/lib/x86_64-linux-gnu/libc.so.6")
+                 if os.path.exists(p)), None)
+    if not shutil.which("perf") or not libc:
+        return None
+    probe = subprocess.run(["perf", "probe", "-x", libc, "-a", "malloc"], capture_output=True, text=True)
+    if probe.returncode != 0 and "already exists" not in probe.stderr:
+        return {"error": probe.stderr.strip()[-300:]}
+    port = free_port()
+    data = os.path.join(BIN, "perf-malloc.data")
+    try:
+        server = Server(OURS, port, prefix=["perf", "record", "-e", "probe_libc:malloc", "-g", "-o", data, "--"])
+        try:
+            warm = wrk(port, "/", [], 1)
+            result = wrk(port, "/", [], seconds)
+        finally:
+            server.stop()
+    finally:
+        subprocess.run(["perf", "probe", "-d", "probe_libc:malloc"], capture_output=True)
+    script = demangle(subprocess.run(["perf", "script", "-i", data, "-F", "ip,sym,dso"], capture_output=True,
+                                     text=True).stdout)
+    sites, total = {}, 0
+    for block in script.split("\n\n"):
+        frames = [ln.strip().split(None, 1)[1] if len(ln.strip().split(None, 1)) > 1 else "?"
+                  for ln in block.strip().splitlines()]
+        if not frames:
+            continue
+        total += 1
+        names = [re.sub(r"\+0x[0-9a-f]+", "", f.rsplit(" (", 1)[0]) for f in frames]
+        i = 0
+        while i < len(names) and any(names[i] == r or names[i].startswith(r) for r in RUNTIME_FRAMES):
+            i += 1
+        key = " <- ".join(n[:90] for n in names[i:i + 3]) or "?"
+        sites[key] = sites.get(key, 0) + 1
+    top = sorted(sites.items(), key=lambda kv: -kv[1])[:15]
+    return {"requests": warm["requests"] + result["requests"], "mallocs_recorded": total, "sites": top}
 
 
 def main():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = max(IDLE * 2 + 1024, 4096)
+    want = min(max(IDLE * 2 + 1024, 4096), hard) if hard != resource.RLIM_INFINITY else IDLE * 2 + 1024
     try:
         resource.setrlimit(resource.RLIMIT_NOFILE, (want, max(hard, want)))
     except (ValueError, OSError):
@@ -318,6 +384,7 @@ def main():
     if "--no-build" not in sys.argv:
         build()
     samples = {n: {w: [] for w, _, _ in WORKLOADS} for n in NAMES}
+    load_before = os.getloadavg()
     for round_index in range(ROUNDS):
         for workload, _, _ in WORKLOADS:
             shift = round_index % len(NAMES)
@@ -328,7 +395,8 @@ def main():
                     round_index + 1, workload, name, result["rps"], result["p99_us"], result["cpu_us_per_req"]),
                       flush=True)
     saved = {"rounds": ROUNDS, "seconds_per_run": SECONDS, "host": os.uname().nodename, "cpus": CPUS,
-             "command": os.environ.get("BENCH_COMMAND", "make bench-http"), "samples": samples}
+             "command": os.environ.get("BENCH_COMMAND", "make bench-http"), "samples": samples,
+             "nice": os.environ.get("BENCH_NICE", "0"), "loadavg_before": load_before, "loadavg_after": os.getloadavg()}
     saved["allocations"] = {}
     for name in (OURS, C, HB, NIO):
         saved["allocations"][name] = allocations(name)
@@ -338,6 +406,9 @@ def main():
         saved["idle"][name] = idle_rss(name, index)
         print("idle", name, saved["idle"][name], flush=True)
     prof = profile() if PROFILE else None
+    if PROFILE:
+        saved["alloc_sites"] = alloc_sites()
+        print("alloc sites", saved["alloc_sites"], flush=True)
     if prof:
         with open(os.path.join(RESULTS, "http.profile.txt"), "w") as f:
             f.write("# perf record -e cpu-clock -g, scheduler-core http-server --threads 1, wrk plaintext 64 conns\n")
@@ -375,6 +446,9 @@ def write_results(saved):
         % (saved["command"], saved["host"], saved["cpus"], saved["rounds"], saved["seconds_per_run"]),
         "single-threaded and pinned to CPU %s, wrk (one thread, `--latency`) on CPU %s. Medians over rounds."
         % (SERVER_CPU, CLIENT_CPU),
+        "Servers and wrk ran at nice %s; load average (1 min) %.1f before the rounds, %.1f after them: the"
+        % (saved.get("nice", "0"), saved.get("loadavg_before", [0])[0], saved.get("loadavg_after", [0])[0]),
+        "machine was shared with other builds while this ran.",
         "CPU per request is the server process's utime+stime from /proc/PID/stat over the run (nginx: its",
         "worker) divided by the requests wrk counted (clock-tick resolution, 10 ms per read).",
         "",
@@ -461,6 +535,21 @@ def write_results(saved):
                   "| self % | object | symbol |", "| ---: | --- | --- |"]
         for pct, dso, sym in saved["profile_top"]:
             lines.append("| %.2f | %s | `%s` |" % (pct, dso, sym.replace("|", "\\|")[:140]))
+        lines.append("")
+    sites = saved.get("alloc_sites")
+    if sites and "sites" in sites:
+        n = max(sites["requests"], 1)
+        lines += ["## Where scheduler-core allocates (plaintext)", "",
+                  "A uprobe on glibc's `malloc` (`perf probe`), every call recorded with its call chain during",
+                  "a 1 s warm-up and a 2 s plaintext wrk run (server start-up included): %d malloc calls for %d"
+                  % (sites["mallocs_recorded"], sites["requests"]),
+                  "requests (%.2f per request; calloc/realloc/posix_memalign are not probed). Sites are the first"
+                  % (sites["mallocs_recorded"] / n),
+                  "three frames above the allocator (Swift runtime entry points such as `swift_allocObject`",
+                  "skipped), `a <- b <- c` = a called by b called by c.", "",
+                  "| malloc calls / request | call site |", "| ---: | --- |"]
+        for key, count in sites["sites"]:
+            lines.append("| %.2f | `%s` |" % (count / n, key.replace("|", "\\|")))
         lines.append("")
     lines += notes(samples)
     with open(os.path.join(RESULTS, "http.md"), "w") as f:

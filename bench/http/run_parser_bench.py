@@ -24,6 +24,8 @@ def main():
         print("+", " ".join(cmd), flush=True)
         subprocess.run(cmd, check=True, cwd=ROOT)
     exe = os.path.join(ROOT, SCRATCH, "release", "ParserBench")
+    if not os.path.exists(exe):
+        exe = os.path.join(ROOT, SCRATCH, "%s-unknown-linux-gnu" % os.uname().machine, "release", "ParserBench")
     rows = []
     for r in range(ROUNDS):
         out = subprocess.run(["taskset", "-c", CPU, exe, SECONDS], check=True, capture_output=True, text=True).stdout
