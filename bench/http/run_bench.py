@@ -534,7 +534,8 @@ def write_results(saved):
                   "report and the call graph are in `http.profile.txt`.", "",
                   "| self % | object | symbol |", "| ---: | --- | --- |"]
         for pct, dso, sym in saved["profile_top"]:
-            lines.append("| %.2f | %s | `%s` |" % (pct, dso, sym.replace("|", "\\|")[:140]))
+            sym = re.split(r"\s{2,}", sym.strip())[0]
+            lines.append("| %.2f | %s | `%s` |" % (pct, dso, sym.replace("|", "\\|")[:160]))
         lines.append("")
     sites = saved.get("alloc_sites")
     if sites and "sites" in sites:

@@ -15,11 +15,8 @@ let jsonBody = ByteBuffer(string: #"{"message":"Hello, World!"}"#)
 router.get("/json") { _, _ -> Response in
     Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: jsonBody))
 }
-var logger = Logger(label: "hummingbird-peer")
-logger.logLevel = .warning
 let app = Application(
     router: router,
     configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: nil),
-    eventLoopGroupProvider: .shared(group),
-    logger: logger)
+    eventLoopGroupProvider: .shared(group))  // default logger: no line per request
 try await app.runService()
