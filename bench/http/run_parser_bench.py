@@ -47,8 +47,8 @@ def main():
     lines = [
         "# HTTP request parser benchmark",
         "",
-        "`make bench-parser` on %s: %d rounds, %s s per case and parser, pinned to CPU %s; medians."
-        % (os.uname().nodename, ROUNDS, SECONDS, CPU),
+        "`%s` on %s: %d rounds, %s s per case and parser, pinned to CPU %s; medians."
+        % (os.environ.get("BENCH_COMMAND", "make bench-parser"), os.uname().nodename, ROUNDS, SECONDS, CPU),
         "Each input is parsed as one keep-alive request after another from the same buffer.",
         "",
         "- **ours**: `HTTPRequestParser.next` until `.end`; each `.head` carries a built swift-http-types",
