@@ -49,14 +49,22 @@ final class HelloHandler: ChannelInboundHandler {
             var headers = HTTPHeaders()
             var status = HTTPResponseStatus.ok
             switch uri {
-            case "/": body = Self.plain; headers.add(name: "Content-Type", value: "text/plain")
-            case "/json": body = Self.json; headers.add(name: "Content-Type", value: "application/json")
-            default: body = ByteBuffer(); status = .notFound
+            case "/":
+                body = Self.plain
+                headers.add(name: "Content-Type", value: "text/plain")
+            case "/json":
+                body = Self.json
+                headers.add(name: "Content-Type", value: "application/json")
+            default:
+                body = ByteBuffer()
+                status = .notFound
             }
             headers.add(name: "Content-Length", value: String(body.readableBytes))
             headers.add(name: "Date", value: dates.value)
             if !keepAlive { headers.add(name: "Connection", value: "close") }
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+            context.write(
+                wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))),
+                promise: nil)
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
             if !keepAlive { context.close(promise: nil) }

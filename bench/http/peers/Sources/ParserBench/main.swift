@@ -84,10 +84,22 @@ nonisolated(unsafe) var llhttpMessages = 0
 func benchLLHTTP(_ bytes: [UInt8]) -> (Double, Int) {
     var settings = llhttp_settings_t()
     c_nio_llhttp_settings_init(&settings)
-    settings.on_url = { _, _, n in llhttpCount &+= n; return 0 }
-    settings.on_header_field = { _, _, n in llhttpCount &+= n; return 0 }
-    settings.on_header_value = { _, _, n in llhttpCount &+= n; return 0 }
-    settings.on_message_complete = { _ in llhttpMessages += 1; return 0 }
+    settings.on_url = { _, _, n in
+        llhttpCount &+= n
+        return 0
+    }
+    settings.on_header_field = { _, _, n in
+        llhttpCount &+= n
+        return 0
+    }
+    settings.on_header_value = { _, _, n in
+        llhttpCount &+= n
+        return 0
+    }
+    settings.on_message_complete = { _ in
+        llhttpMessages += 1
+        return 0
+    }
     var parser = llhttp_t()
     c_nio_llhttp_init(&parser, HTTP_REQUEST, &settings)
     llhttpMessages = 0
@@ -111,7 +123,9 @@ for (name, text) in [("techempower", techEmpower), ("browser", browser), ("40-he
     let bytes = Array(text.utf8)
     for parserName in ["ours", "llhttp"] {
         let (rate, messages) = parserName == "ours" ? benchOurs(bytes) : benchLLHTTP(bytes)
-        print("case=\(name) parser=\(parserName) bytes=\(bytes.count) messages=\(messages) bytes_per_s=\(Int(rate)) ns_per_request=\(Double(Int(10e9 * Double(bytes.count) / rate)) / 10)")
+        print(
+            "case=\(name) parser=\(parserName) bytes=\(bytes.count) messages=\(messages) bytes_per_s=\(Int(rate)) ns_per_request=\(Double(Int(10e9 * Double(bytes.count) / rate)) / 10)"
+        )
         fflush(stdout)
     }
 }
