@@ -13,7 +13,7 @@ DOC_MODULES := SchedulerPool SchedulerSocket SchedulerEngine SchedulerCore
 # The C that `make format` formats with .clang-format.
 C_SOURCES = $(shell git ls-files '*.c' '*.h')
 
-.PHONY: deps run test examples readme-check consumer-check docs format-deps test-posix test-io_uring sanitize bench bench-pool bench-echo bench-durable wasm-test format lint clean
+.PHONY: deps run test examples readme-check consumer-check docs format-deps fuzz test-posix test-io_uring sanitize bench bench-pool bench-echo bench-durable bench-http bench-parser wasm-test format lint clean
 
 # Installs the Debian packages the build and tests need, only where missing.
 deps:
@@ -109,6 +109,24 @@ bench-pool:
 bench-echo: deps
 	@python3 -c "import matplotlib" 2>/dev/null || python3 -m pip install -q matplotlib || echo "bench-echo: no matplotlib, echo.png will be skipped"
 	python3 bench/echo/run_bench.py
+
+# HTTP servers under wrk (plaintext, pipelined 16 deep, /json) against a C io_uring server, nginx,
+# Hummingbird 2 and NIOHTTP1 (bench/http/peers, its own package); allocations per request, RSS per
+# idle connection and a perf profile of ours. Installs wrk, nginx (and perf) with apt where missing.
+# Writes bench/results/http.*
+bench-http: deps
+	@missing=""; for p in wrk nginx linux-perf; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "bench-http: installing$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@python3 -c "import matplotlib" 2>/dev/null || python3 -m pip install -q matplotlib || echo "bench-http: no matplotlib, http.png will be skipped"
+	python3 bench/http/run_bench.py
+
+# The request parser alone (bytes/s) against llhttp (swift-nio's copy) on three requests.
+# Writes bench/results/parser.*
+bench-parser:
+	python3 bench/http/run_parser_bench.py
 
 # Durable pool allocations/s (fdatasync before each returns) with 1 and 8 threads, beside the
 # in-memory pool in the same run; the pool directory is on this checkout's disk.
