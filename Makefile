@@ -43,6 +43,7 @@ test: deps
 	$(MAKE) --no-print-directory docs
 	$(MAKE) --no-print-directory sanitize
 	$(MAKE) --no-print-directory wasm-test
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60
 
 test-posix:
 	@echo "== tests, backend posix =="
