@@ -24,7 +24,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 HERE = os.path.join(ROOT, "bench", "http")
 BIN = os.path.join(ROOT, ".build-httpbench")
 RESULTS = os.path.join(ROOT, "bench", "results")
-SCRATCH = os.environ.get("ENGINE_SCRATCH", ".build")
+SCRATCH = os.environ.get("ENGINE_SCRATCH", "Examples/.build")  # http-server is in the Examples package
 PEERS_SCRATCH = os.environ.get("PEERS_SCRATCH", ".build-httppeers")
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
 SECONDS = int(float(os.environ.get("SECONDS_PER_RUN", "5")))
@@ -56,7 +56,8 @@ def build():
     run(["gcc", "-O2", "-Wall", "-o", os.path.join(BIN, "uring_http"), os.path.join(HERE, "uring_http.c"), "-luring"])
     run(["gcc", "-O2", "-Wall", "-shared", "-fPIC", "-o", os.path.join(BIN, "malloc_count.so"),
          os.path.join(HERE, "malloc_count.c")])
-    run(["swift", "build", "-c", "release", "--scratch-path", SCRATCH, "--product", "http-server"])
+    run(["swift", "build", "-c", "release", "--package-path", "Examples", "--scratch-path", os.path.join(ROOT, SCRATCH),
+         "--product", "http-server"])
     run(["swift", "build", "-c", "release", "--package-path", "bench/http/peers", "--scratch-path", PEERS_SCRATCH,
          "--product", "HummingbirdHTTPServer"])
     run(["swift", "build", "-c", "release", "--package-path", "bench/http/peers", "--scratch-path", PEERS_SCRATCH,

@@ -47,6 +47,8 @@ final class InboundReader {
     var owesContinue = false
     /// Called when the first byte of a request arrives (to switch idle to header timeout).
     var onRequestStarted: () -> Void = {}
+    /// Called before waiting for bytes (or sending `100 Continue`): sends the answers pending.
+    var beforeWaiting: () async -> Void = {}
 
     init(connection: TCPConnection, limits: HTTPParserLimits, maxBodySize: Int) {
         self.connection = connection
@@ -94,6 +96,7 @@ final class InboundReader {
         if bodyComplete { return .end(nil) }
         if owesContinue {
             owesContinue = false
+            await beforeWaiting()
             try await connection.send(ResponseHead.continueHead)
         }
         while true {
@@ -153,6 +156,7 @@ final class InboundReader {
     /// Receives one more chunk into the inbox; false at end of stream.
     private func receive() async throws(InboundFailure) -> Bool {
         if atEOF { return false }
+        await beforeWaiting()
         let buffer: TCPBuffer?
         do { buffer = try await connection.recvBuffer() } catch { throw .closed }
         guard let buffer else {

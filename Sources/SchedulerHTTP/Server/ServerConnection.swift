@@ -13,7 +13,11 @@ final class ServerConnection {
     private let localAddress: SocketAddress
     private let reader: InboundReader
     private var date = HTTPDateCache()
-    private var out: [UInt8] = []
+    /// Responses written but not sent yet: pipelined requests' answers go out in one send,
+    /// when the connection next waits for bytes (or this passes `flushThreshold`).
+    private var pending: [UInt8] = []
+    private var sendFailed = false
+    private static let flushThreshold = 64 << 10
 
     init(
         connection: TCPConnection, responder: any HTTPResponder, configuration: HTTPServer.Configuration,
@@ -32,6 +36,7 @@ final class ServerConnection {
             maxBodySize: configuration.maxBodySize)
         let headerTimeout = configuration.headerTimeout
         reader.onRequestStarted = { [deadline] in deadline.arm(headerTimeout) }
+        reader.beforeWaiting = { [unowned self] in await self.flush() }
     }
 
     func run() async {
@@ -41,7 +46,17 @@ final class ServerConnection {
             deadline.arm(configuration.idleTimeout)
         }
         deadline.disarm()
+        await flush()
         await connection.close()
+    }
+
+    /// Sends what is pending; false once a send has failed.
+    @discardableResult
+    private func flush() async -> Bool {
+        guard !pending.isEmpty, !sendFailed else { return !sendFailed }
+        do { try await connection.send(pending) } catch { sendFailed = true }
+        pending.removeAll(keepingCapacity: true)
+        return !sendFailed
     }
 
     /// Answers one request; false when the connection must close.
@@ -105,15 +120,15 @@ final class ServerConnection {
         _ response: HTTPServerResponse, version: HTTPVersion, method: HTTPRequest.Method, keepAlive: Bool
     ) async -> Bool {
         let isHead = method == .head
-        out.removeAll(keepingCapacity: true)
         do {
             switch response.body.storage {
             case .bytes(let bytes):
                 ResponseHead.encode(
                     response.head, framing: .length(bytes.count), keepAlive: keepAlive, version: version,
-                    date: date.current(), into: &out)
-                if !isHead && !Self.forbidsBody(response.head.status) { out.append(contentsOf: bytes) }
-                try await connection.send(out)
+                    date: date.current(), into: &pending)
+                if !isHead && !Self.forbidsBody(response.head.status) { pending.append(contentsOf: bytes) }
+                if pending.count >= Self.flushThreshold || !keepAlive { return await flush() }
+                return !sendFailed
             case .stream(let length, let produce):
                 if let length {
                     try await stream(response.head, framing: .length(length), isHead: isHead, version: version,
@@ -143,10 +158,11 @@ final class ServerConnection {
         if reader.owesContinue && !isHead {
             // The producer may read the body (an echo, say): the client's go-ahead comes first.
             reader.owesContinue = false
-            out.append(contentsOf: ResponseHead.continueHead)
+            pending.append(contentsOf: ResponseHead.continueHead)
         }
-        ResponseHead.encode(head, framing: framing, keepAlive: keepAlive, version: version, date: date.current(), into: &out)
-        try await connection.send(out)
+        ResponseHead.encode(
+            head, framing: framing, keepAlive: keepAlive, version: version, date: date.current(), into: &pending)
+        guard await flush() else { throw HTTPServerError.connectionClosed }
         if isHead { return }
         let writer = HTTPBodyWriter(connection: connection, framing: framing, discard: false)
         try await produce(writer)
