@@ -1,3 +1,4 @@
+// swift-format-ignore-file
 // tenant-sites: three tenants get an address each from a pool inside 127.0.0.0/8; one HTTP
 // server listens on all three and serves each tenant its own site; a client (the library's
 // blocking Socket) asks each address and prints what it answered. Then one tenant's address is
@@ -7,6 +8,7 @@ import SchedulerCore
 let pool = IPPool(name: "tenant-sites")
 try pool.addCIDRRange("127.30.0.0/29")
 
+// README begin
 var sites = VirtualHosts()
 var bindings: [IPBinding] = []
 for tenant in ["alpha", "beta", "gamma"] {
@@ -26,6 +28,7 @@ for binding in bindings {
 }
 // Detached: the client below blocks this (main) thread, and the server must not wait for it.
 let running = Task.detached { await server.run() }
+// README end
 
 /// GET `path` from `address` with a plain socket; the response's body, or the error.
 func get(_ path: String, from address: SocketAddress) -> String {
