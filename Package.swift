@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "SchedulerHTTP", targets: ["SchedulerHTTP"]),
         .executable(name: "pool-bench", targets: ["PoolBenchmark"]),
         .executable(name: "durable-bench", targets: ["DurableBenchmark"]),
+        .executable(name: "router-bench", targets: ["RouterBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
@@ -89,6 +90,10 @@ let package = Package(
             path: "bench/pool/PoolBenchmark"),
 
         .executableTarget(name: "DurableBenchmark", dependencies: ["SchedulerPool"], path: "bench/durable"),
+        .executableTarget(
+            name: "RouterBenchmark",
+            dependencies: ["SchedulerHTTP", "SchedulerPool", .product(name: "HTTPTypes", package: "swift-http-types")],
+            path: "bench/router"),
 
         // Tests
         // The second process of the durable pool tests (killed with SIGKILL, or racing the first).
