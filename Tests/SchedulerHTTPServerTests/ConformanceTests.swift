@@ -78,7 +78,7 @@ import Testing
     }
 
     @Test func descriptorsAreBackWhereTheyStarted() async throws {
-        let before = openDescriptors()
+        let before = TestSupport.openDescriptors()
         try await withServer { port in
             for _ in 0..<20 {
                 let client = try RawClient(port: port)
@@ -90,15 +90,7 @@ import Testing
             try bad.send("BAD\r\n\r\n")
             #expect(try bad.readResponse().status == 400)
         }
-        try await Task.sleep(for: .milliseconds(100))
-        #expect(openDescriptors() == before)
-    }
-
-    private func openDescriptors() -> Int {
-        guard let directory = opendir("/proc/self/fd") else { return -1 }
-        defer { closedir(directory) }
-        var count = 0
-        while readdir(directory) != nil { count += 1 }
-        return count
+        let leaked = await descriptorsLeaked(since: before)
+        #expect(leaked == nil, "still open: \(leaked ?? [])")
     }
 }
