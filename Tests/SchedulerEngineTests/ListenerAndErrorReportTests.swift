@@ -10,23 +10,7 @@ import Testing
 
 /// Connects a blocking TCP socket to `address`; the descriptor, or -errno.
 private func connectTo(_ address: SocketAddress) -> Int32 {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-    if fd < 0 { return -errno }
-    var sockaddress = sockaddr_in()
-    sockaddress.sin_family = sa_family_t(AF_INET)
-    sockaddress.sin_port = address.port.bigEndian
-    sockaddress.sin_addr.s_addr = address.ip.ipv4Value!.bigEndian
-    let rc = withUnsafePointer(to: &sockaddress) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-        }
-    }
-    if rc < 0 {
-        let error = errno
-        close(fd)
-        return -error
-    }
-    return fd
+    connectLoopback(port: address.port, host: address.ip.ipv4Value!)
 }
 
 /// Binds and listens a plain socket with SO_REUSEPORT on `address`, as another process
