@@ -18,6 +18,17 @@ import Testing
         }
     }
 
+    @Test func aBodyThatStopsArrivingIsCutAfterTheHeaderTimeout() async throws {
+        try await withServer(configure: { $0.headerTimeout = .milliseconds(300) }) { port in
+            let client = try RawClient(port: port)
+            try client.send("POST /collect HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\nonly a part")
+            let start = ContinuousClock.now
+            #expect(client.readsEndOfStream())
+            let waited = ContinuousClock.now - start
+            #expect(waited >= .milliseconds(250) && waited < .seconds(3))
+        }
+    }
+
     @Test func anIdleKeepAliveConnectionIsClosedAfterTheIdleTimeout() async throws {
         try await withServer(configure: { $0.idleTimeout = .milliseconds(300) }) { port in
             let client = try RawClient(port: port)

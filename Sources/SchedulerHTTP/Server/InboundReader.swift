@@ -49,6 +49,9 @@ final class InboundReader {
     var onRequestStarted: () -> Void = {}
     /// Called before waiting for bytes (or sending `100 Continue`): sends the answers pending.
     var beforeWaiting: () async -> Void = {}
+    /// Called around waiting for body bytes: a body must keep arriving (each wait is bounded by
+    /// the header timeout), so a client that trickles a body cannot hold a connection forever.
+    var bodyWait: (_ waiting: Bool) -> Void = { _ in }
 
     init(connection: TCPConnection, limits: HTTPParserLimits, maxBodySize: Int) {
         self.connection = connection
@@ -119,6 +122,8 @@ final class InboundReader {
                 }
             }
             let more: Bool
+            bodyWait(true)
+            defer { bodyWait(false) }
             do throws(InboundFailure) { more = try await receive() } catch { throw HTTPServerError.connectionClosed }
             if !more { throw HTTPServerError.connectionClosed }
         }

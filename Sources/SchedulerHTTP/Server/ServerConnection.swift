@@ -37,6 +37,9 @@ final class ServerConnection {
         let headerTimeout = configuration.headerTimeout
         reader.onRequestStarted = { [deadline] in deadline.arm(headerTimeout) }
         reader.beforeWaiting = { [unowned self] in await self.flush() }
+        reader.bodyWait = { [deadline] waiting in
+            if waiting { deadline.arm(headerTimeout) } else { deadline.disarm() }
+        }
     }
 
     func run() async {
