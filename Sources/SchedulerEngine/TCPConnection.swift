@@ -4,7 +4,7 @@ import SchedulerPool
 import SchedulerSocket
 
 /// One TCP connection on an engine loop, accepted by a ``TCPServer`` or made by
-/// ``TCPEngine/connect(to:from:timeout:)``, with `async` receive and send (or a
+/// ``TCPEngine/connect(to:from:timeout:)-(_,SocketAddress?,_)``, with `async` receive and send (or a
 /// ``TCPConnectionHandler``, see ``setHandler(_:)``).
 ///
 /// `recv` suspends until bytes arrive; `send` queues the bytes and returns at once unless more

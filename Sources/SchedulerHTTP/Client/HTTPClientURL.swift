@@ -1,4 +1,4 @@
-public import SchedulerPool
+import SchedulerPool
 
 /// The parts of an `http://` URL the client needs: host, port and the origin-form target.
 public struct HTTPClientURL: Sendable, Hashable, CustomStringConvertible {
