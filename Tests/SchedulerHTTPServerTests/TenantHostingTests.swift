@@ -80,6 +80,25 @@ import Testing
         await running.value
     }
 
+    @Test func stopListeningWaitsForAStopAlreadyUnderWay() async throws {
+        let pool = IPPool(name: "twice")
+        try pool.addCIDRRange("127.10.22.0/30")
+        let binding = try #require(pool.binding(for: try pool.allocate(subinstance: "t", resource: "web", type: .custom("http"))))
+        let server = HTTPServer(configuration: .init(engine: .init(threads: 1)), responder: Site(name: "site"))
+        let port = try server.listen(on: binding, port: 0).port
+        let running = Task { await server.run() }
+        let idle = try RawClient(port: port, host: Self.ipv4(binding.ip))
+        try idle.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try idle.readResponse().status == 200)
+        // The release starts a stop; the explicit call must not return before that stop is done.
+        try pool.release(subinstance: "t", resource: "web")
+        try await Task.sleep(for: .milliseconds(5))  // the release's stop is now draining
+        await server.stopListening(on: SocketAddress(ip: binding.ip, port: port))
+        #expect(throws: RawClientError.self) { try RawClient(port: port, host: Self.ipv4(binding.ip)) }
+        await server.shutdown()
+        await running.value
+    }
+
     @Test func virtualHostsShareOneAddress() async throws {
         var sites = VirtualHosts(fallback: Site(name: "default"))
         sites.add(host: "a.example", Site(name: "a"))

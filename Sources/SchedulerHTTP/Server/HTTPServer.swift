@@ -69,7 +69,7 @@ public final class HTTPServer: Service {
         let start = state.withLock { state -> Bool in
             state.listeners.append(listener)
             if state.firstAddress == nil { state.firstAddress = tcp.address }
-            return state.running && !state.stopping
+            return state.running && !state.shuttingDown
         }
         if start { startServing(listener) }
         return tcp.address
@@ -108,12 +108,17 @@ public final class HTTPServer: Service {
     /// Stops listening on `address`: its idle connections close, its requests in flight finish
     /// (for at most the engine's `shutdownGracePeriod`). Other addresses are not affected.
     public func stopListening(on address: SocketAddress) async {
-        let removed = state.withLock { state -> [Listener] in
-            let gone = state.listeners.filter { $0.tcp.address == address || ($0.tcp.address.ip == address.ip && address.port == 0) }
+        let matching = state.withLock { state -> [Listener] in
+            func matches(_ listener: Listener) -> Bool {
+                listener.tcp.address == address || (listener.tcp.address.ip == address.ip && address.port == 0)
+            }
+            let gone = state.listeners.filter(matches)
             state.listeners.removeAll { listener in gone.contains { $0 === listener } }
-            return gone
+            state.stopping += gone
+            // A stop already under way (the pool's release, say) is waited for too.
+            return state.stopping.filter(matches)
         }
-        for listener in removed { await stop(listener) }
+        for listener in matching { await stop(listener) }
     }
 
     /// Serves every listener, those added later too, until ``shutdown()``, cancellation of the
@@ -152,10 +157,10 @@ public final class HTTPServer: Service {
     /// `shutdownGracePeriod`), then stops every listener and waits for it.
     public func shutdown() async {
         let listeners = state.withLock { state -> [Listener] in
-            state.stopping = true
-            let all = state.listeners
+            state.shuttingDown = true
+            state.stopping += state.listeners
             state.listeners.removeAll()
-            return all
+            return state.stopping
         }
         await withTaskGroup(of: Void.self) { group in
             for listener in listeners { group.addTask { await self.stop(listener) } }
@@ -193,11 +198,16 @@ public final class HTTPServer: Service {
         listener.setTask(serving)
     }
 
+    /// Stops `listener` once, however many callers ask; each returns when it has stopped.
     private func stop(_ listener: Listener) async {
-        listener.releaseObservation?.cancel()
-        await listener.registry.drain(grace: configuration.engine.shutdownGracePeriod)
-        await listener.tcp.shutdown()
-        await listener.task?.value
+        let grace = configuration.engine.shutdownGracePeriod
+        await listener.stopOnce {
+            listener.releaseObservation?.cancel()
+            await listener.registry.drain(grace: grace)
+            await listener.tcp.shutdown()
+            await listener.task?.value
+        }.value
+        state.withLock { $0.stopping.removeAll { $0 === listener } }
     }
 }
 
@@ -206,7 +216,9 @@ struct ServerState {
     var listeners: [Listener] = []
     var firstAddress: SocketAddress?
     var running = false
-    var stopping = false
+    var shuttingDown = false
+    /// Listeners removed and still stopping (their connections draining).
+    var stopping: [Listener] = []
     var stopped = false
     var waiters: [CheckedContinuation<Void, Never>] = []
 }
@@ -217,6 +229,17 @@ final class Listener: Sendable {
     let registry = ConnectionDeadlines(tick: .milliseconds(100))
     private let serving = Mutex<Task<Void, Never>?>(nil)
     private let observation = Mutex<ReleaseObservation?>(nil)
+    private let stopping = Mutex<Task<Void, Never>?>(nil)
+
+    /// The task that stops this listener, started by the first caller with `body`.
+    func stopOnce(_ body: @escaping @Sendable () async -> Void) -> Task<Void, Never> {
+        stopping.withLock { task in
+            if let task { return task }
+            let started = Task { await body() }
+            task = started
+            return started
+        }
+    }
 
     /// The pool registration that stops this listener when its binding is released.
     var releaseObservation: ReleaseObservation? {
