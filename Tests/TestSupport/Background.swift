@@ -21,4 +21,11 @@ public final class Background<Value: Sendable>: @unchecked Sendable {
         finished.wait()
         return try result!.get()
     }
+
+    /// Waits for the thread like ``value()``, without holding a thread of the caller's executor.
+    public func outcome() async throws -> Value {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try self.value() }) }
+        }
+    }
 }
