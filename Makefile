@@ -13,7 +13,7 @@ DOC_MODULES := SchedulerPool SchedulerSocket SchedulerEngine SchedulerCore
 # The C that `make format` formats with .clang-format.
 C_SOURCES = $(shell git ls-files '*.c' '*.h')
 
-.PHONY: deps run test examples readme-check consumer-check docs format-deps fuzz test-posix test-io_uring sanitize bench bench-pool bench-echo bench-durable bench-http bench-parser bench-router wasm-test format lint clean
+.PHONY: deps run test examples readme-check consumer-check docs format-deps fuzz test-posix test-io_uring sanitize bench bench-pool bench-echo bench-durable bench-http bench-client bench-parser bench-router wasm-test format lint clean
 
 # Installs the Debian packages the build and tests need, only where missing.
 deps:
@@ -101,7 +101,7 @@ readme-check:
 consumer-check: deps
 	@bash tools/consumer-check.sh
 
-bench: deps bench-pool bench-echo bench-durable bench-router bench-http
+bench: deps bench-pool bench-echo bench-durable bench-router bench-http bench-client
 
 # HTTPRouter with 10 routes and with 1,000, same run: ns per routed request and the ratio.
 bench-router:
@@ -128,6 +128,16 @@ bench-http: deps
 	fi
 	@python3 -c "import matplotlib" 2>/dev/null || python3 -m pip install -q matplotlib || echo "bench-http: no matplotlib, http.png will be skipped"
 	python3 bench/http/run_bench.py
+
+# HTTPClient against AsyncHTTPClient (bench/client, a package of its own) and curl, 64 keep-alive
+# connections to our http-server and to nginx on loopback. Writes bench/results/client.*
+bench-client: deps
+	@missing=""; for p in nginx curl; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "bench-client: installing$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	python3 bench/client/run_bench.py
 
 # The request parser alone (bytes/s) against llhttp (swift-nio's copy) on three requests.
 # Writes bench/results/parser.*

@@ -39,6 +39,10 @@ NICE = ["nice", "-n", os.environ["BENCH_NICE"]] if os.environ.get("BENCH_NICE", 
 
 OURS, C, NGINX, HB, NIO = "scheduler-core", "C io_uring", "nginx", "Hummingbird 2", "NIOHTTP1"
 NAMES = [OURS, C, NGINX, HB, NIO]
+# The router row (issue 13): our server on `GET /users/:id`, a plain handler against HTTPRouter with
+# request-id and logging middleware (bench/http/peers RouterOverheadServer), in the same rounds.
+PLAIN, ROUTED = "plain handler", "router + request id + logging"
+ROUTER_WORKLOAD = ("users", "/users/42", [])
 WORKLOADS = [
     ("plaintext", "/", []),
     ("pipelined16", "/", ["-s", os.path.join(HERE, "pipeline.lua")]),
@@ -62,6 +66,8 @@ def build():
          "--product", "HummingbirdHTTPServer"])
     run(["swift", "build", "-c", "release", "--package-path", "bench/http/peers", "--scratch-path", PEERS_SCRATCH,
          "--product", "NIOHTTPServer"])
+    run(["swift", "build", "-c", "release", "--package-path", "bench/http/peers", "--scratch-path", PEERS_SCRATCH,
+         "--product", "RouterOverheadServer"])
 
 
 def bin_dir(scratch):
@@ -112,6 +118,8 @@ class Server:
             cmd = [os.path.join(peers, "HummingbirdHTTPServer"), str(port)]
         elif name == NIO:
             cmd = [os.path.join(peers, "NIOHTTPServer"), str(port)]
+        elif name in (PLAIN, ROUTED):
+            cmd = [os.path.join(peers, "RouterOverheadServer"), str(port), "plain" if name == PLAIN else "routed"]
         else:
             self.tmp = tempfile.mkdtemp(prefix="bench-nginx-")
             with open(os.path.join(self.tmp, "nginx.conf"), "w") as f:
@@ -205,7 +213,7 @@ def wrk(port, path, extra, seconds, connections=64):
 
 
 def one_run(name, workload):
-    _, path, extra = next(w for w in WORKLOADS if w[0] == workload)
+    _, path, extra = next(w for w in WORKLOADS + [ROUTER_WORKLOAD] if w[0] == workload)
     port = free_port()
     server = Server(name, port)
     try:
@@ -395,7 +403,14 @@ def main():
                 print("round %d %-12s %-15s %9.0f req/s  p99 %8.0f us  %.2f us CPU/req" % (
                     round_index + 1, workload, name, result["rps"], result["p99_us"], result["cpu_us_per_req"]),
                       flush=True)
-    saved = {"rounds": ROUNDS, "seconds_per_run": SECONDS, "host": os.uname().nodename, "cpus": CPUS,
+    router_row = {PLAIN: [], ROUTED: []}
+    for round_index in range(ROUNDS):
+        for name in ([PLAIN, ROUTED] if round_index % 2 == 0 else [ROUTED, PLAIN]):
+            result = one_run(name, ROUTER_WORKLOAD[0])
+            router_row[name].append(result)
+            print("round %d %-12s %-30s %9.0f req/s  %.2f us CPU/req" % (
+                round_index + 1, ROUTER_WORKLOAD[0], name, result["rps"], result["cpu_us_per_req"]), flush=True)
+    saved = {"router_row": router_row, "rounds": ROUNDS, "seconds_per_run": SECONDS, "host": os.uname().nodename, "cpus": CPUS,
              "command": os.environ.get("BENCH_COMMAND", "make bench-http"), "samples": samples,
              "nice": os.environ.get("BENCH_NICE", "0"), "loadavg_before": load_before, "loadavg_after": os.getloadavg()}
     saved["allocations"] = {}
@@ -525,6 +540,14 @@ def write_results(saved):
         ok = k <= 4 and idle[OURS]["served"] == idle[OURS]["connections"]
         lines.append("- <= 4 KiB RSS per idle connection: %.2f KiB over %d of %d connections, %s" % (
             k, idle[OURS]["served"], idle[OURS]["connections"], verdict(ok)))
+    if saved.get("router_row"):
+        row = saved["router_row"]
+        plain_rps, routed_rps = med(row[PLAIN], "rps"), med(row[ROUTED], "rps")
+        cost = 1 - routed_rps / plain_rps
+        lines.append("- `GET /users/:id` through the router with request-id and logging middleware: %.0f req/s against "
+                     "%.0f for a plain handler (%.1f vs %.1f µs CPU/req): costs %.1f %% of throughput, target <= 10 %%: %s"
+                     % (routed_rps, plain_rps, med(row[ROUTED], "cpu_us_per_req"), med(row[PLAIN], "cpu_us_per_req"),
+                        100 * cost, verdict(cost <= 0.10)))
     lines.append("")
     if saved.get("profile_top"):
         lines += ["## Where scheduler-core spends its time (plaintext)", "",

@@ -1,5 +1,6 @@
 // swift-tools-version: 6.1
-// The HTTP peers for `make bench-http` (Hummingbird 2 and SwiftNIO's NIOHTTP1 servers) and the
+// The HTTP peers for `make bench-http` (Hummingbird 2 and SwiftNIO's NIOHTTP1 servers, and our own
+// server with and without the router for its router row) and the
 // parser benchmark for `make bench-parser` (our HTTPRequestParser against the llhttp copy inside
 // swift-nio). A package of its own so that the library never depends on NIO or Hummingbird.
 // Built into ../../../.build-httppeers.
@@ -23,6 +24,9 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]),
+        .executableTarget(
+            name: "RouterOverheadServer",
+            dependencies: [.product(name: "SchedulerCore", package: "scheduler-core")]),
         .executableTarget(
             name: "ParserBench",
             dependencies: [

@@ -1,0 +1,32 @@
+// The router row of `make bench-http`: `GET /users/:id` answered on one event loop either by a
+// plain handler (the path split by hand, no router, no middleware) or through HTTPRouter with
+// RequestIDMiddleware and RequestLoggingMiddleware (one swift-log line per request, written to
+// standard error, which the bench sends to /dev/null). 127.0.0.1 only.
+// Usage: RouterOverheadServer PORT plain|routed
+import Glibc
+import Logging
+import SchedulerCore
+
+let arguments = CommandLine.arguments
+guard arguments.count == 3, let port = UInt16(arguments[1]), ["plain", "routed"].contains(arguments[2]) else {
+    fputs("usage: RouterOverheadServer PORT plain|routed\n", stderr)
+    exit(2)
+}
+LoggingSystem.bootstrap(StreamLogHandler.standardError)
+let configuration = HTTPServer.Configuration(engine: .init(threads: 1))
+let address = try SocketAddress(host: "127.0.0.1", port: port)
+let server: HTTPServer
+if arguments[2] == "plain" {
+    server = try HTTPServer(address: address, configuration: configuration, responder: HTTPClosureResponder { request in
+        let path = request.head.path ?? ""
+        guard request.head.method == .get, path.hasPrefix("/users/") else { return .status(.notFound) }
+        return .text("user \(path.dropFirst(7))")
+    })
+} else {
+    var router = HTTPRouter()
+    router.use(RequestIDMiddleware())
+    router.use(RequestLoggingMiddleware(logger: Logger(label: "requests")))
+    try router.get("/users/:id") { _, context in "user \(context["id"] ?? "")" }
+    server = try HTTPServer(address: address, configuration: configuration, responder: router)
+}
+await server.run()
