@@ -1,7 +1,9 @@
 public import Metrics
 
 /// Request metrics with swift-metrics: a counter of requests and a latency timer, both with
-/// the dimensions `method` and `status` (the status class: `2xx`, `4xx`, ...).
+/// the dimensions `method`, `route` (the matched route pattern, e.g. `/users/:id`, so that
+/// paths do not multiply the series; `unmatched` for 404 and 405 answers) and `status` (the
+/// status class: `2xx`, `4xx`, ...).
 ///
 /// The labels are `<prefix>.requests` and `<prefix>.request.duration` (prefix `http` unless
 /// told). A handler that throws counts as `5xx`. The time runs until the response head is
@@ -23,20 +25,21 @@ public struct MetricsMiddleware: HTTPMiddleware {
     {
         let start = ContinuousClock.now
         let method = request.head.method.rawValue
+        let route = context.route.isEmpty ? "unmatched" : context.route
         do {
             let response = try await next(request, context)
-            record(method: method, status: response.head.status.code, since: start)
+            record(method: method, route: route, status: response.head.status.code, since: start)
             return response
         } catch {
-            record(method: method, status: 500, since: start)
+            record(method: method, route: route, status: 500, since: start)
             throw error
         }
     }
 
-    private func record(method: String, status: Int, since start: ContinuousClock.Instant) {
+    private func record(method: String, route: String, status: Int, since start: ContinuousClock.Instant) {
         let elapsed = ContinuousClock.now - start
         let nanos = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
-        let dimensions = [("method", method), ("status", "\(status / 100)xx")]
+        let dimensions = [("method", method), ("route", route), ("status", "\(status / 100)xx")]
         let factory = self.factory ?? MetricsSystem.factory
         Counter(label: prefix + ".requests", dimensions: dimensions, factory: factory).increment()
         Timer(label: prefix + ".request.duration", dimensions: dimensions, factory: factory)

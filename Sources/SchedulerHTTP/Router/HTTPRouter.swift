@@ -86,12 +86,19 @@ public struct HTTPRouter: HTTPResponder {
         try await respond(to: request)
     }
 
-    /// Runs the middleware chain and the matching route.
+    /// Runs the middleware chain and the matching route. Global middleware gets the context of
+    /// the route the request matches as it arrives (``RouteContext/route`` and the parameters;
+    /// empty when none matches), e.g. to label metrics by route; a middleware that changes the
+    /// request's path changes where it goes, and the route sees its own context.
     public func respond(to request: HTTPServerRequest) async throws -> HTTPServerResponse {
         if middlewares.isEmpty { return try await dispatch(request) }
         let trie = self.trie
+        var context = RouteContext()
+        if case .route(let route, let match) = HTTPRouter.lookup(request, trie) {
+            context = HTTPRouter.context(of: route, match) ?? RouteContext(route: route.pattern)
+        }
         return try await middlewares.wrapping { request, _ in try await HTTPRouter.dispatch(request, trie) }(
-            request, RouteContext())
+            request, context)
     }
 
     private func dispatch(_ request: HTTPServerRequest) async throws -> HTTPServerResponse {
@@ -99,21 +106,17 @@ public struct HTTPRouter: HTTPResponder {
     }
 
     private static func dispatch(_ request: HTTPServerRequest, _ box: TrieBox) async throws -> HTTPServerResponse {
-        let target = request.head.path ?? "/"
-        let method = request.head.method
-        if target == "*" {
-            guard method == .options else { return .status(.badRequest, "* is a target for OPTIONS only") }
+        switch lookup(request, box) {
+        case .asterisk:
+            guard request.head.method == .options else { return .status(.badRequest, "* is a target for OPTIONS only") }
             var response = HTTPServerResponse(status: .ok)
             response.head.headerFields[.allow] = box.allMethods()
             return response
-        }
-        let path = target.firstIndex(of: "?").map { target[..<$0] } ?? target[...]
-        guard let match = box.trie.match(path) else { return .status(.notFound) }
-        let route = match.values[method.rawValue] ?? (method == .head ? match.values["GET"] : nil)
-        guard let route else {
-            var methods = Set(match.values.keys)
+        case .notFound:
+            return .status(.notFound)
+        case .otherMethods(var methods):
             if methods.contains("GET") { methods.insert("HEAD") }
-            if method == .options {
+            if request.head.method == .options {
                 var response = HTTPServerResponse(status: .noContent)
                 response.head.headerFields[.allow] = (methods.union(["OPTIONS"])).sorted().joined(separator: ", ")
                 return response
@@ -121,16 +124,46 @@ public struct HTTPRouter: HTTPResponder {
             var response = HTTPServerResponse.status(.methodNotAllowed)
             response.head.headerFields[.allow] = methods.sorted().joined(separator: ", ")
             return response
-        }
-        var context = RouteContext(route: route.pattern)
-        for (name, raw) in match.parameters {
-            guard let value = PercentDecoding.decode(String(raw)) else {
+        case .route(let route, let match):
+            guard let context = context(of: route, match) else {
+                let name = match.parameters.first { PercentDecoding.decode(String($0.1)) == nil }?.0 ?? ""
                 return .status(.badRequest, "bad percent-encoding in path parameter \(name)")
             }
+            return try await route.handler(request, context)
+        }
+    }
+
+    /// Where `request` goes in `box`'s routes.
+    private static func lookup(_ request: HTTPServerRequest, _ box: TrieBox) -> Lookup {
+        let target = request.head.path ?? "/"
+        if target == "*" { return .asterisk }
+        let path = target.firstIndex(of: "?").map { target[..<$0] } ?? target[...]
+        guard let match = box.trie.match(path) else { return .notFound }
+        let method = request.head.method
+        guard let route = match.values[method.rawValue] ?? (method == .head ? match.values["GET"] : nil) else {
+            return .otherMethods(Set(match.values.keys))
+        }
+        return .route(route, match)
+    }
+
+    /// The context a matched route gets: its pattern, parameters percent-decoded (nil when one
+    /// does not decode) and what `**` matched.
+    private static func context(of route: Route, _ match: RouteTrie<Route>.Match) -> RouteContext? {
+        var context = RouteContext(route: route.pattern)
+        for (name, raw) in match.parameters {
+            guard let value = PercentDecoding.decode(String(raw)) else { return nil }
             context.parameters[name] = value
         }
         context.catchAll = match.catchAll.map(String.init)
-        return try await route.handler(request, context)
+        return context
+    }
+
+    /// The outcome of looking a request up.
+    private enum Lookup {
+        case asterisk
+        case notFound
+        case otherMethods(Set<String>)
+        case route(Route, RouteTrie<Route>.Match)
     }
 
     private mutating func add(method: HTTPRequest.Method, path: String, handler: @escaping HTTPNext) throws(RouterError) {
