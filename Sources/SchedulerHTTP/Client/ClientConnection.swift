@@ -17,11 +17,19 @@ final class ClientConnection: @unchecked Sendable {
     private(set) var reusable = true
     /// When it went back to the idle list.
     var idleSince = ContinuousClock.now
+    private let timeouts: ClientTimeouts
+    private let slot: ClientTimeouts.Slot
 
-    init(tcp: TCPConnection, key: PoolKey, limits: HTTPParserLimits) {
+    init(tcp: TCPConnection, key: PoolKey, limits: HTTPParserLimits, timeouts: ClientTimeouts) {
         self.tcp = tcp
         self.key = key
         parser = HTTPResponseParser(limits: limits)
+        self.timeouts = timeouts
+        slot = timeouts.register(tcp)
+    }
+
+    deinit {
+        timeouts.remove(slot)
     }
 
     /// Marks the connection as not to be reused and starts closing it.
@@ -38,14 +46,7 @@ final class ClientConnection: @unchecked Sendable {
 
     /// Sends `bytes`, bounded by the deadline.
     func send(_ bytes: [UInt8], _ deadline: ClientDeadline) async throws {
-        let (limit, kind) = deadline.nextWait()
-        let tcp = tcp
-        do {
-            try await withTimeout(limit, kind) { try await tcp.send(bytes) }
-        } catch let error as EngineError {
-            reusable = false
-            throw HTTPClientError.connectionReset("send failed: \(error)")
-        }
+        try await bounded(deadline, failure: { "send failed: \($0)" }) { try await $0.send(bytes) }
     }
 
     /// One parser event from the buffered bytes, receiving more as needed: a head (1xx included),
@@ -98,18 +99,45 @@ final class ClientConnection: @unchecked Sendable {
 
     /// Waits for bytes, bounded by the deadline; empty means the server closed its side.
     private func receive(_ deadline: ClientDeadline) async throws -> [UInt8] {
-        let (limit, kind) = deadline.nextWait()
-        let tcp = tcp
-        do {
-            return try await withTimeout(limit, kind) { try await tcp.recv() }
-        } catch let error as EngineError {
+        let nothingYet = bytesOfCurrentResponse == 0
+        return try await bounded(deadline, failure: { nothingYet ? "before answering: \($0)" : "mid-response: \($0)" }) {
+            try await $0.recv()
+        }
+    }
+
+    /// Runs `operation` on the connection within the deadline's next wait: a timeout closes the
+    /// connection (the sweeper does it) and throws `timedOut`, cancelling the calling task
+    /// throws `cancelled`, an engine error throws `connectionReset` with `failure`'s text. Any
+    /// failure leaves the connection unfit for another request.
+    private func bounded<T>(
+        _ deadline: ClientDeadline, failure: (EngineError) -> String,
+        _ operation: (TCPConnection) async throws -> T
+    ) async throws -> T {
+        if Task.isCancelled {
             reusable = false
-            throw HTTPClientError.connectionReset(
-                bytesOfCurrentResponse == 0 ? "before answering: \(error)" : "mid-response: \(error)")
+            throw HTTPClientError.cancelled
+        }
+        let (limit, kind) = deadline.nextWait()
+        guard limit > .zero else {
+            reusable = false
+            throw HTTPClientError.timedOut(kind)
+        }
+        slot.arm(limit, kind)
+        let result: T
+        do {
+            result = try await operation(tcp)
         } catch {
             reusable = false
+            if let fired = slot.disarm() { throw HTTPClientError.timedOut(fired) }
+            if error is CancellationError || Task.isCancelled { throw HTTPClientError.cancelled }
+            if let error = error as? EngineError { throw HTTPClientError.connectionReset(failure(error)) }
             throw error
         }
+        if let fired = slot.disarm() {
+            reusable = false
+            throw HTTPClientError.timedOut(fired)
+        }
+        return result
     }
 
     /// Whether the head just read lets the connection carry another request.

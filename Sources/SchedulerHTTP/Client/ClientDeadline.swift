@@ -12,26 +12,3 @@ struct ClientDeadline: Sendable {
         return left < read ? (max(left, .zero), .total) : (read, .read)
     }
 }
-
-/// Runs `operation`, throwing `timedOut(kind)` if it takes longer than `limit` (the operation
-/// is cancelled then), `cancelled` if the calling task is cancelled.
-func withTimeout<T: Sendable>(
-    _ limit: Duration, _ kind: HTTPClientTimeout, _ operation: @escaping @Sendable () async throws -> T
-) async throws -> T {
-    if Task.isCancelled { throw HTTPClientError.cancelled }
-    guard limit > .zero else { throw HTTPClientError.timedOut(kind) }
-    return try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await operation() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            return nil
-        }
-        defer { group.cancelAll() }
-        do {
-            guard let first = try await group.next(), let value = first else { throw HTTPClientError.timedOut(kind) }
-            return value
-        } catch is CancellationError {
-            throw HTTPClientError.cancelled
-        }
-    }
-}

@@ -19,6 +19,7 @@ public final class HTTPClient: Sendable {
     public let configuration: Configuration
     let engine: TCPEngine
     let pool: ConnectionPool
+    let timeouts: ClientTimeouts
     private let sweeper: Task<Void, Never>
 
     /// A client with its own engine loops (`configuration.engine`).
@@ -28,11 +29,20 @@ public final class HTTPClient: Sendable {
         let pool = ConnectionPool(
             limitPerKey: configuration.maxConnectionsPerKey, idleTimeout: configuration.idleTimeout)
         self.pool = pool
-        let period = min(configuration.idleTimeout / 2, .seconds(1))
+        // Read and total timeouts are swept every 10 ms (so they fire up to 10 ms late); idle
+        // connections every half idle timeout, at most every second.
+        let idlePeriod = max(min(configuration.idleTimeout / 2, .seconds(1)), .milliseconds(10))
+        let timeouts = ClientTimeouts()
+        self.timeouts = timeouts
         sweeper = Task {
+            var nextIdleSweep = ContinuousClock.now + idlePeriod
             while !Task.isCancelled {
-                try? await Task.sleep(for: max(period, .milliseconds(10)))
-                pool.closeExpired()
+                try? await Task.sleep(for: .milliseconds(10))
+                timeouts.sweep()
+                if ContinuousClock.now >= nextIdleSweep {
+                    pool.closeExpired()
+                    nextIdleSweep = ContinuousClock.now + idlePeriod
+                }
             }
         }
     }
@@ -142,7 +152,7 @@ public final class HTTPClient: Sendable {
         case .slot:
             do {
                 let tcp = try await connect(destination, source: source, deadline: deadline)
-                return ClientConnection(tcp: tcp, key: key, limits: configuration.parserLimits)
+                return ClientConnection(tcp: tcp, key: key, limits: configuration.parserLimits, timeouts: timeouts)
             } catch {
                 pool.releaseSlot(key)
                 throw error

@@ -13,10 +13,13 @@ public struct HTTPClientURL: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses `text` (`http://host[:port][/path][?query]`); throws `invalidURL` or `unsupportedScheme`.
     public init(_ text: String) throws(HTTPClientError) {
-        guard let schemeEnd = text.range(of: "://") else { throw .invalidURL("no scheme in '\(text)'") }
-        let scheme = text[..<schemeEnd.lowerBound].lowercased()
+        // A scheme holds no ':', so the first one must start "://" (no Foundation search needed).
+        guard let colon = text.firstIndex(of: ":"), text[colon...].hasPrefix("://") else {
+            throw .invalidURL("no scheme in '\(text)'")
+        }
+        let scheme = text[..<colon].lowercased()
         guard scheme == "http" else { throw .unsupportedScheme(scheme) }
-        let rest = text[schemeEnd.upperBound...]
+        let rest = text[text.utf8.index(colon, offsetBy: 3)...]
         let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
         let authority = rest[..<authorityEnd]
         var target = String(rest[authorityEnd...])
