@@ -108,8 +108,13 @@ bench-router:
 	$(SWIFT) build -c release --product router-bench
 	.build/release/router-bench
 
+# The pool's speed and memory against C peers, its contention table (1-32 threads beside C churn
+# around a plain and a priority-inheriting pthread mutex), then the engine under a shared lock.
 bench-pool:
-	$(SWIFT) run -c release pool-bench
+	$(SWIFT) build -c release --product pool-bench
+	$(SWIFT) build -c release --product engine-lock-bench
+	.build/release/pool-bench
+	.build/release/engine-lock-bench 16 1
 
 # Echo ping-pong and bulk against C io_uring, C epoll and SwiftNIO peers; writes bench/results/echo.*
 bench-echo: deps

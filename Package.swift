@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "SchedulerHTTP", targets: ["SchedulerHTTP"]),
         .executable(name: "pool-bench", targets: ["PoolBenchmark"]),
         .executable(name: "durable-bench", targets: ["DurableBenchmark"]),
+        .executable(name: "engine-lock-bench", targets: ["EngineLockBenchmark"]),
         .executable(name: "router-bench", targets: ["RouterBenchmark"]),
     ],
     dependencies: [
@@ -85,10 +86,13 @@ let package = Package(
 
         // Benchmarks (run by `make bench`, never by `make test`)
         .target(name: "CLinearScan", path: "bench/pool/CLinearScan"),
+        .target(name: "CLockChurn", dependencies: ["CSchedulerAllocator"], path: "bench/pool/CLockChurn"),
         .executableTarget(
-            name: "PoolBenchmark", dependencies: ["SchedulerPool", "CSchedulerAllocator", "CLinearScan"],
+            name: "PoolBenchmark", dependencies: ["SchedulerPool", "CSchedulerAllocator", "CLinearScan", "CLockChurn"],
             path: "bench/pool/PoolBenchmark"),
 
+        .executableTarget(
+            name: "EngineLockBenchmark", dependencies: ["SchedulerEngine", "SchedulerPool"], path: "bench/enginelock"),
         .executableTarget(name: "DurableBenchmark", dependencies: ["SchedulerPool"], path: "bench/durable"),
         .executableTarget(
             name: "RouterBenchmark",

@@ -1,4 +1,5 @@
 import SchedulerEngine
+import SchedulerPool
 import Synchronization
 
 /// The read and total timeouts of a client's connections, enforced by the client's sweeping
@@ -47,7 +48,7 @@ final class ClientTimeouts: Sendable {
     }
 
     fileprivate static let kinds: [HTTPClientTimeout] = [.connect, .read, .total]
-    private let slots = Mutex<[ObjectIdentifier: Slot]>([:])
+    private let slots = FutexMutex<[ObjectIdentifier: Slot]>([:])
 
     /// A slot for `tcp`, looked at by every sweep until ``remove(_:)``.
     func register(_ tcp: TCPConnection) -> Slot {

@@ -1,5 +1,6 @@
 import SchedulerEngine
 import Glibc
+import SchedulerPool
 import Synchronization
 
 /// The header and idle timeouts of a server's connections, enforced by one sweeping task.
@@ -24,7 +25,7 @@ final class ConnectionDeadlines: Sendable {
         func disarm() { deadline.store(0, ordering: .relaxed) }
     }
 
-    private let slots = Mutex<[ObjectIdentifier: Slot]>([:])
+    private let slots = FutexMutex<[ObjectIdentifier: Slot]>([:])
     private let draining = Atomic<Bool>(false)
 
     /// Set by a shutdown: connections finish their current request, then close.
