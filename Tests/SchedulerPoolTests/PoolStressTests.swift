@@ -106,7 +106,7 @@ struct PoolStressTests {
         let pool = IPPool(name: "stress")
         try pool.addCIDRRange("10.9.0.0/22")
         try pool.addCIDRRange("fd00:9::/120")
-        let reports = stress(pool, operations: 20_000, seconds: 3)
+        let reports = stress(pool, operations: 20_000, seconds: 2)
         expectAgreement(pool, reports)
     }
 
@@ -117,7 +117,7 @@ struct PoolStressTests {
         do {
             let pool = try IPPool(name: "stress", storageDirectory: directory.path)
             try pool.addCIDRRange("10.9.0.0/22")
-            let reports = stress(pool, operations: 400, seconds: 3)
+            let reports = stress(pool, operations: 400, seconds: 2)
             expectAgreement(pool, reports)
             for binding in pool.allBindings() { expected[binding.ip] = binding.subinstance + "/" + binding.resource }
         }
