@@ -145,7 +145,7 @@ public struct HTTPRouter: HTTPResponder {
     private static func lookup(_ request: HTTPServerRequest, _ box: TrieBox) -> Lookup {
         let target = request.head.path ?? "/"
         if target == "*" { return .asterisk }
-        let path = target.firstIndex(of: "?").map { target[..<$0] } ?? target[...]
+        let path = targetPath(target)
         guard let match = box.trie.match(path) else { return .notFound }
         let method = request.head.method
         guard let route = match.values[method.rawValue] ?? (method == .head ? match.values["GET"] : nil) else {
