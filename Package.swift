@@ -23,6 +23,9 @@ let package = Package(
         .library(name: "SchedulerSocket", targets: ["SchedulerSocket"]),
         .library(name: "SchedulerEngine", targets: ["SchedulerEngine"]),
         .library(name: "SchedulerHTTP", targets: ["SchedulerHTTP"]),
+        // Pools shared by many hosts in PostgreSQL (libpq): a product of its own, outside
+        // SchedulerCore, so that in-memory and durable pool users never link a database client.
+        .library(name: "SchedulerPoolPostgres", targets: ["SchedulerPoolPostgres"]),
         .executable(name: "pool-bench", targets: ["PoolBenchmark"]),
         .executable(name: "durable-bench", targets: ["DurableBenchmark"]),
         .executable(name: "router-bench", targets: ["RouterBenchmark"]),
@@ -51,11 +54,15 @@ let package = Package(
             name: "CSchedulerEngine", dependencies: ["CSchedulerIO", "CLibURing"],
             path: "CSources/CSchedulerEngine", cSettings: [.define("_GNU_SOURCE")],
             linkerSettings: [.linkedLibrary("uring")]),
+        // libpq (Debian's libpq-dev), found with pkg-config; only SchedulerPoolPostgres uses it.
+        .systemLibrary(
+            name: "CLibPQ", path: "CSources/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // zlib for the HTTP compression middleware (Debian's zlib1g-dev).
         .target(name: "CZlib", path: "CSources/CZlib", linkerSettings: [.linkedLibrary("z")]),
 
         // Swift modules
         .target(name: "SchedulerPool", dependencies: ["CSchedulerAllocator"]),
+        .target(name: "SchedulerPoolPostgres", dependencies: ["SchedulerPool", "CSchedulerAllocator", "CLibPQ"]),
         .target(
             name: "SchedulerSocket",
             dependencies: [
@@ -98,10 +105,18 @@ let package = Package(
         // Tests
         // The second process of the durable pool tests (killed with SIGKILL, or racing the first).
         .executableTarget(name: "PoolCrashChild", dependencies: ["SchedulerPool"], path: "Tests/PoolCrashChild"),
+        // A host of the shared-pool tests (several at once, some killed with SIGKILL).
+        .executableTarget(
+            name: "SharedPoolChild", dependencies: ["SchedulerPool", "SchedulerPoolPostgres"], path: "Tests/SharedPoolChild"),
         // Helpers every test target shares (descriptor counts, a raw loopback client, a
         // temporary directory, a background thread); plain C library and Foundation only.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SchedulerPoolTests", dependencies: ["SchedulerPool", "PoolCrashChild", "TestSupport"]),
+        // Needs PostgreSQL: `make test-postgres` starts a throwaway cluster and sets
+        // SCHEDULER_CORE_PG_URL; without it the suite says so and skips.
+        .testTarget(
+            name: "SchedulerPoolPostgresTests",
+            dependencies: ["SchedulerPool", "SchedulerPoolPostgres", "SharedPoolChild", "TestSupport"]),
         .testTarget(name: "SchedulerSocketTests", dependencies: ["SchedulerSocket", "TestSupport"]),
         .testTarget(name: "SchedulerEngineTests", dependencies: ["SchedulerEngine", "TestSupport"]),
         .testTarget(
