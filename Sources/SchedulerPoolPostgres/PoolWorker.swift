@@ -38,7 +38,6 @@ final class PoolWorker: @unchecked Sendable {
     var blockPrefixV6 = 122
     var quarantineMilliseconds: Int64 = 0
     private var nextRenewal = ContinuousClock.now
-    var pendingCounts = (allocations: 0, transactions: 0, claims: 0, borrowed: 0)
 
     init(pool: String, target: DatabaseTarget, options: SharedPoolOptions) {
         self.pool = pool
@@ -126,19 +125,15 @@ final class PoolWorker: @unchecked Sendable {
             }
             if !batch.isEmpty { allocate(batch) }
             if ContinuousClock.now >= nextRenewal { renewLeases() }
-            publishCounts()
+            count { $0.connections = connection.connectionsOpened }
         }
     }
 
-    private func publishCounts() {
+    /// Updates the counters (before the replies they explain, so a caller sees them).
+    func count(_ change: (inout (allocations: Int, transactions: Int, claims: Int, borrowed: Int, connections: Int)) -> Void) {
         condition.lock()
-        counterValues.allocations += pendingCounts.allocations
-        counterValues.transactions += pendingCounts.transactions
-        counterValues.claims += pendingCounts.claims
-        counterValues.borrowed += pendingCounts.borrowed
-        counterValues.connections = connection.connectionsOpened
+        change(&counterValues)
         condition.unlock()
-        pendingCounts = (0, 0, 0, 0)
     }
 
     func timedOut(_ operation: String) -> SharedPoolError {

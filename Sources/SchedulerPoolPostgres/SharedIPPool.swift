@@ -294,12 +294,13 @@ public final class SharedIPPool: Sendable {
                 let sql: String
                 if worker.quarantineMilliseconds > 0 {
                     sql = """
-                        WITH old AS (SELECT \(SharedIPBinding.columns), address AS a FROM ippool_allocations WHERE pool = $1 AND \(condition) FOR UPDATE)
                         UPDATE ippool_allocations t SET subinstance = NULL, resource = NULL,
                             quarantine_until = now() + interval '\(worker.quarantineMilliseconds) milliseconds'
-                        FROM old WHERE t.pool = $1 AND t.address = old.a
-                        RETURNING old.host, old.subinstance, old.resource, old.kind, old.label, old.host, old.id
-                        """.replacingOccurrences(of: "RETURNING old.host,", with: "RETURNING host(old.a),")
+                        FROM (SELECT address AS a, subinstance AS s, resource AS r FROM ippool_allocations
+                              WHERE pool = $1 AND \(condition) FOR UPDATE) old
+                        WHERE t.pool = $1 AND t.address = old.a
+                        RETURNING host(t.address), old.s, old.r, t.kind, t.label, t.host, t.id
+                        """
                 } else {
                     sql = "DELETE FROM ippool_allocations WHERE pool = $1 AND \(condition) RETURNING \(SharedIPBinding.columns)"
                 }

@@ -5,6 +5,7 @@ enum SharedPoolSchema {
     /// Idempotent DDL, one transaction.
     static let script = """
         BEGIN;
+        SET LOCAL client_min_messages = warning;
         SELECT pg_advisory_xact_lock(7716001600);
         CREATE TABLE IF NOT EXISTS ippool_pools (
             name text PRIMARY KEY,

@@ -74,7 +74,7 @@ extension PoolWorker {
             }
             if !without.isEmpty {
                 let borrowed = try borrow(without.count, deadline)
-                pendingCounts.borrowed += borrowed.count
+                count { $0.borrowed += borrowed.count }
                 for (key, ip) in zip(without, borrowed) { picks.append((key, ip)) }
                 without.removeFirst(min(borrowed.count, without.count))
             }
@@ -96,12 +96,12 @@ extension PoolWorker {
                     Self.insertBatch,
                     [pool, options.host, SQLText.array(addresses), SQLText.array(subinstances), SQLText.array(resources),
                      SQLText.array(kinds), SQLText.array(labels)], "allocate", deadline)
-                pendingCounts.transactions += 1
+                count { $0.transactions += 1 }
                 for row in rows {
                     guard let binding = SharedIPBinding(row: row, pool: pool) else { continue }
                     inserted[binding.subinstance + "\u{0}" + binding.resource] = binding
                 }
-                pendingCounts.allocations += inserted.count
+                count { $0.allocations += inserted.count }
             }
             var failed: [String] = []
             for key in order {

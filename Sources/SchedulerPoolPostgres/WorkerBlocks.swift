@@ -85,7 +85,7 @@ extension PoolWorker {
             return nil
         }
         guard let (network, range) = claimed else { return false }
-        pendingCounts.claims += 1
+        count { $0.claims += 1 }
         let block = try OwnedBlock(network: network, range: range)
         blocks.append(block)
         _ = try query(

@@ -75,3 +75,12 @@ struct FixtureError: Error, CustomStringConvertible {
     let message: String
     var description: String { message }
 }
+
+/// What an async throwing call returned or threw.
+func outcome<T>(_ body: () async throws(SharedPoolError) -> T) async -> Result<T, SharedPoolError> {
+    do {
+        return .success(try await body())
+    } catch {
+        return .failure(error)
+    }
+}
