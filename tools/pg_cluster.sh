@@ -5,7 +5,7 @@
 #                                        synchronous_commit on, listen on 127.0.0.1:PORT only,
 #                                        create database ippool; prints the connection URL.
 #   tools/pg_cluster.sh stop DIR         stop the server (fast shutdown) and remove DIR.
-#   tools/pg_cluster.sh restart DIR      stop and start again (same data).
+#   tools/pg_cluster.sh restart DIR      stop (fast: every session is cut) and start again, same data.
 set -euo pipefail
 BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
 [ -x "$BIN/pg_ctl" ] || { echo "pg_cluster: no PostgreSQL server binaries (apt-get install postgresql)" >&2; exit 2; }
@@ -35,7 +35,7 @@ stop)
   rm -rf "$dir"
   ;;
 restart)
-  as_pg "$BIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null
+  as_pg "$BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
   as_pg "$BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 start >/dev/null
   ;;
 *) echo "usage: pg_cluster.sh start DIR PORT | stop DIR | restart DIR" >&2; exit 2 ;;

@@ -3,6 +3,10 @@ import SchedulerPool
 import SchedulerPoolPostgres
 import Testing
 
+/// Every suite of the shared pool, one at a time (one restarts the server under the others).
+@Suite(.serialized, .enabled(if: PostgresFixture.available))
+enum SharedPoolTests {}
+
 /// The throwaway PostgreSQL cluster `make test-postgres` started (tools/pg_cluster.sh):
 /// `SCHEDULER_CORE_PG_URL` is its URL, `SCHEDULER_CORE_PG_DIR` its directory (for a restart).
 enum PostgresFixture {
@@ -37,20 +41,14 @@ enum PostgresFixture {
         try run("/usr/bin/psql", [url ?? "", "-qAtX", "-v", "ON_ERROR_STOP=1", "-c", sql])
     }
 
-    /// Runs a program to its end; its stdout; throws when it fails.
+    /// Runs a program to its end (posix_spawn, stdout through a pipe); its stdout; throws when it fails.
     @discardableResult
     static func run(_ path: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw FixtureError(message: "\(path) \(arguments.dropFirst()) exited \(process.terminationStatus): \(text)")
+        let child = try Spawned(path, arguments)
+        let text = child.readAll()
+        let status = child.wait()
+        guard status == 0 else {
+            throw FixtureError(message: "\(path) \(arguments.dropFirst()) exited with status \(status): \(text)")
         }
         return text
     }
@@ -82,5 +80,66 @@ func outcome<T>(_ body: () async throws(SharedPoolError) -> T) async -> Result<T
         return .success(try await body())
     } catch {
         return .failure(error)
+    }
+}
+
+/// A child process whose stdout is a pipe this process reads.
+final class Spawned: @unchecked Sendable {
+    let pid: pid_t
+    let output: Int32
+
+    init(_ path: String, _ arguments: [String]) throws {
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { throw FixtureError(message: "pipe: errno \(errno)") }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { for argument in argv { free(argument) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, path, &actions, nil, argv, environ)
+        close(fds[1])
+        guard result == 0 else {
+            close(fds[0])
+            throw FixtureError(message: "posix_spawn \(path): errno \(result)")
+        }
+        self.pid = pid
+        output = fds[0]
+    }
+
+    /// Reads until `count` lines starting with `prefix` arrived (or the output ended).
+    func read(untilLines count: Int, prefix: String) -> String {
+        var text = ""
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while text.split(separator: "\n").filter({ $0.hasPrefix(prefix) }).count < count {
+            let got = buffer.withUnsafeMutableBytes { Glibc.read(output, $0.baseAddress!, $0.count) }
+            if got < 0 && errno == EINTR { continue }
+            if got <= 0 { break }
+            text += String(decoding: buffer[0..<got], as: UTF8.self)
+        }
+        return text
+    }
+
+    /// Reads to the end of the output and closes the pipe.
+    func readAll() -> String {
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let got = buffer.withUnsafeMutableBytes { Glibc.read(output, $0.baseAddress!, $0.count) }
+            if got < 0 && errno == EINTR { continue }
+            if got <= 0 { break }
+            bytes += buffer[0..<got]
+        }
+        close(output)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Waits for the exit; the exit status, or 128 + the signal.
+    func wait() -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     }
 }

@@ -4,8 +4,8 @@ import SchedulerPoolPostgres
 import Testing
 
 /// One host's operations against the database, as IPPool's tests check them in memory.
-@Suite(.serialized, .enabled(if: PostgresFixture.available))
-struct SharedPoolBasicsTests {
+extension SharedPoolTests {
+@Suite struct SharedPoolBasicsTests {
     @Test func allocateIsIdempotentAndUnique() async throws {
         let name = PostgresFixture.uniqueName("basics")
         let pool = try await SharedIPPool.create(name: name, database: PostgresFixture.target, options: PostgresFixture.options("h1"))
@@ -31,4 +31,5 @@ struct SharedPoolBasicsTests {
         #expect(stats.allocated == 1 && stats.total == 254 && stats.claimedBlocks == 1)
         await pool.shutdown()
     }
+}
 }

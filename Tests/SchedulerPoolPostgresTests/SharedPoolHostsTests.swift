@@ -4,8 +4,8 @@ import SchedulerPoolPostgres
 import Testing
 
 /// Several hosts (pool objects, processes) on one pool: blocks, borrowing, takeover, exhaustion.
-@Suite(.serialized, .enabled(if: PostgresFixture.available))
-struct SharedPoolHostsTests {
+extension SharedPoolTests {
+@Suite struct SharedPoolHostsTests {
     func open(_ name: String, _ host: String, lease: Duration = .seconds(30), create: Bool = true) async throws -> SharedIPPool {
         let options = PostgresFixture.options(host, lease: lease)
         return create
@@ -181,4 +181,5 @@ struct SharedPoolHostsTests {
         }
         await pool.shutdown()
     }
+}
 }

@@ -2,7 +2,9 @@
 // ("TAG-<i>"/"r") with CONCURRENCY tasks at once. Every allocation that returned is written at
 // once as "A <ip> <subinstance>" (so a SIGKILL loses none that returned); a failed one as
 // "E <error>"; at the end "C <allocations> <transactions> <claims> <borrowed>".
-// Arguments: URL POOL HOST COUNT CONCURRENCY TAG [LEASE_MS] [TIMEOUT_MS]
+// With RETRIES, a failed allocation is tried again (the same owner: retries are idempotent)
+// up to RETRIES times, 50 ms apart.
+// Arguments: URL POOL HOST COUNT CONCURRENCY TAG [LEASE_MS] [TIMEOUT_MS] [RETRIES]
 import Foundation
 import SchedulerPool
 import SchedulerPoolPostgres
@@ -16,6 +18,7 @@ var options = SharedPoolOptions(host: arguments[3])
 if arguments.count > 7, let lease = Int(arguments[7]) { options.lease = .milliseconds(lease) }
 if arguments.count > 8, let timeout = Int(arguments[8]) { options.timeout = .milliseconds(timeout) }
 let tag = arguments[6]
+let retries = arguments.count > 9 ? Int(arguments[9]) ?? 0 : 0
 
 /// Writes one line with a single write(2).
 func emit(_ line: String) {
@@ -32,11 +35,15 @@ do {
             group.addTask {
                 while let index = next.take(below: count) {
                     let owner = tag + "-" + String(index)
-                    do {
-                        let ip = try await pool.allocate(subinstance: owner, resource: "r", type: .custom("test"))
-                        emit("A " + ip.description + " " + owner)
-                    } catch {
-                        emit("E \(error)")
+                    for attempt in 0...retries {
+                        do {
+                            let ip = try await pool.allocate(subinstance: owner, resource: "r", type: .custom("test"))
+                            emit("A " + ip.description + " " + owner)
+                            break
+                        } catch {
+                            emit("E \(error)")
+                            if attempt < retries { try? await Task.sleep(for: .milliseconds(50)) }
+                        }
                     }
                 }
             }
