@@ -179,6 +179,8 @@ final class PoolWorker: @unchecked Sendable {
     func retrying<T>(idempotent: Bool, _ body: () throws(SharedPoolError) -> T) throws(SharedPoolError) -> T {
         do {
             return try body()
+        } catch .timedOut(let operation, _, _) {
+            throw timedOut(operation)
         } catch .unreachable(let database, let reason) {
             throw .unreachable(database: database, reason: reason)
         } catch .connectionLost(let operation, let database, let reason) {
