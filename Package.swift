@@ -29,6 +29,7 @@ let package = Package(
         .executable(name: "pool-bench", targets: ["PoolBenchmark"]),
         .executable(name: "durable-bench", targets: ["DurableBenchmark"]),
         .executable(name: "router-bench", targets: ["RouterBenchmark"]),
+        .executable(name: "shared-bench", targets: ["SharedPoolBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
@@ -101,6 +102,11 @@ let package = Package(
             name: "RouterBenchmark",
             dependencies: ["SchedulerHTTP", "SchedulerPool", .product(name: "HTTPTypes", package: "swift-http-types")],
             path: "bench/router"),
+
+        // make bench-shared: the shared pool against a NetBox-style baseline on one PostgreSQL.
+        .executableTarget(
+            name: "SharedPoolBenchmark", dependencies: ["SchedulerPool", "SchedulerPoolPostgres", "CLibPQ"],
+            path: "bench/shared"),
 
         // Tests
         // The second process of the durable pool tests (killed with SIGKILL, or racing the first).

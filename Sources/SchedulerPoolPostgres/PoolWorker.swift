@@ -37,6 +37,8 @@ final class PoolWorker: @unchecked Sendable {
     var blockPrefixV4 = 26
     var blockPrefixV6 = 122
     var quarantineMilliseconds: Int64 = 0
+    /// Whether the blocks this host name owned before this object opened were loaded.
+    var loadedOwnBlocks = false
     private var nextRenewal = ContinuousClock.now
 
     init(pool: String, target: DatabaseTarget, options: SharedPoolOptions) {

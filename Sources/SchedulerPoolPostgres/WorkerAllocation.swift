@@ -56,21 +56,22 @@ extension PoolWorker {
             for key in order {
                 if let ip = takeLocal() { picks.append((key, ip)) } else { without.append(key) }
             }
+            // Blocks of an earlier run under this host name are picked up once; then a full
+            // block leads to a claim, and only when none is left to rereading this host's blocks
+            // (addresses other hosts released there) and then to borrowing.
+            if !without.isEmpty && !loadedOwnBlocks {
+                try refreshBlocks(deadline)
+                loadedOwnBlocks = true
+                refreshed = true
+                without = assign(without, to: &picks)
+            }
+            while !without.isEmpty, try claimBlock(deadline) {
+                without = assign(without, to: &picks)
+            }
             if !without.isEmpty && !refreshed {
                 try refreshBlocks(deadline)
                 refreshed = true
-                var still: [String] = []
-                for key in without {
-                    if let ip = takeLocal() { picks.append((key, ip)) } else { still.append(key) }
-                }
-                without = still
-            }
-            while !without.isEmpty, try claimBlock(deadline) {
-                var still: [String] = []
-                for key in without {
-                    if let ip = takeLocal() { picks.append((key, ip)) } else { still.append(key) }
-                }
-                without = still
+                without = assign(without, to: &picks)
             }
             if !without.isEmpty {
                 let borrowed = try borrow(without.count, deadline)
@@ -145,6 +146,15 @@ extension PoolWorker {
                 }
             }
         }
+    }
+
+    /// Gives each key a local address while there are any; returns the keys left without.
+    private func assign(_ keys: [String], to picks: inout [(key: String, ip: IPAddress)]) -> [String] {
+        var still: [String] = []
+        for key in keys {
+            if let ip = takeLocal() { picks.append((key, ip)) } else { still.append(key) }
+        }
+        return still
     }
 
     /// The lowest free address of this host's blocks, now marked used.

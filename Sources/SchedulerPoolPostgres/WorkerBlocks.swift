@@ -58,43 +58,49 @@ extension PoolWorker {
     /// lease ran out; false when every block is claimed and alive. One transaction, under the
     /// pool row's lock, so two hosts never claim the same block.
     func claimBlock(_ deadline: ContinuousClock.Instant) throws(SharedPoolError) -> Bool {
-        let claimed: (IPNetwork, IPNetwork)? = try transaction("claim block", deadline) { () throws(SharedPoolError) in
+        let claimed: (IPNetwork, IPNetwork, [[String?]])? = try transaction("claim block", deadline) {
+            () throws(SharedPoolError) in
             _ = try query("SELECT 1 FROM ippool_pools WHERE name = $1 FOR UPDATE", [pool], "claim block", deadline)
             try loadRanges(deadline)
             let rows = try query(
                 "SELECT cidr::text, host, lease_until < now() FROM ippool_blocks WHERE pool = $1", [pool], "claim block",
                 deadline)
-            let all = rows.compactMap { IPNetwork.parse($0[0]) }
             let lease = SQLText.interval(options.lease)
+            var chosen: (IPNetwork, IPNetwork)? = nil
             if let (block, range) = BlockChooser.firstFree(
-                ranges: ranges, claimed: all, v4: blockPrefixV4, v6: blockPrefixV6)
+                ranges: ranges, claimed: rows.compactMap { IPNetwork.parse($0[0]) }, v4: blockPrefixV4, v6: blockPrefixV6)
             {
                 _ = try query(
                     "INSERT INTO ippool_blocks (pool, cidr, host, lease_until) VALUES ($1, $2::cidr, $3, now() + $4::interval)",
                     [pool, block.description, options.host, lease], "claim block", deadline)
-                return (block, range)
+                chosen = (block, range)
+            } else {
+                for row in rows where row[2] == "t" && row[1] != options.host {
+                    guard let block = IPNetwork.parse(row[0]),
+                        let range = ranges.first(where: { $0.contains(block.address) })
+                    else { continue }
+                    _ = try query(
+                        "UPDATE ippool_blocks SET host = $3, lease_until = now() + $4::interval WHERE pool = $1 AND cidr = $2::cidr",
+                        [pool, block.description, options.host, lease], "take over block", deadline)
+                    chosen = (block, range)
+                    break
+                }
             }
-            for row in rows where row[2] == "t" && row[1] != options.host {
-                guard let block = IPNetwork.parse(row[0]), let range = ranges.first(where: { $0.contains(block.address) })
-                else { continue }
-                _ = try query(
-                    "UPDATE ippool_blocks SET host = $3, lease_until = now() + $4::interval WHERE pool = $1 AND cidr = $2::cidr",
-                    [pool, block.description, options.host, lease], "take over block", deadline)
-                return (block, range)
-            }
-            return nil
+            guard let (block, range) = chosen else { return nil }
+            // What the block already holds: explicit allocations, borrowers, a dead host's owners.
+            _ = try query(
+                "DELETE FROM ippool_allocations WHERE pool = $1 AND address <<= $2::cidr AND quarantine_until <= now()",
+                [pool, block.description], "purge quarantine", deadline)
+            let used = try query(
+                "SELECT host(address) FROM ippool_allocations WHERE pool = $1 AND address <<= $2::cidr",
+                [pool, block.description], "read block", deadline)
+            return (block, range, used)
         }
-        guard let (network, range) = claimed else { return false }
+        guard let (network, range, used) = claimed else { return false }
         count { $0.claims += 1 }
         let block = try OwnedBlock(network: network, range: range)
         blocks.append(block)
-        _ = try query(
-            "DELETE FROM ippool_allocations WHERE pool = $1 AND address <<= $2::cidr AND quarantine_until <= now()",
-            [pool, network.description], "purge quarantine", deadline)
-        let rows = try query(
-            "SELECT host(address) FROM ippool_allocations WHERE pool = $1 AND address <<= $2::cidr",
-            [pool, network.description], "read block", deadline)
-        for row in rows {
+        for row in used {
             if let ip = row[0].flatMap({ IPAddress($0) }) { block.mark(ip) }
         }
         return true
