@@ -179,7 +179,7 @@ final class PGConnection {
     /// The error for the connection's current failure; closes it.
     private func failure(operation: String = "connect", connecting: Bool = false) -> SharedPoolError {
         let message = handle.map { String(cString: PQerrorMessage($0)) } ?? "no connection"
-        let reason = target.scrub(message.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "\n", with: "; "))
+        let reason = target.scrub(message.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "\n\t", with: " ").replacingOccurrences(of: "\n", with: "; "))
         close()
         return connecting
             ? .unreachable(database: target.description, reason: reason)
