@@ -27,7 +27,8 @@ struct DurableBackend: PoolBackend {
 
     func addRange(_ cidr: String) async throws { try pool.addCIDRRange(cidr) }
 
-    func allocate(subinstance: String, resource: String, type: ResourceType, ip: IPAddress?) async throws -> BindingRow {
+    func allocate(subinstance: String, resource: String, type: ResourceType, ip: IPAddress?) async throws -> BindingRow
+    {
         if let ip {
             try pool.allocate(ip, subinstance: subinstance, resource: resource, type: type)
         } else {
@@ -64,7 +65,8 @@ struct DurableBackend: PoolBackend {
             pool: pool.name, total: statistics.total.description, allocated: statistics.allocated.description,
             free: statistics.free.description,
             ranges: statistics.ranges.map {
-                RangeRow(range: $0.network.description, total: $0.total.description, allocated: $0.allocated.description,
+                RangeRow(
+                    range: $0.network.description, total: $0.total.description, allocated: $0.allocated.description,
                     free: $0.free.description)
             }, claimedBlocks: nil, expiredBlocks: nil, quarantined: pool.quarantinedCount)
     }

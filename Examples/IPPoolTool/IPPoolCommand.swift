@@ -10,8 +10,10 @@ import SchedulerPoolPostgres
 struct IPPoolCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ippool", abstract: "Operate IP pools: durable local ones (--dir) and shared ones (--database).",
-        subcommands: [Create.self, AddRange.self, Allocate.self, Release.self, Show.self, List.self, Stats.self,
-                      Reconcile.self])
+        subcommands: [
+            Create.self, AddRange.self, Allocate.self, Release.self, Show.self, List.self, Stats.self,
+            Reconcile.self,
+        ])
 
     static func main() async {
         do {
@@ -66,7 +68,11 @@ struct Create: AsyncParsableCommand {
         let backend = try await location.open(
             create: true, blockPrefixV4: blockV4, blockPrefixV6: blockV6, quarantine: quarantine)
         await backend.close()
-        if location.json { Output.json(["pool": location.pool, "created": "true"]) } else { print("pool \(location.pool) ready") }
+        if location.json {
+            Output.json(["pool": location.pool, "created": "true"])
+        } else {
+            print("pool \(location.pool) ready")
+        }
     }
 }
 
@@ -77,7 +83,11 @@ struct AddRange: AsyncParsableCommand {
 
     func run() async throws {
         try await location.with { try await $0.addRange(cidr) }
-        if location.json { Output.json(["pool": location.pool, "range": cidr]) } else { print("range \(cidr) in pool \(location.pool)") }
+        if location.json {
+            Output.json(["pool": location.pool, "range": cidr])
+        } else {
+            print("range \(cidr) in pool \(location.pool)")
+        }
     }
 }
 
@@ -107,7 +117,9 @@ struct Release: AsyncParsableCommand {
     @Option var ip: String?
 
     func validate() throws {
-        if (ip == nil) == (subinstance == nil && resource == nil) || (ip == nil && (subinstance == nil || resource == nil)) {
+        if (ip == nil) == (subinstance == nil && resource == nil)
+            || (ip == nil && (subinstance == nil || resource == nil))
+        {
             throw ValidationError("give --subinstance S --resource R, or --ip IP")
         }
     }
@@ -156,7 +168,9 @@ struct Stats: AsyncParsableCommand {
         if location.json { return Output.json(report) }
         Output.table(
             ["RANGE", "TOTAL", "ALLOCATED", "FREE"],
-            report.ranges.map { [$0.range, $0.total, $0.allocated, $0.free] } + [["all", report.total, report.allocated, report.free]])
+            report.ranges.map { [$0.range, $0.total, $0.allocated, $0.free] } + [
+                ["all", report.total, report.allocated, report.free]
+            ])
         var extra: [String] = []
         if let claimed = report.claimedBlocks { extra.append("blocks claimed: \(claimed)") }
         if let expired = report.expiredBlocks { extra.append("expired leases: \(expired)") }
@@ -169,7 +183,8 @@ struct Reconcile: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Release every binding whose subinstance is not listed in --live-file (one name a line).")
     @OptionGroup var location: PoolLocation
-    @Option(help: "File of live subinstance names, one a line (# comments and blank lines ignored).") var liveFile: String
+    @Option(help: "File of live subinstance names, one a line (# comments and blank lines ignored).") var liveFile:
+        String
 
     func run() async throws {
         guard let data = FileManager.default.contents(atPath: liveFile) else {

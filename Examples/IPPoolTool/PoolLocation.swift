@@ -16,7 +16,10 @@ struct PoolLocation: ParsableArguments {
     @Option(help: "Directory of a durable local pool.")
     var dir: String?
 
-    @Option(help: "PostgreSQL URL of a shared pool (postgresql://user@host:5432/db); the password may come from PGPASSWORD, ~/.pgpass or --password-file, and is never printed.")
+    @Option(
+        help:
+            "PostgreSQL URL of a shared pool (postgresql://user@host:5432/db); the password may come from PGPASSWORD, ~/.pgpass or --password-file, and is never printed."
+    )
     var database: String?
 
     @Option(help: "File whose first line is the database password.")
@@ -35,7 +38,9 @@ struct PoolLocation: ParsableArguments {
     var json = false
 
     func validate() throws {
-        if (dir == nil) == (database == nil) { throw ValidationError("give exactly one of --dir PATH and --database URL") }
+        if (dir == nil) == (database == nil) {
+            throw ValidationError("give exactly one of --dir PATH and --database URL")
+        }
         if passwordFile != nil && database == nil { throw ValidationError("--password-file needs --database") }
     }
 
@@ -44,7 +49,8 @@ struct PoolLocation: ParsableArguments {
         async throws -> PoolBackend
     {
         if let dir { return try DurableBackend(directory: dir, name: pool, create: create) }
-        let target = try passwordFile.map { try DatabaseTarget(database!, passwordFile: $0) } ?? DatabaseTarget(database!)
+        let target =
+            try passwordFile.map { try DatabaseTarget(database!, passwordFile: $0) } ?? DatabaseTarget(database!)
         var options = SharedPoolOptions(host: host)
         options.timeout = .milliseconds(Int(timeout * 1000))
         options.blockPrefixV4 = blockPrefixV4

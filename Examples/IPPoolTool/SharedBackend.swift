@@ -13,7 +13,8 @@ struct SharedBackend: PoolBackend {
 
     func addRange(_ cidr: String) async throws { try await pool.addCIDRRange(cidr) }
 
-    func allocate(subinstance: String, resource: String, type: ResourceType, ip: IPAddress?) async throws -> BindingRow {
+    func allocate(subinstance: String, resource: String, type: ResourceType, ip: IPAddress?) async throws -> BindingRow
+    {
         if let ip {
             try await pool.allocate(ip, subinstance: subinstance, resource: resource, type: type)
             return row(try await pool.binding(subinstance: subinstance, resource: resource)!)
@@ -44,7 +45,8 @@ struct SharedBackend: PoolBackend {
             pool: pool.name, total: statistics.total.description, allocated: statistics.allocated.description,
             free: statistics.free.description,
             ranges: statistics.ranges.map {
-                RangeRow(range: $0.network.description, total: $0.total.description, allocated: $0.allocated.description,
+                RangeRow(
+                    range: $0.network.description, total: $0.total.description, allocated: $0.allocated.description,
                     free: $0.free.description)
             }, claimedBlocks: statistics.claimedBlocks, expiredBlocks: statistics.expiredBlocks,
             quarantined: statistics.quarantined)

@@ -20,7 +20,8 @@ public struct DatabaseTarget: Sendable, Hashable, CustomStringConvertible {
     /// `.invalidConfiguration` naming the file (never its content) when it cannot be read.
     public init(_ connectionString: String, passwordFile: String) throws(SharedPoolError) {
         guard let file = fopen(passwordFile, "r") else {
-            throw .invalidConfiguration("cannot read password file " + passwordFile + ": " + String(cString: strerror(errno)))
+            throw .invalidConfiguration(
+                "cannot read password file " + passwordFile + ": " + String(cString: strerror(errno)))
         }
         defer { fclose(file) }
         var bytes: [UInt8] = []
@@ -50,7 +51,9 @@ public struct DatabaseTarget: Sendable, Hashable, CustomStringConvertible {
         }
         var result = String(chars)
         var searchFrom = result.startIndex
-        while let found = result.range(of: "password=", options: [.caseInsensitive], range: searchFrom..<result.endIndex) {
+        while let found = result.range(
+            of: "password=", options: [.caseInsensitive], range: searchFrom..<result.endIndex)
+        {
             var end = found.upperBound
             while end < result.endIndex, result[end] != "&", result[end] != " " { end = result.index(after: end) }
             result.replaceSubrange(found.upperBound..<end, with: "***")

@@ -136,7 +136,8 @@ final class PGConnection {
                     values.reserveCapacity(Int(fields))
                     for field in 0..<fields {
                         values.append(
-                            PQgetisnull(result, row, field) == 1 ? nil : String(cString: PQgetvalue(result, row, field)))
+                            PQgetisnull(result, row, field) == 1 ? nil : String(cString: PQgetvalue(result, row, field))
+                        )
                     }
                     rows.append(values)
                 }
@@ -164,7 +165,8 @@ final class PGConnection {
         guard socket >= 0 else { throw failure(operation: operation) }
         while true {
             let remaining = ContinuousClock.now.duration(to: deadline)
-            let milliseconds = remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000
+            let milliseconds =
+                remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000
             if remaining <= .zero {
                 close()
                 throw .timedOut(operation: operation, database: target.description, milliseconds: 0)
@@ -179,7 +181,9 @@ final class PGConnection {
     /// The error for the connection's current failure; closes it.
     private func failure(operation: String = "connect", connecting: Bool = false) -> SharedPoolError {
         let message = handle.map { String(cString: PQerrorMessage($0)) } ?? "no connection"
-        let reason = target.scrub(message.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "\n\t", with: " ").replacingOccurrences(of: "\n", with: "; "))
+        let reason = target.scrub(
+            message.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "\n\t", with: " ")
+                .replacingOccurrences(of: "\n", with: "; "))
         close()
         return connecting
             ? .unreachable(database: target.description, reason: reason)

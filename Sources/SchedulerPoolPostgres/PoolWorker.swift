@@ -132,7 +132,9 @@ final class PoolWorker: @unchecked Sendable {
     }
 
     /// Updates the counters (before the replies they explain, so a caller sees them).
-    func count(_ change: (inout (allocations: Int, transactions: Int, claims: Int, borrowed: Int, connections: Int)) -> Void) {
+    func count(
+        _ change: (inout (allocations: Int, transactions: Int, claims: Int, borrowed: Int, connections: Int)) -> Void
+    ) {
         condition.lock()
         change(&counterValues)
         condition.unlock()
@@ -158,7 +160,9 @@ final class PoolWorker: @unchecked Sendable {
     }
 
     /// `body` between BEGIN and COMMIT (ROLLBACK when it throws).
-    func transaction<T>(_ operation: String, _ deadline: ContinuousClock.Instant, _ body: () throws(SharedPoolError) -> T)
+    func transaction<T>(
+        _ operation: String, _ deadline: ContinuousClock.Instant, _ body: () throws(SharedPoolError) -> T
+    )
         throws(SharedPoolError) -> T
     {
         do {

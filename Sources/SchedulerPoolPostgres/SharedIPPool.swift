@@ -48,12 +48,15 @@ public final class SharedIPPool: Sendable {
         do {
             try await pool.run("open pool") { (worker, deadline) throws(SharedPoolError) in
                 try worker.retrying(idempotent: true) { () throws(SharedPoolError) in
-                    try worker.connection.script(SharedPoolSchema.script, operation: "create tables", deadline: deadline)
+                    try worker.connection.script(
+                        SharedPoolSchema.script, operation: "create tables", deadline: deadline)
                     if create {
                         _ = try worker.query(
                             "INSERT INTO ippool_pools (name, block_v4, block_v6, quarantine_ms) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                            [name, String(options.blockPrefixV4), String(options.blockPrefixV6),
-                             String(PoolWorker.milliseconds(options.quarantine))], "create pool", deadline)
+                            [
+                                name, String(options.blockPrefixV4), String(options.blockPrefixV6),
+                                String(PoolWorker.milliseconds(options.quarantine)),
+                            ], "create pool", deadline)
                     }
                     try worker.loadPool(deadline)
                 }
@@ -85,7 +88,8 @@ public final class SharedIPPool: Sendable {
         _ body: @escaping @Sendable (PoolWorker, ContinuousClock.Instant) throws(SharedPoolError) -> T
     ) async throws(SharedPoolError) -> T {
         let deadline = ContinuousClock.now + worker.options.timeout
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, SharedPoolError>, Never>) in
+        let result = await withCheckedContinuation {
+            (continuation: CheckedContinuation<Result<T, SharedPoolError>, Never>) in
             worker.enqueue(
                 WorkerJob(
                     deadline: deadline,
@@ -121,16 +125,19 @@ public final class SharedIPPool: Sendable {
         try await run("add range") { (worker, deadline) throws(SharedPoolError) in
             try worker.retrying(idempotent: true) { () throws(SharedPoolError) in
                 try worker.transaction("add range", deadline) { () throws(SharedPoolError) in
-                    _ = try worker.query("SELECT 1 FROM ippool_pools WHERE name = $1 FOR UPDATE", [name], "add range", deadline)
+                    _ = try worker.query(
+                        "SELECT 1 FROM ippool_pools WHERE name = $1 FOR UPDATE", [name], "add range", deadline)
                     let rows = try worker.query(
-                        "SELECT cidr::text FROM ippool_ranges WHERE pool = $1 AND cidr && $2::cidr", [name, network.description],
+                        "SELECT cidr::text FROM ippool_ranges WHERE pool = $1 AND cidr && $2::cidr",
+                        [name, network.description],
                         "add range", deadline)
                     if let existing = rows.compactMap({ IPNetwork.parse($0[0]) }).first {
                         if existing == network { return }
                         throw .pool(.overlappingRange(network, existing: existing))
                     }
                     _ = try worker.query(
-                        "INSERT INTO ippool_ranges (pool, cidr) VALUES ($1, $2::cidr)", [name, network.description], "add range",
+                        "INSERT INTO ippool_ranges (pool, cidr) VALUES ($1, $2::cidr)", [name, network.description],
+                        "add range",
                         deadline)
                 }
                 try worker.loadRanges(deadline)
@@ -193,8 +200,10 @@ public final class SharedIPPool: Sendable {
                 let (kind, label) = SharedIPBinding.columns(of: type)
                 let inserted = try worker.query(
                     PoolWorker.insertBatch,
-                    [name, worker.options.host, SQLText.array([ip.description]), SQLText.array([subinstance]),
-                     SQLText.array([resource]), SQLText.array([kind]), SQLText.array([label])], "allocate address", deadline)
+                    [
+                        name, worker.options.host, SQLText.array([ip.description]), SQLText.array([subinstance]),
+                        SQLText.array([resource]), SQLText.array([kind]), SQLText.array([label]),
+                    ], "allocate address", deadline)
                 worker.markLocal(ip)
                 if !inserted.isEmpty { return ip }
                 let rows = try worker.query(
@@ -203,15 +212,19 @@ public final class SharedIPPool: Sendable {
                 for row in rows where row[0].flatMap({ IPAddress($0) }) == ip {
                     if let holder = SharedIPBinding(row: row, pool: name) {
                         if holder.subinstance == subinstance && holder.resource == resource { return ip }
-                        throw .pool(.addressHeldByAnotherOwner(ip, subinstance: holder.subinstance, resource: holder.resource))
+                        throw .pool(
+                            .addressHeldByAnotherOwner(ip, subinstance: holder.subinstance, resource: holder.resource))
                     }
                     let remaining = Int64(max(0.001, Double(row[7] ?? "0") ?? 0) * 1e9)
-                    throw .pool(.addressQuarantined(ip, untilNanoseconds: Self.realtimeNow() + remaining, remainingNanoseconds: remaining))
+                    throw .pool(
+                        .addressQuarantined(
+                            ip, untilNanoseconds: Self.realtimeNow() + remaining, remainingNanoseconds: remaining))
                 }
                 if let held = rows.compactMap({ SharedIPBinding(row: $0, pool: name) }).first {
                     throw .pool(.ownerHoldsAnotherAddress(subinstance: subinstance, resource: resource, held: held.ip))
                 }
-                throw .connectionLost(operation: "allocate address", database: worker.database, reason: "row vanished, retry")
+                throw .connectionLost(
+                    operation: "allocate address", database: worker.database, reason: "row vanished, retry")
             }
         }
     }
@@ -244,7 +257,8 @@ public final class SharedIPPool: Sendable {
         try await select("WHERE pool = $1 AND subinstance IS NOT NULL ORDER BY address", [])
     }
 
-    private func select(_ condition: String, _ parameters: [String]) async throws(SharedPoolError) -> [SharedIPBinding] {
+    private func select(_ condition: String, _ parameters: [String]) async throws(SharedPoolError) -> [SharedIPBinding]
+    {
         let name = self.name
         return try await run("read bindings") { (worker, deadline) throws(SharedPoolError) in
             try worker.retrying(idempotent: true) { () throws(SharedPoolError) in
@@ -262,7 +276,9 @@ public final class SharedIPPool: Sendable {
     @discardableResult
     public func release(subinstance: String, resource: String) async throws(SharedPoolError) -> IPAddress {
         let released = try await releaseRows("subinstance = $2 AND resource = $3", [subinstance, resource])
-        guard let first = released.first else { throw .pool(.unknownOwner(subinstance: subinstance, resource: resource)) }
+        guard let first = released.first else {
+            throw .pool(.unknownOwner(subinstance: subinstance, resource: resource))
+        }
         return first.ip
     }
 
@@ -274,7 +290,9 @@ public final class SharedIPPool: Sendable {
         if let first = released.first { return first }
         let name = self.name
         let inRange = try await run("release") { (worker, deadline) throws(SharedPoolError) in
-            try worker.retrying(idempotent: true) { () throws(SharedPoolError) in try worker.range(containing: ip, deadline) != nil }
+            try worker.retrying(idempotent: true) { () throws(SharedPoolError) in
+                try worker.range(containing: ip, deadline) != nil
+            }
         }
         throw .pool(inRange ? .unknownBinding(ip) : .addressOutsideRanges(ip, pool: name))
     }
@@ -283,11 +301,14 @@ public final class SharedIPPool: Sendable {
     /// statement; returns what it released.
     @discardableResult
     public func reconcile(liveOwners: Set<String>) async throws(SharedPoolError) -> [SharedIPBinding] {
-        try await releaseRows("subinstance IS NOT NULL AND NOT (subinstance = ANY($2::text[]))", [SQLText.array(Array(liveOwners))])
+        try await releaseRows(
+            "subinstance IS NOT NULL AND NOT (subinstance = ANY($2::text[]))", [SQLText.array(Array(liveOwners))])
     }
 
     /// Deletes (or, with a quarantine, empties until the deadline) the rows matching `condition`.
-    private func releaseRows(_ condition: String, _ parameters: [String]) async throws(SharedPoolError) -> [SharedIPBinding] {
+    private func releaseRows(_ condition: String, _ parameters: [String]) async throws(SharedPoolError)
+        -> [SharedIPBinding]
+    {
         let name = self.name
         return try await run("release") { (worker, deadline) throws(SharedPoolError) in
             try worker.retrying(idempotent: false) { () throws(SharedPoolError) in
@@ -302,7 +323,8 @@ public final class SharedIPPool: Sendable {
                         RETURNING host(t.address), old.s, old.r, t.kind, t.label, t.host, t.id
                         """
                 } else {
-                    sql = "DELETE FROM ippool_allocations WHERE pool = $1 AND \(condition) RETURNING \(SharedIPBinding.columns)"
+                    sql =
+                        "DELETE FROM ippool_allocations WHERE pool = $1 AND \(condition) RETURNING \(SharedIPBinding.columns)"
                 }
                 let released = try worker.query(sql, [name] + parameters, "release", deadline)
                     .compactMap { SharedIPBinding(row: $0, pool: name) }.sorted { $0.ip < $1.ip }
@@ -327,7 +349,9 @@ public final class SharedIPPool: Sendable {
                     """, [name], "statistics", deadline)
                 var allocated: [IPNetwork: UInt128] = [:]
                 for row in counts {
-                    if let network = IPNetwork.parse(row[0]) { allocated[network] = row[1].flatMap { UInt128($0) } ?? 0 }
+                    if let network = IPNetwork.parse(row[0]) {
+                        allocated[network] = row[1].flatMap { UInt128($0) } ?? 0
+                    }
                 }
                 let totals = try worker.query(
                     """
@@ -339,7 +363,8 @@ public final class SharedIPPool: Sendable {
                 func number(_ index: Int) -> Int { row.count > index ? row[index].flatMap { Int($0) } ?? 0 : 0 }
                 return SharedPoolStatistics(
                     ranges: worker.ranges.map {
-                        SharedRangeStatistics(network: $0, total: $0.usable, allocated: AddressCount(allocated[$0] ?? 0))
+                        SharedRangeStatistics(
+                            network: $0, total: $0.usable, allocated: AddressCount(allocated[$0] ?? 0))
                     },
                     claimedBlocks: number(0), expiredBlocks: number(1), quarantined: number(2))
             }

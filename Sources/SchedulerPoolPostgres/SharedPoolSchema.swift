@@ -60,6 +60,7 @@ enum SQLText {
 
     /// Milliseconds as an interval literal.
     static func interval(_ duration: Duration) -> String {
-        String(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000) + " milliseconds"
+        String(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
+            + " milliseconds"
     }
 }

@@ -43,7 +43,9 @@ extension PoolWorker {
         }
     }
 
-    private func allocate(groups: inout [String: [AllocationRequest]], order: inout [String], deadline: ContinuousClock.Instant)
+    private func allocate(
+        groups: inout [String: [AllocationRequest]], order: inout [String], deadline: ContinuousClock.Instant
+    )
         throws(SharedPoolError)
     {
         order = order.filter { groups[$0] != nil }
@@ -82,8 +84,11 @@ extension PoolWorker {
 
             var inserted: [String: SharedIPBinding] = [:]
             if !picks.isEmpty {
-                var addresses: [String] = [], subinstances: [String] = [], resources: [String] = []
-                var kinds: [String] = [], labels: [String] = []
+                var addresses: [String] = []
+                var subinstances: [String] = []
+                var resources: [String] = []
+                var kinds: [String] = []
+                var labels: [String] = []
                 for pick in picks {
                     let request = groups[pick.key]![0]
                     let (kind, label) = SharedIPBinding.columns(of: request.type)
@@ -95,8 +100,11 @@ extension PoolWorker {
                 }
                 let rows = try query(
                     Self.insertBatch,
-                    [pool, options.host, SQLText.array(addresses), SQLText.array(subinstances), SQLText.array(resources),
-                     SQLText.array(kinds), SQLText.array(labels)], "allocate", deadline)
+                    [
+                        pool, options.host, SQLText.array(addresses), SQLText.array(subinstances),
+                        SQLText.array(resources),
+                        SQLText.array(kinds), SQLText.array(labels),
+                    ], "allocate", deadline)
                 count { $0.transactions += 1 }
                 for row in rows {
                     guard let binding = SharedIPBinding(row: row, pool: pool) else { continue }
@@ -121,8 +129,10 @@ extension PoolWorker {
             let owners = failed.map { groups[$0]![0] }
             let rows = try query(
                 Self.lookupBatch,
-                [pool, SQLText.array(failedPicks.map { $0.ip.description }),
-                 SQLText.array(owners.map(\.subinstance)), SQLText.array(owners.map(\.resource))],
+                [
+                    pool, SQLText.array(failedPicks.map { $0.ip.description }),
+                    SQLText.array(owners.map(\.subinstance)), SQLText.array(owners.map(\.resource)),
+                ],
                 "allocate", deadline)
             var occupied = Set<IPAddress>()
             var existing: [String: SharedIPBinding] = [:]

@@ -38,7 +38,9 @@ extension PoolWorker {
             "UPDATE ippool_blocks SET lease_until = now() + $3::interval WHERE pool = $1 AND host = $2 RETURNING cidr::text",
             [pool, options.host, SQLText.interval(options.lease)], "renew leases", deadline
         ).compactMap { IPNetwork.parse($0[0]) }.sorted { $0.address < $1.address }
-        if owned.contains(where: { block in !ranges.contains { $0.contains(block.address) } }) { try loadRanges(deadline) }
+        if owned.contains(where: { block in !ranges.contains { $0.contains(block.address) } }) {
+            try loadRanges(deadline)
+        }
         var fresh: [OwnedBlock] = []
         for network in owned {
             guard let range = ranges.first(where: { $0.contains(network.address) }) else { continue }
@@ -63,12 +65,14 @@ extension PoolWorker {
             _ = try query("SELECT 1 FROM ippool_pools WHERE name = $1 FOR UPDATE", [pool], "claim block", deadline)
             try loadRanges(deadline)
             let rows = try query(
-                "SELECT cidr::text, host, lease_until < now() FROM ippool_blocks WHERE pool = $1", [pool], "claim block",
+                "SELECT cidr::text, host, lease_until < now() FROM ippool_blocks WHERE pool = $1", [pool],
+                "claim block",
                 deadline)
             let lease = SQLText.interval(options.lease)
             var chosen: (IPNetwork, IPNetwork)? = nil
             if let (block, range) = BlockChooser.firstFree(
-                ranges: ranges, claimed: rows.compactMap { IPNetwork.parse($0[0]) }, v4: blockPrefixV4, v6: blockPrefixV6)
+                ranges: ranges, claimed: rows.compactMap { IPNetwork.parse($0[0]) }, v4: blockPrefixV4,
+                v6: blockPrefixV6)
             {
                 _ = try query(
                     "INSERT INTO ippool_blocks (pool, cidr, host, lease_until) VALUES ($1, $2::cidr, $3, now() + $4::interval)",

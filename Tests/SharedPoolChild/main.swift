@@ -11,7 +11,8 @@ import SchedulerPoolPostgres
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 7, let count = Int(arguments[4]), let concurrency = Int(arguments[5]) else {
-    FileHandle.standardError.write(Data("usage: SharedPoolChild URL POOL HOST COUNT CONCURRENCY TAG [LEASE_MS] [TIMEOUT_MS]\n".utf8))
+    FileHandle.standardError.write(
+        Data("usage: SharedPoolChild URL POOL HOST COUNT CONCURRENCY TAG [LEASE_MS] [TIMEOUT_MS]\n".utf8))
     exit(2)
 }
 var options = SharedPoolOptions(host: arguments[3])
@@ -27,7 +28,8 @@ func emit(_ line: String) {
 }
 
 do {
-    let pool = try await SharedIPPool.create(name: arguments[2], database: DatabaseTarget(arguments[1]), options: options)
+    let pool = try await SharedIPPool.create(
+        name: arguments[2], database: DatabaseTarget(arguments[1]), options: options)
     emit("R")
     let next = Counter()
     await withTaskGroup(of: Void.self) { group in

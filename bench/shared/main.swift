@@ -64,7 +64,10 @@ func microseconds(_ duration: Duration) -> Int {
 
 /// One host: allocates from START_MS for DURATION_MS; prints "S <allocations> <transactions> <claims>" and "L <µs>...".
 func runHost(_ arguments: [String]) async {
-    let kind = arguments[2], url = arguments[3], pool = arguments[4], host = arguments[5]
+    let kind = arguments[2]
+    let url = arguments[3]
+    let pool = arguments[4]
+    let host = arguments[5]
     guard let allocators = Int(arguments[6]), let start = Int64(arguments[7]), let duration = Int64(arguments[8]) else {
         fail("bad host arguments")
     }
@@ -88,7 +91,8 @@ func runHost(_ arguments: [String]) async {
                     while realtimeMilliseconds() < end {
                         let began = ContinuousClock.now
                         do {
-                            _ = try await shared.allocate(subinstance: "\(host)-\(allocator)-\(index)", resource: "r", type: .vm("b"))
+                            _ = try await shared.allocate(
+                                subinstance: "\(host)-\(allocator)-\(index)", resource: "r", type: .vm("b"))
                         } catch {
                             fail("\(error)")
                         }
@@ -146,20 +150,25 @@ struct Row {
     let perTransaction: Double
 }
 
-func scenario(_ name: String, kind: String, url: String, pool: String, hosts: Int, allocators: Int, seconds: Double) -> Row {
+func scenario(_ name: String, kind: String, url: String, pool: String, hosts: Int, allocators: Int, seconds: Double)
+    -> Row
+{
     let me = CommandLine.arguments[0]
     let start = realtimeMilliseconds() + 1500
     let duration = Int64(seconds * 1000)
     let children = (0..<hosts).map { index -> (Process, Pipe) in
         let process = Process()
         process.executableURL = URL(fileURLWithPath: me)
-        process.arguments = ["host", kind, url, pool, "host\(index)", String(allocators), String(start), String(duration)]
+        process.arguments = [
+            "host", kind, url, pool, "host\(index)", String(allocators), String(start), String(duration),
+        ]
         let pipe = Pipe()
         process.standardOutput = pipe
         do { try process.run() } catch { fail("spawn: \(error)") }
         return (process, pipe)
     }
-    var allocations = 0, transactions = 0
+    var allocations = 0
+    var transactions = 0
     var latencies: [Int] = []
     for (process, pipe) in children {
         let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
@@ -191,16 +200,22 @@ func coordinator(url: String, seconds: Double) async {
     setup.exec("SET client_min_messages = warning")
     setup.exec("CREATE TABLE IF NOT EXISTS baseline_pools (name text PRIMARY KEY)")
     setup.exec(
-        "CREATE TABLE IF NOT EXISTS baseline_ips (pool text NOT NULL, n int NOT NULL, subinstance text NOT NULL, resource text NOT NULL, PRIMARY KEY (pool, n), UNIQUE (pool, subinstance, resource))")
-    print("fsync=\(setup.exec("SHOW fsync")!) synchronous_commit=\(setup.exec("SHOW synchronous_commit")!), \(format(seconds, 0)) s per scenario")
+        "CREATE TABLE IF NOT EXISTS baseline_ips (pool text NOT NULL, n int NOT NULL, subinstance text NOT NULL, resource text NOT NULL, PRIMARY KEY (pool, n), UNIQUE (pool, subinstance, resource))"
+    )
+    print(
+        "fsync=\(setup.exec("SHOW fsync")!) synchronous_commit=\(setup.exec("SHOW synchronous_commit")!), \(format(seconds, 0)) s per scenario"
+    )
     var rows: [Row] = []
     let stamp = String(realtimeMilliseconds())
-    for (name, hosts, kind) in [("shared pool, 4 hosts x 8", 4, "shared"), ("shared pool, 1 host x 8", 1, "shared"),
-                                ("NetBox-style, 4 x 8 connections", 4, "baseline")] {
+    for (name, hosts, kind) in [
+        ("shared pool, 4 hosts x 8", 4, "shared"), ("shared pool, 1 host x 8", 1, "shared"),
+        ("NetBox-style, 4 x 8 connections", 4, "baseline"),
+    ] {
         let pool = "bench-\(kind)-\(hosts)-" + stamp
         if kind == "shared" {
             do {
-                let created = try await SharedIPPool.create(name: pool, database: DatabaseTarget(url), options: SharedPoolOptions(host: "setup"))
+                let created = try await SharedIPPool.create(
+                    name: pool, database: DatabaseTarget(url), options: SharedPoolOptions(host: "setup"))
                 try await created.addCIDRRange("10.0.0.0/8")
                 await created.shutdown()
             } catch {
@@ -214,13 +229,16 @@ func coordinator(url: String, seconds: Double) async {
     // The cost of a block claim: the first allocation of 20 new hosts (claim + insert) against
     // the allocations that follow it (insert only), one at a time.
     let claimPool = "bench-claim-" + stamp
-    var first: [Int] = [], next: [Int] = []
+    var first: [Int] = []
+    var next: [Int] = []
     do {
-        let created = try await SharedIPPool.create(name: claimPool, database: DatabaseTarget(url), options: SharedPoolOptions(host: "setup"))
+        let created = try await SharedIPPool.create(
+            name: claimPool, database: DatabaseTarget(url), options: SharedPoolOptions(host: "setup"))
         try await created.addCIDRRange("10.0.0.0/8")
         await created.shutdown()
         for host in 0..<20 {
-            let pool = try await SharedIPPool.open(name: claimPool, database: DatabaseTarget(url), options: SharedPoolOptions(host: "claimer\(host)"))
+            let pool = try await SharedIPPool.open(
+                name: claimPool, database: DatabaseTarget(url), options: SharedPoolOptions(host: "claimer\(host)"))
             for index in 0..<5 {
                 let began = ContinuousClock.now
                 _ = try await pool.allocate(subinstance: "c\(host)-\(index)", resource: "r", type: .vm("b"))
@@ -238,16 +256,19 @@ func coordinator(url: String, seconds: Double) async {
     print("")
     print("scenario                          allocations/s   p50 ms   p99 ms   allocations/transaction")
     for row in rows {
-        print(row.name.padding(toLength: 34, withPad: " ", startingAt: 0)
-            + format(row.perSecond, 0).leftPadded(13) + format(row.p50, 2).leftPadded(9) + format(row.p99, 2).leftPadded(9)
-            + format(row.perTransaction, 1).leftPadded(26))
+        print(
+            row.name.padding(toLength: 34, withPad: " ", startingAt: 0)
+                + format(row.perSecond, 0).leftPadded(13) + format(row.p50, 2).leftPadded(9)
+                + format(row.p99, 2).leftPadded(9)
+                + format(row.perTransaction, 1).leftPadded(26))
     }
     let baseline = rows[2].perSecond
     print("")
     print("shared (4 hosts) / NetBox-style: \(format(rows[0].perSecond / max(baseline, 0.001), 1))x")
-    print("block claim: first allocation of a new host p50 \(format(Double(first[first.count / 2]) / 1000, 2)) ms, "
-        + "following allocations p50 \(format(Double(next[next.count / 2]) / 1000, 2)) ms: a claim costs about "
-        + "\(format(Double(first[first.count / 2] - next[next.count / 2]) / 1000, 2)) ms")
+    print(
+        "block claim: first allocation of a new host p50 \(format(Double(first[first.count / 2]) / 1000, 2)) ms, "
+            + "following allocations p50 \(format(Double(next[next.count / 2]) / 1000, 2)) ms: a claim costs about "
+            + "\(format(Double(first[first.count / 2] - next[next.count / 2]) / 1000, 2)) ms")
 }
 
 extension String {
