@@ -1,5 +1,6 @@
 import CLibPQ
 import Foundation
+import Synchronization
 
 /// One libpq connection driven without blocking, so that every call ends by its deadline:
 /// connect, prepared parameterized statements (text format), simple multi-statement scripts.
@@ -10,7 +11,7 @@ final class PGConnection {
     /// The statements prepared on this connection, by SQL text.
     private var prepared: [String: String] = [:]
     /// Connections opened so far (1 plus reconnects).
-    private(set) var connectionsOpened = 0
+    let connectionsOpened = Atomic<Int>(0)
 
     init(target: DatabaseTarget) { self.target = target }
 
@@ -59,7 +60,7 @@ final class PGConnection {
             status = PQconnectPoll(connection)
         }
         PQsetnonblocking(connection, 1)
-        connectionsOpened += 1
+        connectionsOpened.add(1, ordering: .relaxed)
     }
 
     /// True when an idle connection has input waiting, which for an idle session means the server

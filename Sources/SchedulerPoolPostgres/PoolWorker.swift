@@ -93,7 +93,8 @@ final class PoolWorker: @unchecked Sendable {
         defer { condition.unlock() }
         return SharedPoolCounters(
             allocations: counterValues.allocations, allocationTransactions: counterValues.transactions,
-            blockClaims: counterValues.claims, borrowed: counterValues.borrowed, connections: counterValues.connections)
+            blockClaims: counterValues.claims, borrowed: counterValues.borrowed,
+            connections: connection.connectionsOpened.load(ordering: .relaxed))
     }
 
     private func loop() {
@@ -127,7 +128,6 @@ final class PoolWorker: @unchecked Sendable {
             }
             if !batch.isEmpty { allocate(batch) }
             if ContinuousClock.now >= nextRenewal { renewLeases() }
-            count { $0.connections = connection.connectionsOpened }
         }
     }
 

@@ -108,7 +108,27 @@ extension SharedPoolTests {
             await b.shutdown()
         }
 
-        @Test func reconcileReleasesEveryHostsDeadOwners() async throws {
+        @Test func liveHostsRenewTheirLeases() async throws {
+        let name = PostgresFixture.uniqueName("renew")
+        var options = PostgresFixture.options("alive", lease: .milliseconds(600))
+        options.blockPrefixV4 = 29
+        let alive = try await SharedIPPool.create(name: name, database: PostgresFixture.target, options: options)
+        try await alive.addCIDRRange("10.5.1.0/28")
+        _ = try await alive.allocate(subinstance: "a", resource: "r", type: .vm("x"))
+        let b = try await open(name, "b")
+        for index in 0..<7 { _ = try await b.allocate(subinstance: "b\(index)", resource: "r", type: .vm("x")) }
+        // Two lease lengths later, the idle but living host (renewing every 200 ms) still holds its block: b borrows.
+        try await Task.sleep(for: .milliseconds(1300))
+        let next = try await b.allocate(subinstance: "b7", resource: "r", type: .vm("x"))
+        #expect(next == IPAddress("10.5.1.2"))
+        #expect(b.counters.blockClaims == 1 && b.counters.borrowed == 1)
+        #expect(
+            try PostgresFixture.psql("SELECT host FROM ippool_blocks WHERE pool = '\(name)' AND cidr = '10.5.1.0/29'") == "alive\n")
+        await alive.shutdown()
+        await b.shutdown()
+    }
+
+    @Test func reconcileReleasesEveryHostsDeadOwners() async throws {
             let name = PostgresFixture.uniqueName("reconcile")
             let a = try await open(name, "a")
             let b = try await open(name, "b")
