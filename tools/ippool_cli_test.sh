@@ -71,6 +71,13 @@ expect 64 "" "exactly one of --dir" -- list --pool x --dir "$TMP" --database "$U
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 expect 3 "" "cannot connect to postgresql://u:\*\*\*@127.0.0.1:$port/x" -- list --database "postgresql://u:$SECRET@127.0.0.1:$port/x" --pool p
 expect 3 "" "cannot connect to postgresql://u@127.0.0.1:$port/x" -- list --database "postgresql://u@127.0.0.1:$port/x" --password-file "$TMP/password" --pool p
+# Role ipam must log in with its password (tools/pg_cluster.sh): a wrong one from a file is refused
+# (exit 3) without being printed; the right one from a file or from PGPASSWORD works.
+URL_AUTH=$(echo "$URL" | sed "s#://postgres@#://ipam@#; s#/ippool\$#/ipam_auth#")
+expect 3 "" "password authentication failed" -- list --database "$URL_AUTH" --password-file "$TMP/password" --pool p
+echo ipam-test-password > "$TMP/good"
+expect 0 "ready" "" -- create --database "$URL_AUTH" --password-file "$TMP/good" --pool auth-$$
+PGPASSWORD=ipam-test-password expect 0 "TOTAL" "" -- stats --database "$URL_AUTH" --pool auth-$$
 expect 2 "" "cannot read password file" -- list --database "$URL" --password-file "$TMP/none" --pool p
 if [ $failures -gt 0 ]; then echo "ippool CLI: $failures failure(s)"; exit 1; fi
 echo "ippool CLI: all checks passed"

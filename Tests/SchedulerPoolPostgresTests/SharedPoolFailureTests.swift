@@ -122,3 +122,49 @@ func freePort() throws -> UInt16 {
     }
     return UInt16(bigEndian: address.sin_port)
 }
+
+extension SharedPoolTests {
+    /// A role that must log in with a password (tools/pg_cluster.sh: ipam / ipam-test-password, scram).
+    @Suite struct SharedPoolPasswordTests {
+        static let password = "ipam-test-password"
+
+        /// The cluster's URL for role ipam and its database ipam_auth, with `password` in it if given.
+        static func url(password: String? = nil) -> String {
+            let user = password.map { "ipam:" + $0 } ?? "ipam"
+            return (PostgresFixture.url ?? "").replacingOccurrences(of: "postgres@", with: user + "@")
+                .replacingOccurrences(of: "/ippool", with: "/ipam_auth")
+        }
+
+        @Test func wrongPasswordIsRefusedWithoutPrintingIt() async throws {
+            let wrong = "not-the-password-77"
+            let result = await outcome { () async throws(SharedPoolError) in
+                try await SharedIPPool.create(
+                    name: "auth", database: DatabaseTarget(Self.url(password: wrong)), options: PostgresFixture.options("h"))
+            }
+            guard case .failure(let error) = result, case .unreachable(_, let reason) = error else {
+                Issue.record("expected .unreachable, got \(result)")
+                return
+            }
+            #expect(reason.contains("password authentication failed"), "\(reason)")
+            #expect(!error.description.contains(wrong) && !"\(error)".contains(wrong))
+        }
+
+        @Test func passwordFromFileAndFromEnvironment() async throws {
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("pw-\(getpid())").path
+            try (Self.password + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            let name = PostgresFixture.uniqueName("auth")
+            let pool = try await SharedIPPool.create(
+                name: name, database: try DatabaseTarget(Self.url(), passwordFile: file), options: PostgresFixture.options("h"))
+            try await pool.addCIDRRange("10.70.0.0/24")
+            #expect(try await pool.allocate(subinstance: "s", resource: "r", type: .vm("x")) == IPAddress("10.70.0.1"))
+            await pool.shutdown()
+            // Without one in the target, libpq takes PGPASSWORD.
+            setenv("PGPASSWORD", Self.password, 1)
+            defer { unsetenv("PGPASSWORD") }
+            let again = try await SharedIPPool.open(name: name, database: DatabaseTarget(Self.url()), options: PostgresFixture.options("h"))
+            #expect(try await again.binding(subinstance: "s", resource: "r")?.ip == IPAddress("10.70.0.1"))
+            await again.shutdown()
+        }
+    }
+}
