@@ -8,6 +8,8 @@ import PackageDescription
 // - SchedulerEngine: the async many-connection engine (TCPServer, TCPEngine) on its own rings.
 // - SchedulerHTTP: HTTP/1.1 parser, server, router, middleware on the engine (swift-http-types,
 //   swift-log, swift-service-lifecycle).
+// - SchedulerPoolPostgres: pools shared by many hosts in PostgreSQL through libpq (CLibPQ). Not
+//   part of SchedulerCore, so that in-memory and durable pool users link no database client.
 // - SchedulerCore: the library users import; it re-exports the four above. A user who wants only
 //   the pool, the sockets or the engine depends on that module's product and builds no HTTP code.
 //
