@@ -2,7 +2,7 @@
 import SchedulerCore
 import Testing
 
-@Suite("API.md contract")
+@Suite("API.md contract", .timeLimit(.minutes(2)))
 struct APIContractTests {
     @Test("addresses parse, print and compare as API.md lists")
     func addresses() throws {

@@ -44,7 +44,7 @@ func serving(
 }
 
 /// Every engine test, one at a time: they count this process's open descriptors.
-@Suite("Engine", .serialized)
+@Suite("Engine", .serialized, .timeLimit(.minutes(5)))
 enum EngineTests {}
 
 extension EngineTests {

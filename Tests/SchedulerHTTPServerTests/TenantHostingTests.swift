@@ -4,7 +4,7 @@ import SchedulerPool
 import Testing
 
 /// One server on three pool addresses (one tenant each) and virtual hosts on one address.
-@Suite struct TenantHostingTests {
+@Suite(.timeLimit(.minutes(2))) struct TenantHostingTests {
     /// A site that names itself and the address it was reached at.
     struct Site: HTTPResponder {
         let name: String

@@ -5,7 +5,7 @@ import Testing
 @testable import SchedulerPool
 
 /// Durable pools on real files: reopen, damaged journals, quarantine, reconcile, two pools on one directory.
-@Suite("Durable IPPool")
+@Suite("Durable IPPool", .timeLimit(.minutes(3)))
 struct DurablePoolTests {
     @Test func stateSurvivesReopening() throws {
         let directory = try TemporaryDirectory(prefix: "durable-pool-test-")

@@ -95,7 +95,7 @@ struct DurableChild {
 }
 
 /// Durable pools across processes: SIGKILL at random moments, two processes on one directory.
-@Suite("Durable IPPool across processes", .serialized)
+@Suite("Durable IPPool across processes", .serialized, .timeLimit(.minutes(3)))
 struct DurableProcessTests {
     /// 60 times: a child allocates and releases until SIGKILL while this process allocates and
     /// releases on the same pool; the reopened pool holds every allocation either saw return,

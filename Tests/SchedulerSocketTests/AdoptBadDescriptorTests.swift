@@ -7,7 +7,7 @@ import Testing
 
 /// A descriptor handed to `Socket(adopting:)` is input: a bad one is a typed error and the
 /// process lives on (it used to trap on EBADF).
-@Suite("Adopting bad descriptors")
+@Suite("Adopting bad descriptors", .timeLimit(.minutes(2)))
 struct AdoptBadDescriptorTests {
     @Test("a number that was never opened throws EBADF")
     func neverOpened() throws {

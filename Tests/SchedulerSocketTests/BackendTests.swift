@@ -3,7 +3,7 @@ import Testing
 
 @testable import SchedulerSocket
 
-@Suite("I/O backend")
+@Suite("I/O backend", .timeLimit(.minutes(2)))
 struct BackendTests {
     @Test("IOBackend.current is what SCHEDULER_CORE_BACKEND asks for")
     func backendMatchesEnvironment() throws {
