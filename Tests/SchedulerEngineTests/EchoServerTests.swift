@@ -297,7 +297,9 @@ extension EngineTests {
             #expect(send(fd, &byte, 1, Int32(MSG_NOSIGNAL)) == 1)
             #expect(try await connection.recv() == [42])
             await connection.close()
-            await #expect(throws: EngineError.self) { try await connection.send([1]) }
+            let closed = await #expect(throws: EngineError.self) { try await connection.send([1]) }
+            #expect(closed?.operation == .send && closed?.errno == nil, "\(String(describing: closed))")
+            #expect(closed?.description.hasSuffix(": the connection is closed") == true, "\(String(describing: closed))")
             close(fd)
             await server.shutdown()
         }
@@ -339,10 +341,14 @@ extension EngineTests {
             "bad input is a typed error: a malformed host, zero threads, a buffer count not a power of two"
         )
         func badInput() {
-            #expect(throws: EngineError.self) { _ = try TCPServer(host: "127.0.0.300", port: 0) }
-            #expect(throws: EngineError.self) {
+            let badHost = #expect(throws: EngineError.self) { _ = try TCPServer(host: "127.0.0.300", port: 0) }
+            #expect(
+                badHost?.description
+                    == #"parse address 127.0.0.300: malformed address "127.0.0.300": expected dotted-quad IPv4 or RFC 4291 IPv6 text"#)
+            let noThreads = #expect(throws: EngineError.self) {
                 _ = try TCPServer(host: "127.0.0.1", port: 0, configuration: .init(threads: 0))
             }
+            #expect(noThreads?.description == "configure 127.0.0.1:0: threads must be at least 1", "\(String(describing: noThreads))")
             var configuration = TCPServer.Configuration(threads: 1)
             configuration.receiveBufferCount = 1000  // not a power of two
             let error = #expect(throws: EngineError.self) {
