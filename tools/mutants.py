@@ -56,8 +56,8 @@ MUTANTS = [
         "DescriptorOwnershipTests", why="close() no longer wakes calls blocked on the socket"),
     # Pool and journal.
     Mutant(
-        "journal-record-number-early", "Sources/SchedulerPool/Durable/GroupCommit.swift",
-        "written.add(1, ordering: .releasing).newValue", "written.add(1, ordering: .releasing).newValue - 1",
+        "journal-record-number-early", "Sources/SchedulerPool/Durable/PoolStorage.swift",
+        "number = commit.written.load(ordering: .acquiring)", "number = commit.written.load(ordering: .acquiring) - 1",
         "DurableSyncTests", backends=("posix",),
         why="a mutation waits for the record before its own (returns before its record is synced)"),
     Mutant(
@@ -95,11 +95,16 @@ MUTANTS = [
     Mutant(
         "engine-epoll-eagain-fatal", "CSources/CSchedulerEngine/engine_epoll.c",
         "if (errno == EAGAIN || errno == EINTR) return;", "if (errno == EINTR) return;",
-        "tinyBufferRing", backends=("posix",), why="a full socket buffer (EAGAIN) fails the connection's sends"),
+        "SlowReaderTests", backends=("posix",), why="a full socket buffer (EAGAIN) fails the connection's sends"),
     Mutant(
         "engine-uring-enobufs-fatal", "CSources/CSchedulerEngine/engine_uring.c",
         "} else if (cqe->res == -ENOBUFS || cqe->res == -ECANCELED) {", "} else if (cqe->res == -ECANCELED) {",
         "tinyBufferRing", backends=("io_uring",), why="an empty buffer ring (ENOBUFS) ends the connection"),
+    Mutant(
+        "socket-uring-send-plain", "CSources/CSchedulerIO/socket_calls.c",
+        "struct io_uring *ring = csched_io_ring_for(CSCHED_IO_OP_SEND, timeout_ns);",
+        "struct io_uring *ring = 0; (void)csched_io_ring_for;", "BackendTests", backends=("io_uring",),
+        why="an io_uring Socket sends with plain send(2)"),
     Mutant(
         "engine-send-failure-dropped", "Sources/SchedulerEngine/ConnectionCore+Send.swift",
         "state.send.failed(failed.errno!)", "_ = failed.errno!",

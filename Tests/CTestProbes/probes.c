@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -96,4 +97,51 @@ int ctp_sync_ran_between(uint64_t device, uint64_t inode, uint64_t after, uint64
     }
     pthread_mutex_unlock(&sync_log_lock);
     return found;
+}
+
+/* ---- plain socket calls, per thread ---- */
+
+static _Thread_local long plain_socket_calls;
+
+long ctp_thread_plain_socket_calls(void) { return plain_socket_calls; }
+
+/* The C library's `name`, looked up once. */
+#define REAL(name) \
+    static __typeof__(name) *real_##name; \
+    if (!real_##name) real_##name = (__typeof__(name) *)dlsym(RTLD_NEXT, #name)
+
+ssize_t send(int fd, const void *bytes, size_t length, int flags) {
+    REAL(send);
+    plain_socket_calls++;
+    return real_send(fd, bytes, length, flags);
+}
+
+ssize_t recv(int fd, void *bytes, size_t length, int flags) {
+    REAL(recv);
+    plain_socket_calls++;
+    return real_recv(fd, bytes, length, flags);
+}
+
+ssize_t sendmsg(int fd, const struct msghdr *message, int flags) {
+    REAL(sendmsg);
+    plain_socket_calls++;
+    return real_sendmsg(fd, message, flags);
+}
+
+ssize_t recvmsg(int fd, struct msghdr *message, int flags) {
+    REAL(recvmsg);
+    plain_socket_calls++;
+    return real_recvmsg(fd, message, flags);
+}
+
+int accept4(int fd, struct sockaddr *address, socklen_t *length, int flags) {
+    REAL(accept4);
+    plain_socket_calls++;
+    return real_accept4(fd, address, length, flags);
+}
+
+int connect(int fd, const struct sockaddr *address, socklen_t length) {
+    REAL(connect);
+    plain_socket_calls++;
+    return real_connect(fd, address, length);
 }

@@ -18,6 +18,12 @@ struct AdoptBadDescriptorTests {
         #expect(error?.description == "adopt: Bad file descriptor (EBADF, errno 9)")
     }
 
+    @Test("a negative number is refused before any system call")
+    func negative() throws {
+        let error = socketError { () throws(SocketError) in try Socket(adopting: -1) }
+        #expect(error == .invalidArgument(operation: .adopt, reason: "descriptor must not be negative, got -1"))
+    }
+
     @Test("a descriptor closed before adoption throws EBADF")
     func alreadyClosed() throws {
         let socket = try Socket.tcpV4()

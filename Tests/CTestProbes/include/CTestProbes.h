@@ -23,4 +23,9 @@ long ctp_syncs_of(uint64_t device, uint64_t inode);
  * before tick `before`, 0 otherwise. */
 int ctp_sync_ran_between(uint64_t device, uint64_t inode, uint64_t after, uint64_t before);
 
+/* Plain socket calls (send, recv, sendmsg, recvmsg, accept4, connect) made by the calling
+ * thread so far: this target defines them too, counting and passing each to the C library.
+ * An io_uring Socket must make none of them for its transfers. */
+long ctp_thread_plain_socket_calls(void);
+
 #endif
