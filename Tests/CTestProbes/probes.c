@@ -105,10 +105,21 @@ static _Thread_local long plain_socket_calls;
 
 long ctp_thread_plain_socket_calls(void) { return plain_socket_calls; }
 
-/* The C library's `name`, looked up once. */
+/* Under AddressSanitizer its interceptor of `name` (weak, so these definitions replace it in
+ * the test binary; calling it keeps ASan's checks of the buffers), else null. */
+#define SANITIZER_INTERCEPTOR(name) extern __typeof__(name) __interceptor_##name __attribute__((weak))
+SANITIZER_INTERCEPTOR(send);
+SANITIZER_INTERCEPTOR(recv);
+SANITIZER_INTERCEPTOR(sendmsg);
+SANITIZER_INTERCEPTOR(recvmsg);
+SANITIZER_INTERCEPTOR(accept4);
+SANITIZER_INTERCEPTOR(connect);
+
+/* What `name` would have called: ASan's interceptor when there is one, else the C library's. */
 #define REAL(name) \
     static __typeof__(name) *real_##name; \
-    if (!real_##name) real_##name = (__typeof__(name) *)dlsym(RTLD_NEXT, #name)
+    if (!real_##name) \
+    real_##name = __interceptor_##name ? __interceptor_##name : (__typeof__(name) *)dlsym(RTLD_NEXT, #name)
 
 ssize_t send(int fd, const void *bytes, size_t length, int flags) {
     REAL(send);
