@@ -69,7 +69,8 @@ test-io_uring:
 
 # The whole suite again under AddressSanitizer (Swift and C), then under UndefinedBehaviorSanitizer
 # (the C targets; the toolchain's own runtime, so nothing more to install), each on both
-# backends, each in its own build folder. Any report fails the run.
+# backends, each in its own build folder. Any report fails the run, leaks included (LeakSanitizer;
+# tools/lsan.supp lists the only leaks allowed, none of them ours).
 UBSAN_RT = $(firstword $(wildcard $(dir $(realpath $(shell command -v $(SWIFT))))../lib/clang/*/lib/linux/libclang_rt.ubsan_standalone-x86_64.a))
 UBSAN_FLAGS = -Xcc -fsanitize=undefined -Xcc -fno-sanitize=function -Xcc -fno-sanitize-recover=undefined -Xlinker $(UBSAN_RT)
 SANITIZE_BACKENDS = posix $(shell mkdir -p .build-tools && cc -O2 -o .build-tools/io_uring_probe tools/io_uring_probe.c -luring && .build-tools/io_uring_probe >/dev/null 2>&1 && echo io_uring)
@@ -81,7 +82,8 @@ sanitize:
 	$(SWIFT) build --build-tests --scratch-path .build-asan --sanitize=address
 	@for b in $(SANITIZE_BACKENDS); do \
 	  echo "-- asan, backend $$b"; \
-	  ASAN_OPTIONS=detect_leaks=0 SCHEDULER_CORE_BACKEND=$$b $(SWIFT) test --skip-build --no-parallel \
+	  ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tools/lsan.supp \
+	    SCHEDULER_CORE_BACKEND=$$b $(SWIFT) test --skip-build --no-parallel \
 	    --scratch-path .build-asan --sanitize=address -q || exit 1; \
 	done
 	@if [ -z "$(UBSAN_RT)" ]; then why="sanitize: UBSan: no libclang_rt.ubsan_standalone in the Swift toolchain"; $(SKIP); exit 0; fi; \
