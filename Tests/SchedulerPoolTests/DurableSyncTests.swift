@@ -19,7 +19,9 @@ struct DurableSyncTests {
         return (UInt64(status.st_dev), UInt64(status.st_ino))
     }
 
-    @Test("every allocation and release of 4 threads returns after an fdatasync of the journal that began after the call did")
+    @Test(
+        "every allocation and release of 4 threads returns after an fdatasync of the journal that began after the call did"
+    )
     func everyMutationIsCoveredByASync() throws {
         let directory = try TemporaryDirectory(prefix: "durable-sync-test-")
         defer { directory.remove() }
@@ -44,7 +46,9 @@ struct DurableSyncTests {
         #expect(calls.count == 4 * 30 + 4 * 10)
         #expect(pool.allBindings().count == 4 * 20)
         let uncovered = calls.filter { ctp_sync_ran_between(device, inode, $0.began, $0.returned) == 0 }
-        #expect(uncovered.isEmpty, "returned with no fdatasync of the journal since the call began: \(uncovered.prefix(3).map(\.call))")
+        #expect(
+            uncovered.isEmpty,
+            "returned with no fdatasync of the journal since the call began: \(uncovered.prefix(3).map(\.call))")
         // The pool's own count is the number of syncs that really ran on its journal.
         let syncs = ctp_syncs_of(device, inode) - syncsBefore
         let journal = try #require(pool.journalStatistics)

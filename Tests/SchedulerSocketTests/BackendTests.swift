@@ -27,7 +27,9 @@ struct BackendTests {
         _ = listener
     }
 
-    @Test("an io_uring run makes its transfers through the ring: no plain send, recv, accept4 or connect (POSIX makes them)")
+    @Test(
+        "an io_uring run makes its transfers through the ring: no plain send, recv, accept4 or connect (POSIX makes them)"
+    )
     func transfersGoThroughTheSelectedBackend() throws {
         let tcpBefore = ctp_thread_plain_socket_calls()
         let (client, server, listener) = try makeConnectedPair()  // connect, accept
