@@ -9,12 +9,20 @@ APT_PACKAGES := liburing-dev pkg-config iproute2 util-linux curl zlib1g-dev libp
 EXAMPLES := --package-path Examples
 # The README's runnable examples: `make examples` runs each on every backend; each must end by itself.
 README_EXAMPLES := readme-tour readme-engine readme-handler readme-durable tenant-sites
+# Strict mode (`.ci/run` sets SCHEDULER_CORE_STRICT=1): what would be skipped for a missing
+# prerequisite (io_uring, UBSan's runtime, the wasm toolchain, python3, a network namespace)
+# fails instead, with the reason. A developer's plain `make test` still skips with a message.
+SCHEDULER_CORE_STRICT ?=
+export SCHEDULER_CORE_STRICT
+# `skipped WHAT`: prints why WHAT is skipped; in strict mode fails instead.
+SKIP = if [ "$(SCHEDULER_CORE_STRICT)" = 1 ]; then echo "FAILED (strict mode, SCHEDULER_CORE_STRICT=1): $$why" >&2; exit 1; else echo "SKIPPED: $$why"; fi
+
 # Modules with a DocC catalog (Sources/<module>/<module>.docc); `make docs` builds each of them.
 DOC_MODULES := SchedulerPool SchedulerSocket SchedulerEngine SchedulerCore
 # The C that `make format` formats with .clang-format.
 C_SOURCES = $(shell git ls-files '*.c' '*.h')
 
-.PHONY: test-postgres bench-shared deps run test examples readme-check consumer-check docs format-deps fuzz test-posix test-io_uring sanitize bench bench-pool bench-echo bench-durable bench-http bench-client bench-parser bench-router wasm-test format lint clean
+.PHONY: test-postgres bench-shared deps run test examples readme-check consumer-check docs format-deps fuzz test-posix test-io_uring sanitize bench bench-pool bench-echo bench-durable bench-http bench-client bench-parser bench-router wasm-test mutants format lint clean
 
 # Installs the Debian packages the build and tests need, only where missing.
 deps:
@@ -60,7 +68,7 @@ PG_FREE_PORT = python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.
 test-postgres:
 	@echo "== shared pool tests on PostgreSQL =="
 	@if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then \
-	  echo "test-postgres: SKIPPED: no PostgreSQL server (apt-get install postgresql)"; exit 0; fi; \
+	  why="test-postgres: no PostgreSQL server (apt-get install postgresql)"; $(SKIP); exit 0; fi; \
 	dir=$$(mktemp -d /tmp/scheduler-core-pg.XXXXXX); \
 	trap 'bash tools/pg_cluster.sh stop '"$$dir" EXIT; \
 	url=$$(bash tools/pg_cluster.sh start $$dir $$($(PG_FREE_PORT))) || exit 1; \
@@ -76,25 +84,29 @@ test-io_uring:
 	@if .build-tools/io_uring_probe; then \
 	  SCHEDULER_CORE_BACKEND=io_uring $(SWIFT) test --skip-build --no-parallel; \
 	else \
-	  echo "test-io_uring: SKIPPED: io_uring cannot be set up on this machine (see the probe's message above)"; \
+	  why="test-io_uring: io_uring cannot be set up on this machine (see the probe's message above)"; $(SKIP); \
 	fi
 
 # The whole suite again under AddressSanitizer (Swift and C), then under UndefinedBehaviorSanitizer
 # (the C targets; the toolchain's own runtime, so nothing more to install), each on both
-# backends, each in its own build folder. Any report fails the run.
+# backends, each in its own build folder. Any report fails the run, leaks included (LeakSanitizer;
+# tools/lsan.supp lists the only leaks allowed, none of them ours).
 UBSAN_RT = $(firstword $(wildcard $(dir $(realpath $(shell command -v $(SWIFT))))../lib/clang/*/lib/linux/libclang_rt.ubsan_standalone-x86_64.a))
 UBSAN_FLAGS = -Xcc -fsanitize=undefined -Xcc -fno-sanitize=function -Xcc -fno-sanitize-recover=undefined -Xlinker $(UBSAN_RT)
 SANITIZE_BACKENDS = posix $(shell mkdir -p .build-tools && cc -O2 -o .build-tools/io_uring_probe tools/io_uring_probe.c -luring && .build-tools/io_uring_probe >/dev/null 2>&1 && echo io_uring)
 
 sanitize:
+	@case " $(SANITIZE_BACKENDS) " in *" io_uring "*) ;; *) \
+	  why="sanitize: io_uring cannot be set up here, so the sanitizers run on posix only"; $(SKIP);; esac
 	@echo "== tests under AddressSanitizer, backends: $(SANITIZE_BACKENDS) =="
 	$(SWIFT) build --build-tests --scratch-path .build-asan --sanitize=address
 	@for b in $(SANITIZE_BACKENDS); do \
 	  echo "-- asan, backend $$b"; \
-	  ASAN_OPTIONS=detect_leaks=0 SCHEDULER_CORE_BACKEND=$$b $(SWIFT) test --skip-build --no-parallel \
+	  ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tools/lsan.supp \
+	    SCHEDULER_CORE_BACKEND=$$b $(SWIFT) test --skip-build --no-parallel \
 	    --scratch-path .build-asan --sanitize=address -q || exit 1; \
 	done
-	@if [ -z "$(UBSAN_RT)" ]; then echo "sanitize: SKIPPED UBSan: no libclang_rt.ubsan_standalone in the Swift toolchain"; exit 0; fi; \
+	@if [ -z "$(UBSAN_RT)" ]; then why="sanitize: UBSan: no libclang_rt.ubsan_standalone in the Swift toolchain"; $(SKIP); exit 0; fi; \
 	echo "== tests under UndefinedBehaviorSanitizer (C), backends: $(SANITIZE_BACKENDS) =="; \
 	$(SWIFT) build --build-tests --scratch-path .build-ubsan $(UBSAN_FLAGS) || exit 1; \
 	for b in $(SANITIZE_BACKENDS); do \
@@ -203,6 +215,12 @@ docs:
 	    --allow-writing-to-directory .build-docs/docs generate-documentation --target $$m \
 	    --warnings-as-errors --output-path .build-docs/docs/$$m.doccarchive || exit 1; \
 	done
+
+# Breaks the code one change at a time (tools/mutants.py lists the changes) in a scratch copy and
+# runs the tests that should notice; prints a table and fails unless every change was caught.
+# Slow (a build and a test run per change), so not part of `make test`; rerun after each feature.
+mutants: deps
+	python3 tools/mutants.py
 
 # clang-format from Debian where it is missing (the Swift toolchain has none).
 format-deps:

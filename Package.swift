@@ -123,14 +123,18 @@ let package = Package(
         // Helpers every test target shares (descriptor counts, a raw loopback client, a
         // temporary directory, a background thread); plain C library and Foundation only.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "SchedulerPoolTests", dependencies: ["SchedulerPool", "PoolCrashChild", "TestSupport"]),
+        // What the library really did, seen from outside it: SIGPIPEs delivered, and the
+        // fdatasync calls that ran (it defines fdatasync for the test binary only).
+        .target(name: "CTestProbes", path: "Tests/CTestProbes"),
+        .testTarget(
+            name: "SchedulerPoolTests", dependencies: ["SchedulerPool", "PoolCrashChild", "TestSupport", "CTestProbes"]),
         // Needs PostgreSQL: `make test-postgres` starts a throwaway cluster and sets
         // SCHEDULER_CORE_PG_URL; without it the suite says so and skips.
         .testTarget(
             name: "SchedulerPoolPostgresTests",
             dependencies: ["SchedulerPool", "SchedulerPoolPostgres", "SharedPoolChild", "TestSupport"]),
-        .testTarget(name: "SchedulerSocketTests", dependencies: ["SchedulerSocket", "TestSupport"]),
-        .testTarget(name: "SchedulerEngineTests", dependencies: ["SchedulerEngine", "TestSupport"]),
+        .testTarget(name: "SchedulerSocketTests", dependencies: ["SchedulerSocket", "TestSupport", "CTestProbes"]),
+        .testTarget(name: "SchedulerEngineTests", dependencies: ["SchedulerEngine", "TestSupport", "CTestProbes"]),
         .testTarget(
             name: "SchedulerHTTPTests",
             dependencies: ["SchedulerHTTP", .product(name: "HTTPTypes", package: "swift-http-types")]),

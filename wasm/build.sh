@@ -8,14 +8,20 @@
 #
 # Exit status: 0 when every test passed, non-zero when a build step or a test failed. When the
 # wasm toolchain itself cannot be had (no Embedded Swift stdlib for wasm32, no wasmkit, the
-# Debian packages cannot be installed), it prints one `wasm-test: SKIPPED: <why>` line and exits 0.
+# Debian packages cannot be installed), it prints one `wasm-test: SKIPPED: <why>` line and exits 0,
+# or, in strict mode (SCHEDULER_CORE_STRICT=1), `wasm-test: FAILED (strict mode...): <why>` and exits 1.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT="$ROOT/wasm/build"
 MODE=${1:-test}
 
+# Strict mode (SCHEDULER_CORE_STRICT=1, set by .ci/run): a missing toolchain fails the run.
 skip() {
+    if [ "${SCHEDULER_CORE_STRICT:-}" = 1 ]; then
+        echo "wasm-test: FAILED (strict mode, SCHEDULER_CORE_STRICT=1): $*" >&2
+        exit 1
+    fi
     echo "wasm-test: SKIPPED: $*"
     exit 0
 }

@@ -2,7 +2,7 @@
 import SchedulerCore
 import Testing
 
-@Suite("API.md contract")
+@Suite("API.md contract", .timeLimit(.minutes(2)))
 struct APIContractTests {
     @Test("addresses parse, print and compare as API.md lists")
     func addresses() throws {
@@ -24,7 +24,7 @@ struct APIContractTests {
         #expect(address.host == "192.168.1.1")
         #expect(address.port == 8080)
         #expect(address.ip == IPAddress("192.168.1.1"))
-        #expect(throws: IPPoolError.self) { try SocketAddress(host: "not-an-ip", port: 1) }
+        #expect(throws: IPPoolError.malformedAddress("not-an-ip")) { try SocketAddress(host: "not-an-ip", port: 1) }
     }
 
     @Test("the seed's pool tour: allocate, find, list, release")
@@ -44,8 +44,11 @@ struct APIContractTests {
         #expect(pool.bindings(subinstance: "tenant-a").count == 2)
         try pool.release(subinstance: "instance-01", resource: "my-service")
         #expect(pool.binding(for: ip) == nil)
-        #expect(throws: IPPoolError.self) { try pool.release(subinstance: "instance-01", resource: "my-service") }
-        #expect(throws: IPPoolError.self) { try pool.addCIDRRange("127.42.1.0/33") }
+        #expect(throws: IPPoolError.unknownOwner(subinstance: "instance-01", resource: "my-service")) {
+            try pool.release(subinstance: "instance-01", resource: "my-service")
+        }
+        let badRange = #expect(throws: IPPoolError.self) { try pool.addCIDRRange("127.42.1.0/33") }
+        #expect(badRange?.description.hasPrefix("malformed range \"127.42.1.0/33\"") == true, "\(String(describing: badRange))")
     }
 
     @Test("the seed's TCP server and client on a pool address")
@@ -84,7 +87,9 @@ struct APIContractTests {
         try client.close()
         #expect(client.state == .closed)
         try server.close()
-        #expect(throws: SocketError.self) { try server.listen(backlog: 1) }
+        #expect(throws: SocketError.illegalState(operation: .listen, state: .closed, protocol: .tcp)) {
+            try server.listen(backlog: 1)
+        }
     }
 
     @Test("the seed's UDP scenario between two pool addresses")
@@ -115,7 +120,7 @@ struct APIContractTests {
         let binding = try #require(pool.binding(for: ip))
         try pool.release(subinstance: "tenant-b", resource: "api")
         var socket = try Socket.tcpV4()
-        #expect(throws: SocketError.self) { try socket.bind(with: binding, port: 0) }
+        #expect(throws: SocketError.bindingReleased(binding)) { try socket.bind(with: binding, port: 0) }
         #expect(socket.state == .created)
         try socket.close()
     }

@@ -3,7 +3,8 @@ import SchedulerPool
 // pool-crash-child: the other process of the durable pool tests (Tests/SchedulerPoolTests/DurableProcessTests.swift).
 //
 //   PoolCrashChild churn <directory> <seed>        allocate and release at random until killed
-//   PoolCrashChild fill <directory> <tag> <count>  allocate <count> owners "<tag>-<i>", then exit
+//   PoolCrashChild fill <directory> <tag> <count>  open the pool, print `ready`, wait for the file
+//                                                  <directory>/go, allocate <count> owners "<tag>-<i>", exit
 //   PoolCrashChild limit <directory> <bytes>       allocate until the journal may not grow (RLIMIT_FSIZE)
 //
 // Each operation that returned is printed at once, unbuffered, as one line:
@@ -72,6 +73,14 @@ case "fill":
     let tag = arguments[3]
     do {
         let pool = try IPPool(name: "shared", storageDirectory: arguments[2])
+        // Both processes start allocating at one moment: the parent creates `go` once both are ready.
+        emit("ready")
+        var waited = 0
+        while access(arguments[2] + "/go", F_OK) != 0 {
+            waited += 1
+            if waited > 10_000 { fail("fill: no go file after 10 s") }
+            usleep(1000)
+        }
         for index in 0..<count {
             let resource = tag + "-" + String(index)
             let ip = try pool.allocate(subinstance: tag, resource: resource, type: .custom("fill"))

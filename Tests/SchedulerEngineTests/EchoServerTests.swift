@@ -44,7 +44,7 @@ func serving(
 }
 
 /// Every engine test, one at a time: they count this process's open descriptors.
-@Suite("Engine", .serialized)
+@Suite("Engine", .serialized, .timeLimit(.minutes(5)))
 enum EngineTests {}
 
 extension EngineTests {
@@ -179,7 +179,7 @@ extension EngineTests {
             // Shorter on purpose: a shutdown is bounded by its own grace period, not by this one.
             configuration.closeGracePeriod = .milliseconds(50)
             let server = try TCPServer(host: "127.0.0.1", port: 0, configuration: configuration)
-            let sendFailed = Mutex(false)
+            let sendFailure = Mutex<(any Error)?>(nil)
             let task = serving(server) { connection in
                 // Far more than the socket buffers hold stays queued in the engine; the send
                 // after it waits for room that never comes.
@@ -188,7 +188,7 @@ extension EngineTests {
                     for _ in 0..<32 { try connection.sendNow(block) }
                     try await connection.send(block)
                 } catch {
-                    sendFailed.withLock { $0 = true }
+                    sendFailure.withLock { $0 = error }
                 }
             }
             let fd = connectLoopback(port: server.address.port)
@@ -201,7 +201,11 @@ extension EngineTests {
             let took = ContinuousClock.now - started
             #expect(took < .seconds(5))
             #expect(took >= .milliseconds(550), "cut after \(took), before the shutdown grace period")
-            #expect(sendFailed.withLock { $0 })
+            // The cut fails the waiting send: ECANCELED where the loop cancels it (epoll), EPIPE
+            // where the kernel fails the send in flight on the shut-down socket (io_uring).
+            let failure = try #require(sendFailure.withLock { $0 } as? EngineError, "the waiting send did not fail")
+            #expect(failure.operation == .send)
+            #expect(failure.errno == .canceled || failure.errno == .brokenPipe, "\(failure)")
             close(fd)
             let leaked = await descriptorsLeaked(since: descriptorsBefore)
             #expect(leaked == nil, "still open: \(leaked ?? [])")
@@ -297,7 +301,9 @@ extension EngineTests {
             #expect(send(fd, &byte, 1, Int32(MSG_NOSIGNAL)) == 1)
             #expect(try await connection.recv() == [42])
             await connection.close()
-            await #expect(throws: EngineError.self) { try await connection.send([1]) }
+            let closed = await #expect(throws: EngineError.self) { try await connection.send([1]) }
+            #expect(closed?.operation == .send && closed?.errno == nil, "\(String(describing: closed))")
+            #expect(closed?.description.hasSuffix(": the connection is closed") == true, "\(String(describing: closed))")
             close(fd)
             await server.shutdown()
         }
@@ -339,10 +345,14 @@ extension EngineTests {
             "bad input is a typed error: a malformed host, zero threads, a buffer count not a power of two"
         )
         func badInput() {
-            #expect(throws: EngineError.self) { _ = try TCPServer(host: "127.0.0.300", port: 0) }
-            #expect(throws: EngineError.self) {
+            let badHost = #expect(throws: EngineError.self) { _ = try TCPServer(host: "127.0.0.300", port: 0) }
+            #expect(
+                badHost?.description
+                    == #"parse address 127.0.0.300: malformed address "127.0.0.300": expected dotted-quad IPv4 or RFC 4291 IPv6 text"#)
+            let noThreads = #expect(throws: EngineError.self) {
                 _ = try TCPServer(host: "127.0.0.1", port: 0, configuration: .init(threads: 0))
             }
+            #expect(noThreads?.description == "configure 127.0.0.1:0: threads must be at least 1", "\(String(describing: noThreads))")
             var configuration = TCPServer.Configuration(threads: 1)
             configuration.receiveBufferCount = 1000  // not a power of two
             let error = #expect(throws: EngineError.self) {

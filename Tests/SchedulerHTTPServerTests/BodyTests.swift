@@ -1,7 +1,7 @@
 import Testing
 
 /// Request and response bodies: Content-Length, chunked both ways, trailers, 100-continue, 413.
-@Suite struct BodyTests {
+@Suite(.timeLimit(.minutes(2))) struct BodyTests {
     @Test func echoesAContentLengthBody() async throws {
         try await withServer { port in
             let client = try RawClient(port: port)

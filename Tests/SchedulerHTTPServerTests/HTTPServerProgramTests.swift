@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 /// The `http-server` executable, driven by real clients: curl and Python's http.client.
-@Suite struct HTTPServerProgramTests {
+@Suite(.timeLimit(.minutes(2))) struct HTTPServerProgramTests {
     /// The `http-server` of the Examples package.
     static func programPath() throws -> String { try exampleProgram("http-server") }
 

@@ -1,7 +1,7 @@
 import Testing
 
 /// Keep-alive, pipelining, HEAD and HTTP/1.0 over real loopback connections.
-@Suite struct KeepAliveTests {
+@Suite(.timeLimit(.minutes(2))) struct KeepAliveTests {
     @Test func answersAndKeepsTheConnection() async throws {
         try await withServer { port in
             let client = try RawClient(port: port)

@@ -4,7 +4,7 @@ import Synchronization
 import Testing
 
 /// CORSMiddleware: preflights answered without the handler, allow fields, Vary: Origin.
-@Suite struct MiddlewareCORSTests {
+@Suite(.timeLimit(.minutes(2))) struct MiddlewareCORSTests {
     final class Calls: Sendable {
         let count = Atomic<Int>(0)
     }

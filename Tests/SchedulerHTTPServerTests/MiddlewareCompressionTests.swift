@@ -5,7 +5,7 @@ import Testing
 
 /// CompressionMiddleware: negotiation, thresholds, excluded types, streams; checked by decoding
 /// with zlib and with Python's zlib, in-process and over a loopback server.
-@Suite struct MiddlewareCompressionTests {
+@Suite(.timeLimit(.minutes(2))) struct MiddlewareCompressionTests {
     static let text: [UInt8] = Array(
         (0..<400).map { "line \($0): the quick brown fox jumps over the lazy dog\n" }.joined().utf8)
     static let json: [UInt8] = Array(#"{"id":42,"name":"Ada"}"#.utf8)

@@ -4,7 +4,7 @@ import Synchronization
 import Testing
 
 /// RequestBodyLimitMiddleware (413 per route) and RequestTimeoutMiddleware (503, handler cancelled).
-@Suite struct MiddlewareLimitTests {
+@Suite(.timeLimit(.minutes(2))) struct MiddlewareLimitTests {
     final class Flag: Sendable {
         let value = Atomic<Int>(0)
         func set(_ v: Int) { value.store(v, ordering: .sequentiallyConsistent) }

@@ -4,7 +4,7 @@ import SchedulerHTTP
 import Testing
 
 /// RequestLoggingMiddleware: one record per request with method, path, status, bytes, µs, id.
-@Suite struct MiddlewareLoggingTests {
+@Suite(.timeLimit(.minutes(2))) struct MiddlewareLoggingTests {
     struct Boom: Error {}
 
     static func router(_ records: LogRecords, idFirst: Bool = true) throws -> HTTPRouter {

@@ -4,7 +4,7 @@ import SchedulerHTTP
 import Testing
 
 /// MetricsMiddleware: request counters by method and status class, and a latency timer.
-@Suite struct MiddlewareMetricsTests {
+@Suite(.timeLimit(.minutes(2))) struct MiddlewareMetricsTests {
     @Test func countsRequestsByStatusClassAndTimesThem() async throws {
         struct Boom: Error {}
         let metrics = TestMetrics()

@@ -3,7 +3,7 @@ import SchedulerHTTP
 import Testing
 
 /// RequestIDMiddleware: a sane client id is kept, others replaced, and handlers see the id.
-@Suite struct MiddlewareRequestIDTests {
+@Suite(.timeLimit(.minutes(2))) struct MiddlewareRequestIDTests {
     static func router() throws -> HTTPRouter {
         var router = HTTPRouter()
         router.use(RequestIDMiddleware())

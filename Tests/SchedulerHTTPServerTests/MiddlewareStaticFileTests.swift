@@ -5,7 +5,7 @@ import Testing
 
 /// StaticFileMiddleware: types, validators, 304, ranges (single, multiple, 416), path escapes
 /// and symlinks refused, directory index, chunked reading; in-process and over loopback.
-@Suite struct MiddlewareStaticFileTests {
+@Suite(.timeLimit(.minutes(2))) struct MiddlewareStaticFileTests {
     /// A temporary tree: `<base>/public` is the root, `<base>/secret.txt` lies outside it.
     final class Tree {
         let base: String

@@ -15,7 +15,7 @@ struct RawResponse {
     var text: String { String(decoding: body, as: UTF8.self) }
 }
 
-struct RawClientError: Error, CustomStringConvertible {
+struct RawClientError: Error, Equatable, CustomStringConvertible {
     let description: String
 }
 

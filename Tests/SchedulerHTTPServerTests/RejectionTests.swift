@@ -1,7 +1,7 @@
 import Testing
 
 /// Malformed requests: 400 (or 431) with Connection: close, and nothing after them is read.
-@Suite struct RejectionTests {
+@Suite(.timeLimit(.minutes(2))) struct RejectionTests {
     static let malformed: [String] = [
         "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
         "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",

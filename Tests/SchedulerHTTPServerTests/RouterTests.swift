@@ -4,7 +4,7 @@ import SchedulerPool
 import Testing
 
 /// The router in-process, without a server: matching, parameters, 404/405, HEAD, groups.
-@Suite struct RouterTests {
+@Suite(.timeLimit(.minutes(2))) struct RouterTests {
     static let local = SocketAddress(ip: IPAddress("127.0.0.1")!, port: 80)
 
     static func request(_ method: HTTPRequest.Method, _ path: String) -> HTTPServerRequest {

@@ -4,7 +4,7 @@ import SchedulerPool
 import Testing
 
 /// Header and idle timeouts, and graceful shutdown.
-@Suite struct TimeoutTests {
+@Suite(.timeLimit(.minutes(2))) struct TimeoutTests {
     @Test func aSilentConnectionIsClosedAfterTheHeaderTimeout() async throws {
         try await withServer(configure: { $0.headerTimeout = .milliseconds(300) }) { port in
             let silent = try RawClient(port: port)

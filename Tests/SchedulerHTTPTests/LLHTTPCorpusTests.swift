@@ -115,7 +115,7 @@ let llhttpDeliberateDifferences: [String: String] = [
     "llhttp-144": "a transfer coding before chunked (deflate): 501, this parser does not decode it",
 ]
 
-@Suite("llhttp request corpus")
+@Suite("llhttp request corpus", .timeLimit(.minutes(2)))
 struct LLHTTPCorpusTests {
     @Test func agreesWithLLHTTPExceptDocumentedDifferences() throws {
         guard let cases = loadLLHTTPCases() else {
@@ -161,7 +161,7 @@ struct LLHTTPCorpusTests {
     }
 }
 
-@Suite("llhttp corpus split equivalence")
+@Suite("llhttp corpus split equivalence", .timeLimit(.minutes(2)))
 struct LLHTTPCorpusSplitTests {
     @Test func everyCaseParsesTheSameFedByteByByteAndSplitInTwo() throws {
         guard let cases = loadLLHTTPCases() else { return }

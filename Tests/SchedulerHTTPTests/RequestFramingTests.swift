@@ -62,7 +62,7 @@ let framedRequests: [(String, String, [Seen])] = [
     ),
 ]
 
-@Suite("HTTP request framing")
+@Suite("HTTP request framing", .timeLimit(.minutes(2)))
 struct RequestFramingTests {
     @Test(arguments: framedRequests.indices)
     func parsesWhole(_ index: Int) {

@@ -2,7 +2,7 @@ import HTTPTypes
 import SchedulerHTTP
 import Testing
 
-@Suite("HTTP request parser")
+@Suite("HTTP request parser", .timeLimit(.minutes(2)))
 struct RequestParserTests {
     @Test func simpleGet() throws {
         let seen = parseRequests("GET /a?b=1 HTTP/1.1\r\nHost: x.test\r\nAccept: */*\r\n\r\n".bytes)

@@ -90,7 +90,7 @@ let rejections: [Rejection] = [
         Rejection("bad trailer", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX : y\r\n\r\n", .whitespaceBeforeColon, 70),
 ]
 
-@Suite("HTTP request rejections")
+@Suite("HTTP request rejections", .timeLimit(.minutes(2)))
 struct RequestRejectionTests {
     @Test(arguments: rejections)
     func rejects(_ r: Rejection) {

@@ -2,7 +2,7 @@ import HTTPTypes
 import SchedulerHTTP
 import Testing
 
-@Suite("HTTP response parser")
+@Suite("HTTP response parser", .timeLimit(.minutes(2)))
 struct ResponseParserTests {
     /// Parses whole, byte by byte and split at every byte, and expects the same events each time.
     func check(

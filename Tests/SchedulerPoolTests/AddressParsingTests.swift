@@ -2,7 +2,7 @@ import Testing
 
 @testable import SchedulerPool
 
-@Suite("Address parsing and printing")
+@Suite("Address parsing and printing", .timeLimit(.minutes(2)))
 struct AddressParsingTests {
     @Test(arguments: [
         ("0.0.0.0", UInt32(0)), ("255.255.255.255", UInt32.max), ("127.0.0.1", 0x7F00_0001),

@@ -4,7 +4,7 @@ import Testing
 
 /// The C sparse hierarchical bitmap under `IPPool`: lowest-free order, memory that follows the
 /// allocations rather than the range size, and subtrees freed when they empty.
-@Suite("Range allocator")
+@Suite("Range allocator", .timeLimit(.minutes(2)))
 struct AllocatorTests {
     @Test func handsOutTheLowestFreeOffset() throws {
         let allocator = try RangeAllocator(hostBits: 20)

@@ -5,7 +5,7 @@ import Testing
 @testable import SchedulerPool
 
 /// Durable pools on real files: reopen, damaged journals, quarantine, reconcile, two pools on one directory.
-@Suite("Durable IPPool")
+@Suite("Durable IPPool", .timeLimit(.minutes(3)))
 struct DurablePoolTests {
     @Test func stateSurvivesReopening() throws {
         let directory = try TemporaryDirectory(prefix: "durable-pool-test-")
@@ -215,9 +215,13 @@ struct DurablePoolTests {
         #expect(throws: IPPoolError.exhausted(pool: "r")) {
             try pool.allocate(subinstance: "a", resource: "3", type: .vm("v"))
         }
-        #expect(throws: IPPoolError.self) { try pool.addCIDRRange("10.6.0.0/24") }
-        #expect(throws: IPPoolError.self) { try pool.release(subinstance: "nobody", resource: "x") }
-        #expect(throws: IPPoolError.self) {
+        #expect(
+            throws: IPPoolError.overlappingRange(IPNetwork("10.6.0.0/24")!, existing: IPNetwork("10.6.0.0/30")!)
+        ) { try pool.addCIDRRange("10.6.0.0/24") }
+        #expect(throws: IPPoolError.unknownOwner(subinstance: "nobody", resource: "x")) {
+            try pool.release(subinstance: "nobody", resource: "x")
+        }
+        #expect(throws: IPPoolError.addressHeldByAnotherOwner(IPAddress("10.6.0.1")!, subinstance: "a", resource: "1")) {
             try pool.allocate(IPAddress("10.6.0.1")!, subinstance: "b", resource: "x", type: .vm("v"))
         }
         // Idempotent allocation writes nothing either.
@@ -312,7 +316,9 @@ struct DurablePoolTests {
         try a.release(fromA)
         try b.synchronize()
         #expect(b.binding(for: fromA) == nil)
-        #expect(throws: IPPoolError.self) { try b.addCIDRRange("10.10.0.0/25") }
+        #expect(
+            throws: IPPoolError.overlappingRange(IPNetwork("10.10.0.0/25")!, existing: IPNetwork("10.10.0.0/24")!)
+        ) { try b.addCIDRRange("10.10.0.0/25") }
     }
 
     @Test func aPoolReloadsWhenAnotherCompacted() throws {

@@ -95,7 +95,7 @@ struct DurableChild {
 }
 
 /// Durable pools across processes: SIGKILL at random moments, two processes on one directory.
-@Suite("Durable IPPool across processes", .serialized)
+@Suite("Durable IPPool across processes", .serialized, .timeLimit(.minutes(3)))
 struct DurableProcessTests {
     /// 60 times: a child allocates and releases until SIGKILL while this process allocates and
     /// releases on the same pool; the reopened pool holds every allocation either saw return,
@@ -221,7 +221,10 @@ struct DurableProcessTests {
         }
         let first = try DurableChild.spawn(["fill", directory.path, "p1", "400"])
         let second = try DurableChild.spawn(["fill", directory.path, "p2", "400"])
-        let outputs = [first.readAll(), second.readAll()]
+        let ready = [first.readLines(1), second.readLines(1)]
+        #expect(ready.allSatisfy { String(decoding: $0, as: UTF8.self).hasPrefix("ready\n") })
+        #expect(FileManager.default.createFile(atPath: directory.path + "/go", contents: nil))
+        let outputs = [first.readAll(after: ready[0]), second.readAll(after: ready[1])]
         #expect(first.wait() == 0)
         #expect(second.wait() == 0)
         let events = outputs.flatMap { DurableChild.events($0).done }
@@ -234,6 +237,9 @@ struct DurableProcessTests {
             firstIPs.contains(ips.sorted()[index]) != firstIPs.contains(ips.sorted()[index - 1])
         }
         print("two processes: 800 allocations, \(interleaved.count) alternations between them in address order")
+        // One alternation is what two processes one after the other give; the lock must pass
+        // back and forth while both allocate.
+        #expect(interleaved.count >= 20, "only \(interleaved.count) alternations: the processes did not interleave")
         let pool = try IPPool(name: "shared", storageDirectory: directory.path)
         for event in events {
             #expect(pool.binding(for: event.ip)?.resource == event.resource)

@@ -2,7 +2,7 @@ import Testing
 
 @testable import SchedulerPool
 
-@Suite("Networks and counts")
+@Suite("Networks and counts", .timeLimit(.minutes(2)))
 struct NetworkTests {
     @Test func parsesAndCounts() throws {
         let network = try #require(IPNetwork("10.0.0.0/16"))

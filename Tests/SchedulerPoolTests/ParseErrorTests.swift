@@ -4,7 +4,7 @@ import Testing
 
 /// `IPAddress(parsing:)` and `IPNetwork(parsing:)` say what is wrong, one reason per mistake,
 /// and `addCIDRRange` passes that reason on.
-@Suite("Parse errors")
+@Suite("Parse errors", .timeLimit(.minutes(2)))
 struct ParseErrorTests {
     @Test(arguments: [
         (

@@ -4,7 +4,7 @@ import Testing
 @testable import SchedulerPool
 
 /// Eight threads on one pool at once: no address is ever handed out twice.
-@Suite("IPPool under concurrency")
+@Suite("IPPool under concurrency", .timeLimit(.minutes(3)))
 struct PoolConcurrencyTests {
     /// Runs `body(thread)` on 8 threads at the same time and collects what each returns.
     func onEightThreads<T: Sendable>(_ body: @Sendable (Int) -> T) -> [T] {

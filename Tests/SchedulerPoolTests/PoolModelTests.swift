@@ -5,7 +5,7 @@ import Testing
 /// 100k random operations on a pool, each checked against a reference model built on `Set`
 /// and `Dictionary`. The allocator hands out the lowest free address, so the model predicts
 /// every allocation exactly.
-@Suite("IPPool against a reference model")
+@Suite("IPPool against a reference model", .timeLimit(.minutes(3)))
 struct PoolModelTests {
     struct Owner: Hashable {
         let subinstance: String

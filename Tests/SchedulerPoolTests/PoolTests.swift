@@ -15,7 +15,7 @@ struct PoolSnapshot: Equatable {
     }
 }
 
-@Suite("IPPool")
+@Suite("IPPool", .timeLimit(.minutes(2)))
 struct PoolTests {
     @Test func seedScenario() throws {
         let pool = IPPool(name: "my-pool")

@@ -6,7 +6,7 @@ import Testing
 @testable import SchedulerPool
 
 /// `IPBinding.onRelease` runs once when its allocation ends, whichever way it ends.
-@Suite("Release observers")
+@Suite("Release observers", .timeLimit(.minutes(2)))
 struct ReleaseObserverTests {
     /// Records what observers saw.
     final class Seen: Sendable {

@@ -6,7 +6,7 @@ import Testing
 
 /// A service that adds its ranges at every start: the same range again is a no-op, a different
 /// overlapping one still fails.
-@Suite("Adding a range twice")
+@Suite("Adding a range twice", .timeLimit(.minutes(2)))
 struct RepeatedRangeTests {
     @Test func inMemory() throws {
         let pool = IPPool(name: "m")

@@ -2,7 +2,7 @@ import Testing
 
 @testable import SchedulerPool
 
-@Suite("Socket addresses")
+@Suite("Socket addresses", .timeLimit(.minutes(2)))
 struct SocketAddressTests {
     @Test func buildsFromHostAndPort() throws {
         let v4 = try SocketAddress(host: "192.168.1.1", port: 8080)

@@ -7,7 +7,7 @@ import Testing
 
 /// A descriptor handed to `Socket(adopting:)` is input: a bad one is a typed error and the
 /// process lives on (it used to trap on EBADF).
-@Suite("Adopting bad descriptors")
+@Suite("Adopting bad descriptors", .timeLimit(.minutes(2)))
 struct AdoptBadDescriptorTests {
     @Test("a number that was never opened throws EBADF")
     func neverOpened() throws {
@@ -16,6 +16,12 @@ struct AdoptBadDescriptorTests {
         let error = socketError { () throws(SocketError) in try Socket(adopting: descriptor) }
         #expect(error == .system(operation: .adopt, address: nil, errno: .badFileDescriptor))
         #expect(error?.description == "adopt: Bad file descriptor (EBADF, errno 9)")
+    }
+
+    @Test("a negative number is refused before any system call")
+    func negative() throws {
+        let error = socketError { () throws(SocketError) in try Socket(adopting: -1) }
+        #expect(error == .invalidArgument(operation: .adopt, reason: "descriptor must not be negative, got -1"))
     }
 
     @Test("a descriptor closed before adoption throws EBADF")

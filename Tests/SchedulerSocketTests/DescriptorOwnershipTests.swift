@@ -8,7 +8,7 @@ import Testing
 
 /// One owner per descriptor: no leak, no double close, nothing usable after close, and the
 /// escape hatch (borrow, give up, adopt).
-@Suite("Descriptor ownership")
+@Suite("Descriptor ownership", .timeLimit(.minutes(2)))
 struct DescriptorOwnershipTests {
     @Test("2,000 connect/accept/close cycles leave the descriptor count unchanged")
     func noLeakOverManyCycles() throws {
@@ -71,9 +71,15 @@ struct DescriptorOwnershipTests {
             let reader = Background { () -> SocketError? in
                 socketError { () throws(SocketError) in try server.recv(maxLength: 16) }
             }
-            Thread.sleep(forTimeInterval: 0.1)  // let the reader block
+            try #require(waitUntilInFlight(server), "the recv never started")
             try server.close()
-            #expect(try reader.value() == .illegalState(operation: .recv, state: .closed, protocol: .tcp))
+            var woken = try reader.value(within: 5)
+            #expect(woken != nil, "close did not wake the blocked recv within 5 s")
+            if woken == nil {  // unblock the reader
+                try client.send([1])
+                woken = try reader.value(within: 5)
+            }
+            #expect(woken == .illegalState(operation: .recv, state: .closed, protocol: .tcp))
             #expect(server.handle == -1)
             _ = (client, listener)
         }
@@ -83,13 +89,20 @@ struct DescriptorOwnershipTests {
 
     @Test("close from another thread wakes a blocked accept")
     func closeWakesBlockedAccept() throws {
-        let (listener, _) = try makeListener()
+        let (listener, address) = try makeListener()
         let acceptor = Background { () -> SocketError? in
             socketError { () throws(SocketError) in try listener.accept() }
         }
-        Thread.sleep(forTimeInterval: 0.1)
+        try #require(waitUntilInFlight(listener), "the accept never started")
         try listener.close()
-        #expect(try acceptor.value() == .illegalState(operation: .accept, state: .closed, protocol: .tcp))
+        var woken = try acceptor.value(within: 5)
+        #expect(woken != nil, "close did not wake the blocked accept within 5 s")
+        if woken == nil {  // unblock the acceptor
+            let client = try Socket.tcpV4()
+            try client.connect(to: address)
+            woken = try acceptor.value(within: 5)
+        }
+        #expect(woken == .illegalState(operation: .accept, state: .closed, protocol: .tcp))
     }
 
     @Test("close from another thread wakes a blocked UDP recvFrom")
@@ -99,9 +112,16 @@ struct DescriptorOwnershipTests {
         let receiver = Background { () -> SocketError? in
             socketError { () throws(SocketError) in try socket.recvFrom(maxLength: 16) }
         }
-        Thread.sleep(forTimeInterval: 0.1)
+        let address = try #require(socket.localAddress)
+        try #require(waitUntilInFlight(socket), "the recvFrom never started")
         try socket.close()
-        #expect(try receiver.value() == .illegalState(operation: .recvFrom, state: .closed, protocol: .udp))
+        var woken = try receiver.value(within: 5)
+        #expect(woken != nil, "close did not wake the blocked recvFrom within 5 s")
+        if woken == nil {  // unblock the receiver
+            _ = try Socket.udpV4().send([1], to: address)
+            woken = try receiver.value(within: 5)
+        }
+        #expect(woken == .illegalState(operation: .recvFrom, state: .closed, protocol: .udp))
     }
 
     @Test("borrow, give up and adopt: a bound socket handed over keeps its state")

@@ -4,7 +4,7 @@ import Testing
 
 @testable import SchedulerSocket
 
-@Suite("IPv6 on ::1")
+@Suite("IPv6 on ::1", .timeLimit(.minutes(2)))
 struct IPv6Tests {
     @Test("TCP over ::1: connect, exchange, addresses")
     func tcpOverLoopback() throws {

@@ -11,7 +11,7 @@ let interruptsDelivered = Atomic<Int>(0)
 
 /// EINTR is retried: a signal delivered to a thread blocked in a socket call (with a handler
 /// installed without SA_RESTART) does not surface as an error.
-@Suite("Interrupted calls")
+@Suite("Interrupted calls", .timeLimit(.minutes(2)))
 struct InterruptTests {
     @Test("a blocked recv survives signals (EINTR retried) and returns the data that arrives")
     func receiveSurvivesSignals() throws {

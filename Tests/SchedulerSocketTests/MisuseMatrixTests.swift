@@ -37,7 +37,7 @@ let illegalTransitions: [Misuse] = {
     }
 }()
 
-@Suite("Misuse matrix")
+@Suite("Misuse matrix", .timeLimit(.minutes(2)))
 struct MisuseMatrixTests {
     /// A real socket in `state`, plus sockets that must stay alive while it is used.
     static func socket(_ proto: SocketProtocol, in state: SocketState) throws -> (Socket, [Socket]) {

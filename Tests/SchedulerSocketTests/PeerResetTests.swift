@@ -8,7 +8,7 @@ import Testing
 
 /// A peer that resets the connection mid-transfer (SO_LINGER 0 then close): typed errors, no
 /// SIGPIPE (the process would die without MSG_NOSIGNAL).
-@Suite("Peer reset")
+@Suite("Peer reset", .timeLimit(.minutes(2)))
 struct PeerResetTests {
     @Test("the sender gets ECONNRESET or EPIPE, typed, when the receiver resets mid-transfer")
     func senderSeesReset() throws {

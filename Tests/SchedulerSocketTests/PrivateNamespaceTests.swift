@@ -43,12 +43,15 @@ func runIP(_ arguments: [String]) -> Int32 {
     return status
 }
 
-@Suite("The seed's 192.168.1.0/24 pool in a private network namespace")
+@Suite("The seed's 192.168.1.0/24 pool in a private network namespace", .timeLimit(.minutes(1)))
 struct PrivateNamespaceTests {
     @Test(
         "TCP server, chosen-source client and UDP on the seed's literal pool, on a private lo",
-        .enabled(if: privateNetworkNamespacesWork, "creating a network namespace is not permitted here"))
+        .enabled(if: runsHere(privateNetworkNamespacesWork), "creating a network namespace is not permitted here"))
     func seedPoolInPrivateNamespace() throws {
+        try #require(
+            privateNetworkNamespacesWork,
+            "strict mode: `unshare -n ip link set lo up` failed (no ip or unshare, or no permission): the seed's pool was not tested")
         // One thread moves into a new network namespace (unshare affects only the calling
         // thread) where 192.168.1.0/24 is local on lo; nothing leaves that namespace.
         let run = Background { () throws -> [String] in

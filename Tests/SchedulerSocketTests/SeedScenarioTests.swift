@@ -6,7 +6,7 @@ import Testing
 @testable import SchedulerSocket
 
 /// The seed's tests and its four example scenarios, on pools inside 127.78.0.0/16.
-@Suite("Seed scenarios")
+@Suite("Seed scenarios", .timeLimit(.minutes(2)))
 struct SeedScenarioTests {
     @Test("tcp socket creation: TCP, IPv4/IPv6, state created")
     func tcpSocketCreation() throws {

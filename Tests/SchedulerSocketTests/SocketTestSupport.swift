@@ -49,3 +49,14 @@ func socketError<T>(
         return error
     }
 }
+
+/// Waits (at most `seconds`) until a call on `socket` is running in another thread, so that a
+/// test closes under a blocked call instead of guessing with a sleep; false when none started.
+func waitUntilInFlight(_ socket: Socket, seconds: Double = 5) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while socket.core.withLock({ $0.callsInFlight }) == 0 {
+        if Date() > deadline { return false }
+        usleep(500)
+    }
+    return true
+}

@@ -7,7 +7,7 @@ import Testing
 @testable import SchedulerSocket
 
 /// Real system errors from real sockets: the errno, the operation, the address, the message.
-@Suite("System errors")
+@Suite("System errors", .timeLimit(.minutes(2)))
 struct SystemErrorTests {
     @Test("EADDRINUSE: binding the address a listener holds")
     func addressInUse() throws {

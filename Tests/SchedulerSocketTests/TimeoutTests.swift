@@ -6,7 +6,7 @@ import Testing
 @testable import SchedulerSocket
 
 /// Receive and send timeouts on both backends: a typed `.timedOut`, and the socket stays usable.
-@Suite("Timeouts")
+@Suite("Timeouts", .timeLimit(.minutes(2)))
 struct TimeoutTests {
     /// Seconds `body` took.
     static func elapsed(_ body: () -> Void) -> Double {

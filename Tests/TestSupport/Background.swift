@@ -22,6 +22,14 @@ public final class Background<Value: Sendable>: @unchecked Sendable {
         return try result!.get()
     }
 
+    /// Waits at most `seconds` for the thread: what ``value()`` gives, or nil when the thread is
+    /// still running (a test then fails instead of hanging, and must unblock the thread itself).
+    public func value(within seconds: Double) throws -> Value? {
+        guard finished.wait(timeout: .now() + seconds) == .success else { return nil }
+        finished.signal()  // a later value() must not block
+        return try result!.get()
+    }
+
     /// Waits for the thread like ``value()``, without holding a thread of the caller's executor.
     public func outcome() async throws -> Value {
         try await withCheckedThrowingContinuation { continuation in

@@ -11,11 +11,14 @@ final class Checker {
     private(set) var testsPassed = 0
     private var test = ""
 
-    /// Runs one named test; its checks are reported under that name.
+    /// Runs one named test; its checks are reported under that name. A test that makes no
+    /// check fails.
     func run(_ name: String, _ body: (Checker) -> Void) {
         test = name
         let before = passed
         body(self)
+        // A test that checked nothing has not tested anything: that is a failure, not a pass.
+        guard passed > before else { fail("made no checks") }
         testsPassed += 1
         print("  ok   \(name) (\(passed - before) checks)")
     }

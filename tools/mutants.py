@@ -1,0 +1,226 @@
+#!/usr/bin/env python3
+"""`make mutants`: breaks the code one change at a time and checks that a test notices.
+
+Each mutant below is one small edit (the exact text to find, what to put instead) to a copy of
+this checkout in a scratch directory (MUTANTS_DIR, default /tmp/scheduler-core-mutants, with its
+own .build kept between runs so that only the mutated file is recompiled). For each mutant the
+script applies the edit, builds the tests, runs only the tests named by its filter on the
+backends it names (each run bounded by MUTANTS_TIMEOUT seconds, default 300), restores the file,
+and prints a table: caught (a test failed), hung (the run hit the time limit: a test that should
+fail hangs instead), survived (every test passed), or broken (the mutant did not build, or its
+text is no longer in the file: update the mutant).
+
+Before the mutants, every filter runs once on the unchanged copy: a filter that fails or matches
+no test there would make its mutants meaningless, so the script stops.
+
+Usage: tools/mutants.py [name-substring ...]   (no argument: every mutant)
+Exit status: 0 when every mutant was caught, 1 otherwise.
+"""
+
+import os
+import re
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCRATCH = os.environ.get("MUTANTS_DIR", "/tmp/scheduler-core-mutants")
+TIMEOUT = int(os.environ.get("MUTANTS_TIMEOUT", "300"))
+SWIFT = os.environ.get("SWIFT", "swift")
+BOTH = ("posix", "io_uring")
+
+
+class Mutant:
+    def __init__(self, name, path, old, new, tests, backends=BOTH, why=""):
+        self.name, self.path, self.old, self.new = name, path, old, new
+        self.tests, self.backends, self.why = tests, backends, why
+
+
+MUTANTS = [
+    # The four changes of issue 18's table.
+    Mutant(
+        "socket-no-msg-nosignal", "CSources/CSchedulerIO/socket_calls.c", "MSG_NOSIGNAL)", "0)",
+        "NoSigpipeTests", why="MSG_NOSIGNAL removed from every Socket send (both backends)"),
+    Mutant(
+        "engine-epoll-no-msg-nosignal", "CSources/CSchedulerEngine/engine_epoll.c",
+        "sendmsg(conn->fd, &msg, MSG_NOSIGNAL)", "sendmsg(conn->fd, &msg, 0)",
+        "EngineNoSigpipeTests", backends=("posix",), why="MSG_NOSIGNAL removed from the engine's epoll sends"),
+    Mutant(
+        "journal-no-fdatasync", "Sources/SchedulerPool/Durable/GroupCommit.swift",
+        "do { try StorageFile.sync(fd, path) } catch { outcome = error }", "",
+        "DurableSyncTests|DurablePoolTests", backends=("posix",),
+        why="the group commit's fdatasync call removed (the sync counter still rises)"),
+    Mutant(
+        "socket-close-no-wake", "Sources/SchedulerSocket/Socket.swift",
+        "_ = csched_io_shutdown(core.descriptor)", "",
+        "DescriptorOwnershipTests", why="close() no longer wakes calls blocked on the socket"),
+    # Pool and journal.
+    Mutant(
+        "journal-record-number-early", "Sources/SchedulerPool/Durable/PoolStorage.swift",
+        "number = commit.written.load(ordering: .acquiring)", "number = commit.written.load(ordering: .acquiring) - 1",
+        "DurableSyncTests", backends=("posix",),
+        why="a mutation waits for the record before its own (returns before its record is synced)"),
+    Mutant(
+        "journal-durable-after-sync", "Sources/SchedulerPool/Durable/GroupCommit.swift",
+        "durable = max(durable, target)", "durable = max(durable, written.load(ordering: .acquiring))",
+        "DurableSyncTests", backends=("posix",),
+        why="a sync declares records written while it ran durable"),
+    Mutant(
+        "journal-checksum-ignored", "Sources/SchedulerPool/Durable/JournalRecord.swift",
+        "guard CRC32C.checksum(payload) == checksum else", "guard CRC32C.checksum(payload) == checksum || true else",
+        "DurablePoolTests", backends=("posix",), why="replay accepts records whose checksum is wrong"),
+    Mutant(
+        "pool-quarantine-hour-early", "Sources/SchedulerPool/Durable/Quarantine.swift",
+        "order[head].deadline <= now", "order[head].deadline <= now + 3_600_000_000_000",
+        "DurablePoolTests", backends=("posix",), why="quarantined addresses come back an hour early"),
+    Mutant(
+        "pool-release-outside-ranges", "Sources/SchedulerPool/IPPool.swift",
+        "if state.rangeIndex(containing: ip) == nil { throw IPPoolError.addressOutsideRanges(ip, pool: name) }", "",
+        "SchedulerPoolTests.PoolTests", backends=("posix",),
+        why="releasing an address outside every range says unknownBinding instead of addressOutsideRanges"),
+    # Socket.
+    Mutant(
+        "socket-family-unchecked", "Sources/SchedulerSocket/SocketCall.swift",
+        "address.family == family", "true || address.family == family",
+        "SystemErrorTests", why="an address of the other family reaches the system call"),
+    Mutant(
+        "socket-call-never-ends", "Sources/SchedulerSocket/SocketCall.swift",
+        "core.callsInFlight -= 1", "core.callsInFlight -= 0",
+        "DescriptorOwnershipTests", why="a finished call stays counted as running (close never closes)"),
+    Mutant(
+        "socket-adopt-negative", "Sources/SchedulerSocket/Socket+Descriptor.swift",
+        "guard descriptor >= 0 else", "guard descriptor >= -100 else",
+        "AdoptBadDescriptorTests|SystemErrorTests", why="a negative descriptor is adopted instead of refused"),
+    # Engine.
+    Mutant(
+        "engine-epoll-eagain-fatal", "CSources/CSchedulerEngine/engine_epoll.c",
+        "if (errno == EAGAIN || errno == EINTR) return;", "if (errno == EINTR) return;",
+        "SlowReaderTests", backends=("posix",), why="a full socket buffer (EAGAIN) fails the connection's sends"),
+    Mutant(
+        "engine-uring-enobufs-fatal", "CSources/CSchedulerEngine/engine_uring.c",
+        "} else if (cqe->res == -ENOBUFS || cqe->res == -ECANCELED) {", "} else if (cqe->res == -ECANCELED) {",
+        "tinyBufferRing", backends=("io_uring",), why="an empty buffer ring (ENOBUFS) ends the connection"),
+    Mutant(
+        "socket-uring-send-plain", "CSources/CSchedulerIO/socket_calls.c",
+        "struct io_uring *ring = csched_io_ring_for(CSCHED_IO_OP_SEND, timeout_ns);",
+        "struct io_uring *ring = 0; (void)csched_io_ring_for;", "BackendTests", backends=("io_uring",),
+        why="an io_uring Socket sends with plain send(2)"),
+    Mutant(
+        "engine-send-failure-dropped", "Sources/SchedulerEngine/ConnectionCore+Send.swift",
+        "state.send.failed(failed.errno!)", "_ = failed.errno!",
+        "EngineNoSigpipeTests", why="a failed send is forgotten: later sends to a dead peer succeed"),
+]
+
+
+def run(command, cwd, env=None, timeout=None):
+    """(exit status or 'timeout', combined output)."""
+    try:
+        done = subprocess.run(
+            command, cwd=cwd, env=env, timeout=timeout, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        return done.returncode, done.stdout
+    except subprocess.TimeoutExpired as expired:
+        out = expired.stdout or b""
+        return "timeout", out.decode(errors="replace") if isinstance(out, bytes) else out
+
+
+def sync_copy():
+    """Copies the checkout's files (tracked and untracked, not ignored) into SCRATCH, writing
+    only files whose content differs, so the scratch build stays incremental."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+        stdout=subprocess.PIPE, check=True).stdout.split(b"\0")
+    for raw in listed:
+        if not raw:
+            continue
+        relative = raw.decode()
+        source, target = os.path.join(ROOT, relative), os.path.join(SCRATCH, relative)
+        if not os.path.isfile(source):
+            continue
+        with open(source, "rb") as f:
+            content = f.read()
+        if os.path.isfile(target):
+            with open(target, "rb") as f:
+                if f.read() == content:
+                    continue
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with open(target, "wb") as f:
+            f.write(content)
+
+
+def build():
+    return run([SWIFT, "build", "--build-tests", "--scratch-path", ".build"], SCRATCH)
+
+
+def test(filter_, backend):
+    """'passed', 'failed', 'timeout' or 'no tests', and the output."""
+    env = dict(os.environ, SCHEDULER_CORE_BACKEND=backend)
+    status, out = run(
+        [SWIFT, "test", "--skip-build", "--no-parallel", "--scratch-path", ".build", "--filter", filter_],
+        SCRATCH, env=env, timeout=TIMEOUT)
+    if status == "timeout":
+        return "timeout", out
+    ran = re.search(r"Test run with (\d+) tests?", out)
+    if status == 0 and (ran is None or ran.group(1) == "0"):
+        return "no tests", out
+    return ("passed" if status == 0 else "failed"), out
+
+
+def main():
+    chosen = [m for m in MUTANTS if len(sys.argv) < 2 or any(a in m.name for a in sys.argv[1:])]
+    os.makedirs(SCRATCH, exist_ok=True)
+    sync_copy()
+    status, out = build()
+    if status != 0:
+        print(out[-4000:])
+        sys.exit("mutants: the unchanged copy does not build")
+    baseline = sorted({(m.tests, b) for m in chosen for b in m.backends})
+    for filter_, backend in baseline:
+        outcome, out = test(filter_, backend)
+        print(f"baseline {filter_} ({backend}): {outcome}", flush=True)
+        if outcome != "passed":
+            print(out[-4000:])
+            sys.exit(f"mutants: '{filter_}' does not pass on the unchanged copy ({backend})")
+    rows = []
+    for mutant in chosen:
+        path = os.path.join(SCRATCH, mutant.path)
+        with open(path) as f:
+            original = f.read()
+        started = time.monotonic()
+        if mutant.old not in original:
+            rows.append((mutant, "broken (text not found)", "", 0))
+            continue
+        with open(path, "w") as f:
+            f.write(original.replace(mutant.old, mutant.new))
+        try:
+            status, out = build()
+            if status != 0:
+                rows.append((mutant, "broken (does not build)", "", time.monotonic() - started))
+                continue
+            results = {}
+            for backend in mutant.backends:
+                results[backend], _ = test(mutant.tests, backend)
+            if any(r == "failed" for r in results.values()):
+                verdict = "caught"
+            elif any(r == "timeout" for r in results.values()):
+                verdict = "hung"
+            else:
+                verdict = "survived"
+            detail = ", ".join(f"{b}: {r}" for b, r in results.items())
+            rows.append((mutant, verdict, detail, time.monotonic() - started))
+        finally:
+            with open(path, "w") as f:
+                f.write(original)
+        print(f"{mutant.name}: {rows[-1][1]} ({rows[-1][2]})", flush=True)
+    build()  # leave the scratch build matching the unchanged copy
+    print()
+    print("| mutant | change | tests run | result | per backend | seconds |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for mutant, verdict, detail, seconds in rows:
+        print(f"| {mutant.name} | {mutant.why} | `{mutant.tests}` | {verdict} | {detail} | {seconds:.0f} |")
+    caught = sum(1 for r in rows if r[1] == "caught")
+    print(f"\n{caught} of {len(rows)} mutants caught")
+    sys.exit(0 if caught == len(rows) else 1)
+
+
+if __name__ == "__main__":
+    main()
