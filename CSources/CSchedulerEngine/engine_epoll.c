@@ -209,6 +209,7 @@ static void cse_epoll_wait(cse_loop *loop, int may_block) {
     struct epoll_event events[256];
     int n = epoll_wait(loop->epoll_fd, events, 256, may_block ? cse_wait_ms(loop) : 0);
     atomic_store(&loop->sleeping, 0);
+    if (n > 0) cse_count(loop, CSE_COUNT_EPOLL, (uint64_t)n);
     for (int i = 0; i < n; i++) {
         uint64_t tag = events[i].data.u64;
         if (tag == CSE_TAG_LISTEN) {

@@ -121,6 +121,8 @@ struct cse_loop {
     cse_callbacks callbacks;
     const cse_backend_ops *ops;
     char features[160];
+    /* cse_counters, field by field: written by the loop thread, read by any (relaxed). */
+    _Atomic uint64_t counters[5];
     int listen_fd; /* -1 for a loop without a listener, and once it is closed */
     int local_port;
     int event_fd;
@@ -227,5 +229,15 @@ void cse_node_cache_free(cse_loop *loop);
 
 /* engine_listener.c */
 int cse_listen(const cse_config *config, int *fd_out, int *port_out, const char **failed);
+
+/* Indexes into cse_loop.counters, in the order of cse_counters' fields. */
+enum { CSE_COUNT_ACCEPT, CSE_COUNT_RECV, CSE_COUNT_SEND, CSE_COUNT_ENOBUFS, CSE_COUNT_EPOLL };
+
+/* Adds `amount` to one of the loop's counters (loop thread only: no read-modify-write race). */
+static inline void cse_count(cse_loop *loop, int counter, uint64_t amount) {
+    atomic_store_explicit(&loop->counters[counter],
+                          atomic_load_explicit(&loop->counters[counter], memory_order_relaxed) + amount,
+                          memory_order_relaxed);
+}
 
 #endif

@@ -48,6 +48,17 @@ int cse_loop_local_port(const cse_loop *loop) { return loop->local_port; }
 
 const char *cse_loop_features(const cse_loop *loop) { return loop->features; }
 
+void cse_loop_counters(const cse_loop *loop, cse_counters *out) {
+    uint64_t values[5];
+    for (int index = 0; index < 5; index++)
+        values[index] = atomic_load_explicit(&((cse_loop *)loop)->counters[index], memory_order_relaxed);
+    out->ring_accepts = values[CSE_COUNT_ACCEPT];
+    out->ring_receives = values[CSE_COUNT_RECV];
+    out->ring_sends = values[CSE_COUNT_SEND];
+    out->ring_enobufs = values[CSE_COUNT_ENOBUFS];
+    out->epoll_events = values[CSE_COUNT_EPOLL];
+}
+
 static void cse_report_start(cse_loop *loop, int state, const char *failed) {
     pthread_mutex_lock(&loop->start_lock);
     loop->start_state = state;

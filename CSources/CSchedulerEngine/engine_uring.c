@@ -242,6 +242,7 @@ static void cse_deliver_uring(cse_loop *loop, uint32_t index, cse_buffer *buffer
 static void cse_on_accept(cse_loop *loop, struct io_uring_cqe *cqe) {
     if (!(cqe->flags & IORING_CQE_F_MORE)) loop->accept_armed = 0;
     if (cqe->res >= 0) {
+        cse_count(loop, CSE_COUNT_ACCEPT, 1);
         if (loop->stopping || cse_conn_open(loop, cqe->res) < 0) close(cqe->res);
     }
     if (!loop->accept_armed) {
@@ -288,6 +289,7 @@ static void cse_on_recv(cse_loop *loop, uint32_t index, struct io_uring_cqe *cqe
     int more = (cqe->flags & IORING_CQE_F_MORE) != 0;
     if (!more) conn->recv_armed = 0;
     if (cqe->res > 0) {
+        cse_count(loop, CSE_COUNT_RECV, 1);
         unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
         size_t length = (size_t)cqe->res;
         uint8_t *bytes = loop->buffers + (size_t)bid * loop->config.buffer_size;
@@ -310,6 +312,7 @@ static void cse_on_recv(cse_loop *loop, uint32_t index, struct io_uring_cqe *cqe
         }
     } else if (cqe->res == -ENOBUFS || cqe->res == -ECANCELED) {
         /* ENOBUFS: re-armed below once this iteration's buffers are back in the ring. */
+        if (cqe->res == -ENOBUFS) cse_count(loop, CSE_COUNT_ENOBUFS, 1);
     } else {
         if (cqe->flags & IORING_CQE_F_BUFFER) cse_uring_recycle(loop, cqe->flags >> IORING_CQE_BUFFER_SHIFT);
         conn->read_done = 1;
@@ -323,6 +326,7 @@ static void cse_on_recv(cse_loop *loop, uint32_t index, struct io_uring_cqe *cqe
 
 static void cse_on_send(cse_loop *loop, uint32_t index, struct io_uring_cqe *cqe) {
     cse_conn *conn = &loop->conns[index];
+    cse_count(loop, CSE_COUNT_SEND, 1);
     conn->send_inflight = 0;
     if (cqe->res < 0) cse_conn_fail_sends(loop, conn, cqe->res);
     else cse_conn_consume(loop, conn, (size_t)cqe->res);

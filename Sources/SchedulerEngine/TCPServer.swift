@@ -42,7 +42,7 @@ public final class TCPServer: Sendable {
     /// The accepted connections, in order; iterate them from one task only.
     public let connections: AsyncStream<TCPConnection>
 
-    private let loops: [EngineLoop]
+    let loops: [EngineLoop]
     private let lifecycle: Lifecycle
     private let onHandlerError: @Sendable (HandlerFailure) -> Void
     private let logger: Logger

@@ -90,6 +90,19 @@ extension EngineTests {
                 port: server.address.port, count: 16, bytesEach: 1 << 20, seconds: 30)
             #expect(outcome.failures.isEmpty, "\(outcome.failures.prefix(3))")
             #expect(outcome.verified == 16)
+            // The bytes really went through the ring, which really ran dry and was refilled; an
+            // epoll run must show none of it. 16 MiB in 4 KiB buffers is at least 4096 receives.
+            let counters = server.counters
+            if server.backend == .ioUring {
+                #expect(counters.ringAccepts == 16, "\(counters)")
+                #expect(counters.ringReceives >= 4096, "\(counters)")
+                #expect(counters.ringSends > 0, "\(counters)")
+                #expect(counters.ringBufferShortages > 0, "\(counters)")
+                #expect(counters.epollEvents == 0, "\(counters)")
+            } else {
+                #expect(counters.ringAccepts + counters.ringReceives + counters.ringSends == 0, "\(counters)")
+                #expect(counters.epollEvents > 0, "\(counters)")
+            }
             await server.shutdown()
             await task.value
         }

@@ -113,6 +113,20 @@ int cse_loop_local_port(const cse_loop *loop);
 /* A human-readable list of what the loop runs on, e.g. "io_uring SINGLE_ISSUER DEFER_TASKRUN". */
 const char *cse_loop_features(const cse_loop *loop);
 
+/* What a loop's backend has done so far: io_uring completions by kind (all 0 on epoll), and on
+ * epoll the readiness events handled (0 on io_uring). Counted by the loop thread; read from any
+ * thread (each value is read atomically, the set is not a snapshot). */
+typedef struct cse_counters {
+    uint64_t ring_accepts;  /* accept completions carrying a connection */
+    uint64_t ring_receives; /* recv completions carrying bytes from the buffer ring */
+    uint64_t ring_sends;    /* send completions */
+    uint64_t ring_enobufs;  /* recv completions that found the buffer ring empty (then refilled) */
+    uint64_t epoll_events;  /* epoll_wait events handled */
+} cse_counters;
+
+/* Copies the loop's counters into *out. */
+void cse_loop_counters(const cse_loop *loop, cse_counters *out);
+
 /* Queues a copy of `bytes` for sending on `connection`. Thread-safe. On the loop thread a
  * closing connection refuses it with -ESHUTDOWN (no on_sent call, which the caller may be
  * holding a lock against); from another thread that loss is reported by on_sent. */
