@@ -43,6 +43,20 @@ public func openSocketCount() -> Int {
     openDescriptors().values.filter { $0.hasPrefix("socket:") }.count
 }
 
+/// Waits up to `seconds` for this process to hold at most `limit` sockets and returns the count
+/// it last saw: a count taken across the process must allow for sockets that earlier tests'
+/// loops or threads are still closing, so a test compares this with `<=` rather than reading
+/// once with `==`.
+public func openSocketCountSettling(atMost limit: Int, within seconds: Double = 2) -> Int {
+    let deadline = monotonicSeconds() + seconds
+    var count = openSocketCount()
+    while count > limit && monotonicSeconds() < deadline {
+        usleep(10_000)
+        count = openSocketCount()
+    }
+    return count
+}
+
 /// Whether `descriptor` is an open descriptor of this process.
 public func isOpen(_ descriptor: Int32) -> Bool { fcntl(descriptor, F_GETFD) >= 0 }
 
