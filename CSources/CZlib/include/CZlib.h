@@ -8,6 +8,9 @@
 /// deflateInit2 with the given level and window bits (15 for zlib "deflate", 31 for gzip).
 int czlib_deflate_init(z_stream *stream, int level, int window_bits);
 
+/// deflateInit2 with the given level, window bits (negative: raw deflate) and memory level.
+int czlib_deflate_init2(z_stream *stream, int level, int window_bits, int mem_level);
+
 /// inflateInit2 with the given window bits (47 detects zlib or gzip).
 int czlib_inflate_init(z_stream *stream, int window_bits);
 

@@ -108,6 +108,13 @@ final class ServerConnection {
         guard await send(response, version: head.version, method: head.request.method, keepAlive: keepAlive) else {
             return false
         }
+        if let takeover = response.takeover, response.head.status.code == 101 {
+            // The connection now speaks another protocol (a WebSocket): its code owns it until
+            // it returns, and the connection then closes.
+            guard await flush() else { return false }
+            await takeover(connection, reader.takeBuffered())
+            return false
+        }
         if keepAlive && !reader.bodyComplete {
             // The handler left part of the body unread: skip a little of it, else close. A client
             // that still waits for `100 Continue` gets none: it was answered without the body.
