@@ -125,6 +125,13 @@ import Testing
                 sizes.append(compressed.count)
                 #expect(try receiver.decompress([compressed], limit: 1000) == message)
             }
+            // An empty message right after another: zlib has nothing to flush, and the message
+            // must still be one the receiver inflates (then the stream goes on intact).
+            for message in [[], Array("after empty".utf8)] as [[UInt8]] {
+                let compressed = try message.withUnsafeBytes { try sender.compress($0) }
+                #expect(!compressed.isEmpty)
+                #expect(try receiver.decompress([compressed], limit: 1000) == message)
+            }
             // With context kept, a repeated message costs a few bytes the second time.
             #expect(reset ? sizes[1] == sizes[0] : sizes[1] < sizes[0] / 2, "\(sizes)")
         }

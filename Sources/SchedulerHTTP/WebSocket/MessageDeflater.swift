@@ -60,6 +60,10 @@ final class MessageDeflater {
         stream.pointee.next_in = nil
         if let failure { throw WebSocketError(.internalError, "zlib deflate failed (\(failure))") }
         if output.count >= 4 && Array(output.suffix(4)) == Self.tail { output.removeLast(4) }
+        // Nothing new to flush (an empty message right after another): zlib writes nothing, but
+        // the receiver appends `00 00 FF FF`, which must then follow an empty block's first byte
+        // (RFC 7692 §7.2.3.6).
+        if output.isEmpty { output = [0x00] }
         if agreement.resetCompressor { deflateReset(stream) }
         return output
     }
