@@ -26,6 +26,7 @@ let package = Package(
         .executable(name: "pool-bench", targets: ["PoolBenchmark"]),
         .executable(name: "durable-bench", targets: ["DurableBenchmark"]),
         .executable(name: "router-bench", targets: ["RouterBenchmark"]),
+        .executable(name: "ws-codec-bench", targets: ["WebSocketCodecBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
@@ -94,6 +95,8 @@ let package = Package(
             name: "RouterBenchmark",
             dependencies: ["SchedulerHTTP", "SchedulerPool", .product(name: "HTTPTypes", package: "swift-http-types")],
             path: "bench/router"),
+
+        .executableTarget(name: "WebSocketCodecBenchmark", dependencies: ["SchedulerHTTP"], path: "bench/wscodec"),
 
         // Tests
         // The second process of the durable pool tests (killed with SIGKILL, or racing the first).
