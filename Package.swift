@@ -109,7 +109,7 @@ let package = Package(
         .testTarget(name: "SchedulerEngineTests", dependencies: ["SchedulerEngine", "TestSupport"]),
         .testTarget(
             name: "SchedulerHTTPTests",
-            dependencies: ["SchedulerHTTP", .product(name: "HTTPTypes", package: "swift-http-types")]),
+            dependencies: ["SchedulerHTTP", "CZlib", .product(name: "HTTPTypes", package: "swift-http-types")]),
         .testTarget(
             name: "SchedulerHTTPServerTests",
             dependencies: [

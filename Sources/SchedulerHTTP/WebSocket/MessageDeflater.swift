@@ -20,7 +20,7 @@ final class MessageDeflater {
         inflateStream.initialize(to: z_stream())
         let deflateCode = czlib_deflate_init2(
             deflateStream, Int32(settings.level), -Int32(agreement.compressWindowBits), Int32(settings.memoryLevel))
-        let inflateCode = czlib_inflate_init(inflateStream, -Int32(agreement.decompressWindowBits))
+        let inflateCode = czlib_inflate_init_counted(inflateStream, -Int32(agreement.decompressWindowBits))
         guard deflateCode == Z_OK, inflateCode == Z_OK else {
             if deflateCode == Z_OK { deflateEnd(deflateStream) }
             if inflateCode == Z_OK { inflateEnd(inflateStream) }

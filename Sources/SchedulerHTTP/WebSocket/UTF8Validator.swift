@@ -20,37 +20,71 @@ public struct UTF8Validator: Sendable {
         guard let base = buffer.baseAddress else { return true }
         let count = buffer.count
         var index = 0
-        while index < count {
-            if remaining == 0 {
-                // Fast path: whole words of ASCII.
+        // A character left open by the previous piece, byte by byte.
+        while remaining != 0 && index < count {
+            guard step(buffer[index]) else { return false }
+            index += 1
+        }
+        // Whole characters while at least four bytes are left: no state kept between bytes.
+        while index + 4 <= count {
+            let b0 = buffer[index]
+            if b0 < 0x80 {
+                // Runs of ASCII sixteen bytes at a time.
                 while index + 16 <= count {
                     let a = (base + index).loadUnaligned(as: UInt64.self)
                     let b = (base + index + 8).loadUnaligned(as: UInt64.self)
                     if (a | b) & 0x8080_8080_8080_8080 != 0 { break }
                     index += 16
                 }
-                if index >= count { break }
-                let byte = buffer[index]
-                index += 1
-                switch byte {
-                case 0x00...0x7F: continue
-                case 0xC2...0xDF: remaining = 1; low = 0x80; high = 0xBF
-                case 0xE0: remaining = 2; low = 0xA0; high = 0xBF
-                case 0xE1...0xEC, 0xEE...0xEF: remaining = 2; low = 0x80; high = 0xBF
-                case 0xED: remaining = 2; low = 0x80; high = 0x9F
-                case 0xF0: remaining = 3; low = 0x90; high = 0xBF
-                case 0xF1...0xF3: remaining = 3; low = 0x80; high = 0xBF
-                case 0xF4: remaining = 3; low = 0x80; high = 0x8F
-                default: return false
-                }
-            } else {
-                let byte = buffer[index]
-                guard byte >= low && byte <= high else { return false }
-                index += 1
-                remaining -= 1
-                low = 0x80
-                high = 0xBF
+                while index < count - 3 && buffer[index] < 0x80 { index += 1 }
+                continue
             }
+            let b1 = buffer[index + 1]
+            if b0 < 0xE0 {
+                guard b0 >= 0xC2 && b1 & 0xC0 == 0x80 else { return false }
+                index += 2
+            } else if b0 < 0xF0 {
+                let low: UInt8 = b0 == 0xE0 ? 0xA0 : 0x80
+                let high: UInt8 = b0 == 0xED ? 0x9F : 0xBF
+                guard b1 >= low && b1 <= high && buffer[index + 2] & 0xC0 == 0x80 else { return false }
+                index += 3
+            } else {
+                guard b0 <= 0xF4 else { return false }
+                let low: UInt8 = b0 == 0xF0 ? 0x90 : 0x80
+                let high: UInt8 = b0 == 0xF4 ? 0x8F : 0xBF
+                guard b1 >= low && b1 <= high && buffer[index + 2] & 0xC0 == 0x80 && buffer[index + 3] & 0xC0 == 0x80
+                else { return false }
+                index += 4
+            }
+        }
+        // The last bytes, which may leave a character open for the next piece.
+        while index < count {
+            guard step(buffer[index]) else { return false }
+            index += 1
+        }
+        return true
+    }
+
+    /// One byte through the state machine (Unicode's table 3-7).
+    @inlinable
+    mutating func step(_ byte: UInt8) -> Bool {
+        if remaining != 0 {
+            guard byte >= low && byte <= high else { return false }
+            remaining -= 1
+            low = 0x80
+            high = 0xBF
+            return true
+        }
+        switch byte {
+        case 0x00...0x7F: break
+        case 0xC2...0xDF: remaining = 1; low = 0x80; high = 0xBF
+        case 0xE0: remaining = 2; low = 0xA0; high = 0xBF
+        case 0xE1...0xEC, 0xEE...0xEF: remaining = 2; low = 0x80; high = 0xBF
+        case 0xED: remaining = 2; low = 0x80; high = 0x9F
+        case 0xF0: remaining = 3; low = 0x90; high = 0xBF
+        case 0xF1...0xF3: remaining = 3; low = 0x80; high = 0xBF
+        case 0xF4: remaining = 3; low = 0x80; high = 0x8F
+        default: return false
         }
         return true
     }
