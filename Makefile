@@ -13,7 +13,7 @@ DOC_MODULES := SchedulerPool SchedulerSocket SchedulerEngine SchedulerCore
 # The C that `make format` formats with .clang-format.
 C_SOURCES = $(shell git ls-files '*.c' '*.h')
 
-.PHONY: deps run test examples readme-check consumer-check docs format-deps fuzz test-posix test-io_uring sanitize bench bench-pool bench-echo bench-durable bench-http bench-client bench-parser bench-router bench-ws-codec wasm-test format lint clean
+.PHONY: deps run test examples readme-check consumer-check docs format-deps fuzz test-posix test-io_uring sanitize bench bench-pool bench-echo bench-durable bench-http bench-client bench-parser bench-router bench-ws-codec bench-ws wasm-test format lint clean
 
 # Installs the Debian packages the build and tests need, only where missing.
 deps:
@@ -113,6 +113,11 @@ bench-router:
 bench-ws-codec:
 	$(SWIFT) build -c release --product ws-codec-bench
 	.build/release/ws-codec-bench
+
+# WebSocket echo of 64-byte and 16 KiB messages over 64 connections: our HTTPRouter route against
+# Hummingbird's WebSocket (bench/ws, a package of its own). Writes bench/results/ws.*
+bench-ws: deps
+	python3 bench/ws/run_bench.py
 
 bench-pool:
 	$(SWIFT) run -c release pool-bench

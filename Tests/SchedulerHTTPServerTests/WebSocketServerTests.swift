@@ -367,4 +367,30 @@ import Testing
             try Self.expectClose(client, 1002)
         }
     }
+
+    // MARK: Keep-alive pings
+
+    @Test func keepAlivePingsGoOutAndASilentPeerIsDisconnected() async throws {
+        let configuration = WebSocketConfiguration(pingInterval: .milliseconds(100), pingTimeout: .milliseconds(200))
+        try await Self.withServer(configuration) { port in
+            let client = try Self.open(port)
+            let start = ContinuousClock.now
+            let ping = try #require(try client.readFrame())
+            #expect(ping.opcode == 9 && !ping.masked)
+            // Answered pongs keep it open.
+            try client.sendFrame(0x8A, ping.payload)
+            var pings = 1
+            while ContinuousClock.now - start < .milliseconds(600) {
+                let frame = try #require(try client.readFrame())
+                #expect(frame.opcode == 9)
+                try client.sendFrame(0x8A, frame.payload)
+                pings += 1
+            }
+            #expect(pings >= 3)
+            // Silence: the server gives up within interval + timeout (plus a ping's period).
+            let silent = ContinuousClock.now
+            while let frame = try client.readFrame() { #expect(frame.opcode == 9) }
+            #expect(ContinuousClock.now - silent < .seconds(2))
+        }
+    }
 }
