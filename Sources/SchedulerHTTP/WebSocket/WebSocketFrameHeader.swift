@@ -32,6 +32,7 @@ public struct WebSocketFrameHeader: Sendable, Equatable {
         headerLength = 2 + (length < 126 ? 0 : length <= 0xFFFF ? 2 : 8) + (maskKey == nil ? 0 : 4)
     }
 
+    /// Every field equal, the mask key included (tuples are not `Equatable`).
     public static func == (lhs: WebSocketFrameHeader, rhs: WebSocketFrameHeader) -> Bool {
         lhs.fin == rhs.fin && lhs.rsv1 == rhs.rsv1 && lhs.rsv2 == rhs.rsv2 && lhs.rsv3 == rhs.rsv3
             && lhs.opcodeBits == rhs.opcodeBits && lhs.length == rhs.length && lhs.headerLength == rhs.headerLength
