@@ -193,4 +193,46 @@ import Testing
         _ = server.stop()
         await client.shutdown()
     }
+
+    @Test func aStreamedMessageGoesOutFrameByFrame() async throws {
+        let server = try RawServer(Self.helpers + #"""
+            accept(c)
+            firsts, total = [], 0
+            while True:
+                first, masked, payload = read_frame(c)
+                firsts.append(first)
+                total += len(payload)
+                if first & 0x80:
+                    break
+            log("frames %s %d" % (firsts, total))
+            rest = []
+            while True:
+                f = read_frame(c)
+                if f is None:
+                    break
+                rest.append((f[0], f[2][:2].hex()))
+                if f[0] == 0x88:
+                    break
+            log("then %s" % rest)
+            c.sendall(frame(0x88, struct.pack("!H", 1000)))
+            c.close()
+            """#)
+        let client = try makeClient()
+        let socket = try await client.webSocket("ws://127.0.0.1:\(server.port)/")
+        try await socket.send(streaming: .binary) { writer in
+            for _ in 0..<3 { try await writer.write([UInt8](repeating: 1, count: 100_000)) }
+        }
+        // Text is checked as it is written: half a character cannot end a message.
+        await #expect(throws: WebSocketError.self) {
+            try await socket.send(streaming: .text) { writer in try await writer.write([0xCE]) }
+        }
+        // The text frame that went out before the check at its end cannot be finished: the
+        // socket closed with 1007 after it, and sends nothing more.
+        await #expect(throws: WebSocketError.self) { try await socket.send(text: "more") }
+        for try await _ in socket.messages {}
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(Self.log(server) == ["frames [2, 0, 0, 128] 300000", "then [(1, 'ce'), (136, '03ef')]"])
+        _ = server.stop()
+        await client.shutdown()
+    }
 }

@@ -112,6 +112,37 @@ public final class WebSocket: @unchecked Sendable {
         try await sendData(.binary, bytes)
     }
 
+    /// Sends one message as `produce` writes it, each write one frame, so that a huge message is
+    /// never held whole; the message ends when `produce` returns. Not compressed. Text is checked
+    /// to be UTF-8 as it is written. Other sends wait until the message is complete (pongs
+    /// included), so `produce` must not send on this socket itself. When `produce` throws after
+    /// its first write, the half-sent message cannot be finished and the socket closes.
+    public func send(streaming kind: WebSocketMessageKind, _ produce: (WebSocketFrameWriter) async throws -> Void) async throws {
+        await writeLock.lock()
+        defer { writeLock.unlock() }
+        if shared.withLock({ $0.closeSent }) { throw WebSocketError(.normalClosure, "the WebSocket is closing") }
+        let writer = WebSocketFrameWriter(socket: self, opcode: kind == .text ? .text : .binary)
+        do {
+            try await produce(writer)
+            try await writer.finish()
+        } catch {
+            // A message begun on the wire cannot be taken back: the socket closes (1011, or 1007
+            // for text that is not UTF-8) rather than send anything after half a message.
+            if writer.bytesWritten > 0 {
+                let code = (error as? WebSocketError)?.code == .invalidPayload ? WebSocketCloseCode.invalidPayload : .internalError
+                shared.withLock { $0.closeSent = true }
+                let payload = [UInt8(code.rawValue >> 8), UInt8(code.rawValue & 0xFF)]
+                try? await connection.send(payload.withUnsafeBytes { encode(.close, $0, fin: true, rsv1: false) })
+            }
+            throw error
+        }
+    }
+
+    /// One frame of a streamed message (the write lock is held by ``send(streaming:_:)``).
+    func sendFrameLocked(_ opcode: WebSocketOpcode, _ payload: [UInt8], fin: Bool) async throws {
+        try await connection.send(payload.withUnsafeBytes { encode(opcode, $0, fin: fin, rsv1: false) })
+    }
+
     /// Sends a ping with up to 125 bytes of `payload`; the pong comes back while ``messages`` is read.
     public func ping(_ payload: [UInt8] = []) async throws {
         guard payload.count <= 125 else { throw WebSocketError.protocolError("a ping payload of \(payload.count) bytes (at most 125)") }
