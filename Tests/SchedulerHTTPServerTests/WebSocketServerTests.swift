@@ -393,4 +393,27 @@ import Testing
             #expect(ContinuousClock.now - silent < .seconds(2))
         }
     }
+
+    // MARK: Server shutdown
+
+    @Test func aServerShuttingDownClosesItsSocketsWith1001() async throws {
+        let server = try HTTPServer(
+            address: SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0),
+            configuration: HTTPServer.Configuration(engine: .init(threads: 1)),
+            responder: try Self.router(WebSocketConfiguration()))
+        let running = Task { await server.run() }
+        let client = try Self.open(server.address.port)
+        try client.sendFrame(0x81, Array("before".utf8))
+        #expect(try client.readFrame()?.payload == Array("before".utf8))
+        let started = ContinuousClock.now
+        let stopping = Task { await server.shutdown() }
+        let frame = try #require(try client.readFrame())
+        #expect(frame.opcode == 8 && frame.closeCode == 1001)
+        try client.sendFrame(0x88, Array(frame.payload.prefix(2)))
+        #expect(client.readsEndOfStream())
+        await stopping.value
+        await running.value
+        // Well inside the engine's grace period: the socket closed because it was asked to.
+        #expect(ContinuousClock.now - started < .seconds(2))
+    }
 }

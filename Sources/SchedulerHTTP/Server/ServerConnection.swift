@@ -112,7 +112,12 @@ final class ServerConnection {
             // The connection now speaks another protocol (a WebSocket): its code owns it until
             // it returns, and the connection then closes.
             guard await flush() else { return false }
-            await takeover(connection, reader.takeBuffered())
+            let registry = self.registry
+            let slot = deadline
+            await takeover(
+                TakenConnection(
+                    connection: connection, buffered: reader.takeBuffered(),
+                    whenDraining: { registry.whenDraining(slot, $0) }))
             return false
         }
         if keepAlive && !reader.bodyComplete {

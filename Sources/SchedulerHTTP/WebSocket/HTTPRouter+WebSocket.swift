@@ -9,7 +9,8 @@ extension HTTPRouter {
     /// 400 when it is malformed, 426 with `Sec-WebSocket-Version: 13` for a request that is not
     /// an upgrade or asks for another version. `handler` runs on the connection's loop thread
     /// and owns the socket until it returns; the close handshake (code 1000) then completes,
-    /// unless the handler or the peer closed first.
+    /// unless the handler or the peer closed first. A server shutting down closes its sockets
+    /// with 1001 (going away).
     public mutating func webSocket(
         _ path: String, configuration: WebSocketConfiguration = WebSocketConfiguration(),
         middleware: [any HTTPMiddleware] = [], _ handler: @escaping WebSocketHandler
@@ -45,14 +46,19 @@ enum WebSocketRoute {
             var response = accepted.response
             let subprotocol = accepted.subprotocol
             let deflate = accepted.deflate.map { SendableDeflate(agreement: $0.0, settings: $0.1) }
-            response.takeover = { connection, buffered in
+            response.takeover = { taken in
                 let socket: WebSocket
                 do {
                     socket = try WebSocket(
-                        connection: connection, role: .server, configuration: configuration, subprotocol: subprotocol,
-                        deflate: deflate.map { ($0.agreement, $0.settings) }, buffered: buffered)
+                        connection: taken.connection, role: .server, configuration: configuration,
+                        subprotocol: subprotocol, deflate: deflate.map { ($0.agreement, $0.settings) },
+                        buffered: taken.buffered)
                 } catch {
                     return
+                }
+                // A server shutting down says so (1001); the handler's reading then ends.
+                taken.whenDraining {
+                    Task { try? await socket.close(.goingAway, reason: "server shutting down") }
                 }
                 do { try await handler(socket, request, context) } catch {
                     // A handler that fails ends the socket with 1011 (unless it already closed).
