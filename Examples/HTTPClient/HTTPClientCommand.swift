@@ -43,7 +43,7 @@ struct HTTPClientCommand: AsyncParsableCommand {
     @Option(help: "Send the request this many times over the connection pool.")
     var `repeat`: Int = 1
 
-    @Flag(help: "Open a WebSocket (ws:// URL): each stdin line goes out as a text message; each message received is printed.")
+    @Flag(help: "Open a WebSocket (ws:// URL): each stdin line goes out as a text message; each message is printed.")
     var ws = false
 
     @Flag(name: .customLong("ws-echo"), help: "Open a WebSocket and echo every message back until the server closes.")

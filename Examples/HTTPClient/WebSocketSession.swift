@@ -15,7 +15,9 @@ struct WebSocketSession {
     func run() async throws {
         var source: HTTPClientSource?
         if let sourceIP {
-            guard let ip = IPAddress(sourceIP) else { throw ValidationError("--source-ip: '\(sourceIP)' is not an IP address") }
+            guard let ip = IPAddress(sourceIP) else {
+                throw ValidationError("--source-ip: '\(sourceIP)' is not an IP address")
+            }
             source = .address(SocketAddress(ip: ip, port: 0))
         }
         // Autobahn's client cases send up to 16 MiB messages (section 9), and compression when asked.

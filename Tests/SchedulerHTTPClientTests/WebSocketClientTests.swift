@@ -12,7 +12,10 @@ import Testing
         var router = HTTPRouter()
         let configuration = WebSocketConfiguration(compression: WebSocketCompression(), subprotocols: ["b", "a"])
         try router.webSocket("/echo", configuration: configuration) { socket, request, _ in
-            try await socket.send(text: "hello \(request.remoteAddress?.ip.description ?? "?") \(socket.subprotocol ?? "-") \(socket.isCompressed)")
+            try await socket.send(
+                text:
+                    "hello \(request.remoteAddress?.ip.description ?? "?") \(socket.subprotocol ?? "-") \(socket.isCompressed)"
+            )
             for try await message in socket.messages { try await socket.send(message) }
         }
         let server = try HTTPServer(
@@ -33,7 +36,8 @@ import Testing
         try await Self.withEchoServer { port in
             let client = try makeClient()
             let configuration = WebSocketConfiguration(
-                maxFrameSize: 16 << 10, compression: compressed ? WebSocketCompression() : nil, subprotocols: ["a", "c"])
+                maxFrameSize: 16 << 10, compression: compressed ? WebSocketCompression() : nil,
+                subprotocols: ["a", "c"])
             try await client.withWebSocket(
                 "ws://127.0.0.1:\(port)/echo", configuration: configuration,
                 source: .address(SocketAddress(ip: IPAddress("127.0.0.2")!, port: 0))
@@ -43,11 +47,17 @@ import Testing
                 var messages = socket.messages.makeAsyncIterator()
                 #expect(try await messages.next() == .text("hello 127.0.0.2 a \(compressed)"))
                 let big = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 % 251) }
-                for message in [WebSocketMessage.text("κόσμε"), .binary([]), .binary(big), .text(String(repeating: "ab", count: 40_000))] {
+                for message in [
+                    WebSocketMessage.text("κόσμε"), .binary([]), .binary(big),
+                    .text(String(repeating: "ab", count: 40_000)),
+                ] {
                     try await socket.send(message)
                     let echoed = try await messages.next()
                     let same = echoed == message
-                    #expect(same, "\(message.bytes.count) bytes: \(echoed?.bytes.count ?? -1) came back, close \(socket.closeCode?.description ?? "-") \(socket.closeReason)")
+                    #expect(
+                        same,
+                        "\(message.bytes.count) bytes: \(echoed?.bytes.count ?? -1) came back, close \(socket.closeCode?.description ?? "-") \(socket.closeReason)"
+                    )
                 }
                 try await socket.ping([1, 2, 3])
                 try await socket.close(.goingAway, reason: "done")
@@ -61,7 +71,9 @@ import Testing
     @Test func refusedAndWrongHandshakesThrow() async throws {
         try await Self.withEchoServer { port in
             let client = try makeClient()
-            await #expect(throws: WebSocketHandshakeError(status: 404, reason: "the server answered 404 Not Found instead of 101")) {
+            await #expect(
+                throws: WebSocketHandshakeError(status: 404, reason: "the server answered 404 Not Found instead of 101")
+            ) {
                 _ = try await client.webSocket("ws://127.0.0.1:\(port)/nothing")
             }
             await #expect(throws: HTTPClientError.unsupportedScheme("wss")) {
@@ -70,11 +82,12 @@ import Testing
             await client.shutdown()
         }
         let client = try makeClient()
-        let server = try RawServer(Self.helpers + #"""
-            read_head(c)
-            c.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n")
-            time.sleep(2)
-            """#)
+        let server = try RawServer(
+            Self.helpers + #"""
+                read_head(c)
+                c.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n")
+                time.sleep(2)
+                """#)
         await #expect(throws: WebSocketHandshakeError(status: 101, reason: "a wrong Sec-WebSocket-Accept")) {
             _ = try await client.webSocket("ws://127.0.0.1:\(server.port)/")
         }
@@ -136,19 +149,21 @@ import Testing
     }
 
     @Test func everyClientFrameIsMaskedAndTheServersCloseIsAnswered() async throws {
-        let server = try RawServer(Self.helpers + #"""
-            accept(c)
-            for _ in range(3):
+        let server = try RawServer(
+            Self.helpers + #"""
+                accept(c)
+                for _ in range(3):
+                    first, masked, payload = read_frame(c)
+                    log("frame %d %s %d" % (first, masked, len(payload)))
+                    c.sendall(frame(first, payload))
+                c.sendall(frame(0x88, struct.pack("!H", 1001) + b"bye"))
                 first, masked, payload = read_frame(c)
-                log("frame %d %s %d" % (first, masked, len(payload)))
-                c.sendall(frame(first, payload))
-            c.sendall(frame(0x88, struct.pack("!H", 1001) + b"bye"))
-            first, masked, payload = read_frame(c)
-            log("close %d %s %d" % (first, masked, struct.unpack("!H", payload[:2])[0]))
-            c.close()
-            """#)
+                log("close %d %s %d" % (first, masked, struct.unpack("!H", payload[:2])[0]))
+                c.close()
+                """#)
         let client = try makeClient()
-        let socket = try await client.webSocket("ws://127.0.0.1:\(server.port)/", configuration: WebSocketConfiguration(maxFrameSize: 100_000))
+        let socket = try await client.webSocket(
+            "ws://127.0.0.1:\(server.port)/", configuration: WebSocketConfiguration(maxFrameSize: 100_000))
         try await socket.send(text: "one")
         try await socket.send(binary: [UInt8](repeating: 7, count: 300))
         try await socket.send(text: String(repeating: "x", count: 70_000))
@@ -158,7 +173,10 @@ import Testing
         #expect(socket.closeCode == .goingAway)
         #expect(socket.closeReason == "bye")
         try await Task.sleep(for: .milliseconds(100))
-        #expect(Self.log(server) == ["frame 129 True 3", "frame 130 True 300", "frame 129 True 70000", "close 136 True 1001"])
+        #expect(
+            Self.log(server) == [
+                "frame 129 True 3", "frame 130 True 300", "frame 129 True 70000", "close 136 True 1001",
+            ])
         _ = server.stop()
         await client.shutdown()
     }
@@ -171,12 +189,13 @@ import Testing
         ("too big", "c.sendall(frame(0x82, b'x' * 2000))", .messageTooBig),
     ])
     func badServerFramesFailTheClientWithTheirCode(name: String, send: String, code: WebSocketCloseCode) async throws {
-        let server = try RawServer(Self.helpers + """
-            accept(c)
-            \(send)
-            reply = read_frame(c)
-            log("reply %d %d" % (reply[0], struct.unpack("!H", reply[2][:2])[0]) if reply else "reply none")
-            """)
+        let server = try RawServer(
+            Self.helpers + """
+                accept(c)
+                \(send)
+                reply = read_frame(c)
+                log("reply %d %d" % (reply[0], struct.unpack("!H", reply[2][:2])[0]) if reply else "reply none")
+                """)
         let client = try makeClient()
         let socket = try await client.webSocket(
             "ws://127.0.0.1:\(server.port)/", configuration: WebSocketConfiguration(maxMessageSize: 1000))
@@ -195,28 +214,29 @@ import Testing
     }
 
     @Test func aStreamedMessageGoesOutFrameByFrame() async throws {
-        let server = try RawServer(Self.helpers + #"""
-            accept(c)
-            firsts, total = [], 0
-            while True:
-                first, masked, payload = read_frame(c)
-                firsts.append(first)
-                total += len(payload)
-                if first & 0x80:
-                    break
-            log("frames %s %d" % (firsts, total))
-            rest = []
-            while True:
-                f = read_frame(c)
-                if f is None:
-                    break
-                rest.append((f[0], f[2][:2].hex()))
-                if f[0] == 0x88:
-                    break
-            log("then %s" % rest)
-            c.sendall(frame(0x88, struct.pack("!H", 1000)))
-            c.close()
-            """#)
+        let server = try RawServer(
+            Self.helpers + #"""
+                accept(c)
+                firsts, total = [], 0
+                while True:
+                    first, masked, payload = read_frame(c)
+                    firsts.append(first)
+                    total += len(payload)
+                    if first & 0x80:
+                        break
+                log("frames %s %d" % (firsts, total))
+                rest = []
+                while True:
+                    f = read_frame(c)
+                    if f is None:
+                        break
+                    rest.append((f[0], f[2][:2].hex()))
+                    if f[0] == 0x88:
+                        break
+                log("then %s" % rest)
+                c.sendall(frame(0x88, struct.pack("!H", 1000)))
+                c.close()
+                """#)
         let client = try makeClient()
         let socket = try await client.webSocket("ws://127.0.0.1:\(server.port)/")
         try await socket.send(streaming: .binary) { writer in

@@ -16,7 +16,11 @@ let pythonWebSocketsAvailable: Bool = {
 
 /// Interoperability with Python's `websockets` package: it as client against our server and as
 /// server against our client, compression on and off. Skipped (with the reason) without it.
-@Suite(.serialized, .timeLimit(.minutes(1)), .enabled(if: pythonWebSocketsAvailable, "python3 with the websockets package is missing (pip install --user websockets)"))
+@Suite(
+    .serialized, .timeLimit(.minutes(1)),
+    .enabled(
+        if: pythonWebSocketsAvailable, "python3 with the websockets package is missing (pip install --user websockets)")
+)
 struct WebSocketInteropTests {
     /// Runs a Python script; its exit status and standard output.
     static func python(_ script: String, _ arguments: [String]) throws -> Process {
@@ -88,14 +92,18 @@ struct WebSocketInteropTests {
             if byte.isEmpty { break }
             line.append(byte)
         }
-        let port = try #require(UInt16(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
+        let port = try #require(
+            UInt16(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
         let client = try makeClient()
         try await client.withWebSocket(
-            "ws://127.0.0.1:\(port)/", configuration: WebSocketConfiguration(compression: compressed ? WebSocketCompression() : nil)
+            "ws://127.0.0.1:\(port)/",
+            configuration: WebSocketConfiguration(compression: compressed ? WebSocketCompression() : nil)
         ) { socket in
             #expect(socket.isCompressed == compressed)
             var messages = socket.messages.makeAsyncIterator()
-            for message in [WebSocketMessage.text("héllo"), .binary(Array(repeating: 3, count: 300_000)), .text(""), .binary([])] {
+            for message in [
+                WebSocketMessage.text("héllo"), .binary(Array(repeating: 3, count: 300_000)), .text(""), .binary([]),
+            ] {
                 try await socket.send(message)
                 let same = try await messages.next() == message
                 #expect(same)

@@ -29,7 +29,9 @@ final class RawWebSocketClient {
         address.sin_port = port.bigEndian
         address.sin_addr.s_addr = UInt32(0x7f00_0001).bigEndian
         let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard rc == 0 else {
             close(fd)
@@ -63,7 +65,8 @@ final class RawWebSocketClient {
 
     private func findHeadEnd() -> Int? {
         guard buffer.count >= 4 else { return nil }
-        for index in 0...(buffer.count - 4) where buffer[index] == 13 && buffer[index + 1] == 10 && buffer[index + 2] == 13 && buffer[index + 3] == 10 {
+        for index in 0...(buffer.count - 4)
+        where buffer[index] == 13 && buffer[index + 1] == 10 && buffer[index + 2] == 13 && buffer[index + 3] == 10 {
             return index
         }
         return nil
@@ -72,7 +75,9 @@ final class RawWebSocketClient {
     func send(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
-            let sent = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let sent = bytes[offset...].withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+            }
             if sent < 0 && errno == EINTR { continue }
             guard sent > 0 else { throw RawClientError(description: "send: errno \(errno)") }
             offset += sent
@@ -132,7 +137,8 @@ final class RawWebSocketClient {
         var payload = Array(buffer[offset..<offset + length])
         if masked { for index in payload.indices { payload[index] ^= mask[index % 4] } }
         buffer.removeSubrange(..<(offset + length))
-        return RawFrame(fin: first & 0x80 != 0, rsv1: first & 0x40 != 0, opcode: first & 0x0F, masked: masked, payload: payload)
+        return RawFrame(
+            fin: first & 0x80 != 0, rsv1: first & 0x40 != 0, opcode: first & 0x0F, masked: masked, payload: payload)
     }
 
     /// Whether the peer closed the TCP connection next (nothing more to read).

@@ -16,13 +16,15 @@ import Testing
         }
         try router.webSocket("/rooms/:room", configuration: configuration) { socket, request, context in
             let key = request.head.headerFields[HTTPField.Name("X-Key")!] ?? "-"
-            try await socket.send(text: "room \(context["room"] ?? "") \(socket.localAddress) \(key) \(socket.subprotocol ?? "-")")
+            try await socket.send(
+                text: "room \(context["room"] ?? "") \(socket.localAddress) \(key) \(socket.subprotocol ?? "-")")
         }
         return router
     }
 
     static func withServer(
-        _ configuration: WebSocketConfiguration = WebSocketConfiguration(maxMessageSize: 4 << 20, subprotocols: ["chat", "echo"], closeTimeout: .seconds(2)),
+        _ configuration: WebSocketConfiguration = WebSocketConfiguration(
+            maxMessageSize: 4 << 20, subprotocols: ["chat", "echo"], closeTimeout: .seconds(2)),
         _ body: (UInt16) async throws -> Void
     ) async throws {
         let server = try HTTPServer(
@@ -40,7 +42,9 @@ import Testing
     }
 
     /// Reads frames until a close frame, which must carry `code`; then the server closes TCP.
-    static func expectClose(_ client: RawWebSocketClient, _ code: Int?, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    static func expectClose(
+        _ client: RawWebSocketClient, _ code: Int?, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         while let frame = try client.readFrame() {
             if frame.opcode == 8 {
                 #expect(frame.closeCode == code, sourceLocation: sourceLocation)
@@ -66,7 +70,8 @@ import Testing
     @Test func handshakeAnswersWithTheAcceptKeyAndChosenSubprotocol() async throws {
         try await Self.withServer { port in
             let client = try RawWebSocketClient(port: port)
-            let head = try client.handshake(path: "/rooms/a%20b", extra: ["X-Key: v1", "Sec-WebSocket-Protocol: other, echo, chat"])
+            let head = try client.handshake(
+                path: "/rooms/a%20b", extra: ["X-Key: v1", "Sec-WebSocket-Protocol: other, echo, chat"])
             #expect(head.hasPrefix("HTTP/1.1 101 Switching Protocols"))
             // RFC 6455 §1.3's example key and answer.
             #expect(head.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="))
@@ -88,7 +93,9 @@ import Testing
     func badHandshakesAreRefused(version: String, key: String, status: Int) async throws {
         try await Self.withServer { port in
             let client = try RawClient(port: port)
-            try client.send("GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\(version)\r\n\(key)\r\n\r\n")
+            try client.send(
+                "GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\(version)\r\n\(key)\r\n\r\n"
+            )
             let response = try client.readResponse()
             #expect(response.status == status)
             if status == 426 { #expect(response.field("Sec-WebSocket-Version") == "13") }
@@ -159,7 +166,10 @@ import Testing
         ("opcode 15", [RawWebSocketClient.frame(0x8F, [1])]),
         ("fragmented ping", [RawWebSocketClient.frame(0x09, [1]), RawWebSocketClient.frame(0x80, [2])]),
         ("continuation first", [RawWebSocketClient.frame(0x80, Array("x".utf8))]),
-        ("text inside a fragmented text", [RawWebSocketClient.frame(0x01, [65]), RawWebSocketClient.frame(0x81, [66])]),
+        (
+            "text inside a fragmented text",
+            [RawWebSocketClient.frame(0x01, [65]), RawWebSocketClient.frame(0x81, [66])]
+        ),
         ("unmasked client frame", [RawWebSocketClient.frame(0x81, Array("x".utf8), mask: nil)]),
         ("close with a one-byte payload", [RawWebSocketClient.frame(0x88, [3])]),
     ])
@@ -181,8 +191,11 @@ import Testing
             try client.sendFrame(0x00, Array("men".utf8))
             try client.sendFrame(0x8A, [])
             try client.sendFrame(0x80, Array("ted".utf8))
-            #expect(try client.readFrame() == RawFrame(fin: true, rsv1: false, opcode: 0xA, masked: false, payload: [112]))
-            #expect(try client.readFrame() == RawFrame(fin: true, rsv1: false, opcode: 0x1, masked: false, payload: Array("fragmented".utf8)))
+            #expect(
+                try client.readFrame() == RawFrame(fin: true, rsv1: false, opcode: 0xA, masked: false, payload: [112]))
+            #expect(
+                try client.readFrame()
+                    == RawFrame(fin: true, rsv1: false, opcode: 0x1, masked: false, payload: Array("fragmented".utf8)))
             // A binary message in 1-byte fragments.
             try client.sendFrame(0x02, [1])
             for byte in 2...9 { try client.sendFrame(0x00, [UInt8(byte)]) }
@@ -205,10 +218,11 @@ import Testing
         }
     }
 
-    @Test(arguments: [
-        [0xC0, 0xAF], [0xE0, 0x80, 0xAF], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xFF],
-        [0xCE, 0xBA, 0x80], [0x61, 0xE2, 0x82],  // a stray continuation; a character cut at the end
-    ] as [[UInt8]])
+    @Test(
+        arguments: [
+            [0xC0, 0xAF], [0xE0, 0x80, 0xAF], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xFF],
+            [0xCE, 0xBA, 0x80], [0x61, 0xE2, 0x82],  // a stray continuation; a character cut at the end
+        ] as [[UInt8]])
     func invalidUTF8ClosesWith1007(bytes: [UInt8]) async throws {
         try await Self.withServer { port in
             let client = try Self.open(port)
@@ -259,7 +273,8 @@ import Testing
     @Test func aCloseReasonThatIsNotUTF8Gets1007() async throws {
         try await Self.withServer { port in
             let client = try Self.open(port)
-            try client.sendFrame(0x88, [0x03, 0xE8, 0xCE, 0xBA, 0xE1, 0xBD, 0xB9, 0xCF, 0x83, 0xCE, 0xBC, 0xCE, 0xB5, 0xED, 0xA0, 0x80])
+            try client.sendFrame(
+                0x88, [0x03, 0xE8, 0xCE, 0xBA, 0xE1, 0xBD, 0xB9, 0xCF, 0x83, 0xCE, 0xBC, 0xCE, 0xB5, 0xED, 0xA0, 0x80])
             try Self.expectClose(client, 1007)
         }
     }
@@ -322,7 +337,9 @@ import Testing
             let head = try client.handshake(extra: [
                 "Sec-WebSocket-Extensions: x-unknown, permessage-deflate; server_max_window_bits=8, permessage-deflate; client_max_window_bits; server_no_context_takeover"
             ])
-            #expect(head.contains("Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover\r\n") || head.hasSuffix("Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover"))
+            #expect(
+                head.contains("Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover\r\n")
+                    || head.hasSuffix("Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover"))
             let text = Array(String(repeating: "hello compression ", count: 200).utf8)
             for _ in 0..<2 {
                 try client.sendFrame(0xC1, Self.rawDeflate(text))

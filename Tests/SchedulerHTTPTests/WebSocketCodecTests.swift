@@ -1,12 +1,14 @@
-@testable import SchedulerHTTP
 import Testing
+
+@testable import SchedulerHTTP
 
 /// The frame codec without sockets: heads, masking, UTF-8, the handshake key, extension offers.
 @Suite struct WebSocketCodecTests {
     @Test func headsRoundTripAtEveryLengthEncoding() throws {
         for length in [0, 1, 125, 126, 65535, 65536, 1 << 33] {
             for key in [nil, (UInt8(1), UInt8(2), UInt8(3), UInt8(4))] as [(UInt8, UInt8, UInt8, UInt8)?] {
-                let header = WebSocketFrameHeader(fin: length % 2 == 0, rsv1: true, opcode: .binary, length: length, maskKey: key)
+                let header = WebSocketFrameHeader(
+                    fin: length % 2 == 0, rsv1: true, opcode: .binary, length: length, maskKey: key)
                 var wire: [UInt8] = []
                 header.encode(into: &wire)
                 #expect(wire.count == header.headerLength)
@@ -29,8 +31,9 @@ import Testing
         WebSocketMasking.apply(header.maskKey!, to: &masked, range: 6..<11)
         #expect(Array(masked[6...]) == Array("Hello".utf8))
         #expect(WebSocketFrameHeader.frame(.text, Array("Hello".utf8)) == [0x81, 0x05, 0x48, 0x65, 0x6C, 0x6C, 0x6F])
-        #expect(WebSocketFrameHeader.frame(.text, Array("Hello".utf8), maskKey: (0x37, 0xFA, 0x21, 0x3D))
-            == [0x81, 0x85, 0x37, 0xFA, 0x21, 0x3D, 0x7F, 0x9F, 0x4D, 0x51, 0x58])
+        #expect(
+            WebSocketFrameHeader.frame(.text, Array("Hello".utf8), maskKey: (0x37, 0xFA, 0x21, 0x3D))
+                == [0x81, 0x85, 0x37, 0xFA, 0x21, 0x3D, 0x7F, 0x9F, 0x4D, 0x51, 0x58])
     }
 
     @Test func aLengthWithItsTopBitSetIsAProtocolError() {
@@ -56,21 +59,29 @@ import Testing
 
     @Test func theValidatorAgreesWithTheStandardLibraryPieceByPiece() {
         var generator = SystemRandomNumberGenerator()
-        let samples: [[UInt8]] = [
-            Array("plain ascii that is longer than sixteen bytes".utf8), Array("κόσμε 𝄞 € \u{10FFFF}".utf8),
-            [0xED, 0x9F, 0xBF], [0xEE, 0x80, 0x80], [0xED, 0xA0, 0x80], [0xC0, 0x80], [0xC1, 0xBF], [0xF5, 0x80, 0x80, 0x80],
-            [0xF0, 0x8F, 0xBF, 0xBF], [0xF4, 0x8F, 0xBF, 0xBF], [0xE0, 0x9F, 0xBF], [0x80], [0xE2, 0x82],
-        ] + (0..<300).map { _ in (0..<Int.random(in: 0...40, using: &generator)).map { _ in
-            // Mostly bytes near the interesting boundaries.
-            [0x41, 0x7F, 0x80, 0xBF, 0xC2, 0xDF, 0xE0, 0xED, 0xEF, 0xF0, 0xF4, 0xF5, 0x9F, 0xA0, 0x8F, 0x90].randomElement(using: &generator)!
-        } }
+        let samples: [[UInt8]] =
+            [
+                Array("plain ascii that is longer than sixteen bytes".utf8), Array("κόσμε 𝄞 € \u{10FFFF}".utf8),
+                [0xED, 0x9F, 0xBF], [0xEE, 0x80, 0x80], [0xED, 0xA0, 0x80], [0xC0, 0x80], [0xC1, 0xBF],
+                [0xF5, 0x80, 0x80, 0x80],
+                [0xF0, 0x8F, 0xBF, 0xBF], [0xF4, 0x8F, 0xBF, 0xBF], [0xE0, 0x9F, 0xBF], [0x80], [0xE2, 0x82],
+            ]
+            + (0..<300).map { _ in
+                (0..<Int.random(in: 0...40, using: &generator)).map { _ in
+                    // Mostly bytes near the interesting boundaries.
+                    [0x41, 0x7F, 0x80, 0xBF, 0xC2, 0xDF, 0xE0, 0xED, 0xEF, 0xF0, 0xF4, 0xF5, 0x9F, 0xA0, 0x8F, 0x90]
+                        .randomElement(using: &generator)!
+                }
+            }
         for bytes in samples {
             let expected = String(validating: bytes, as: UTF8.self) != nil
             var whole = UTF8Validator()
             #expect((whole.validate(bytes) && whole.isComplete) == expected, "\(bytes)")
             for split in 0...bytes.count {
                 var pieces = UTF8Validator()
-                let valid = pieces.validate(Array(bytes[..<split])) && pieces.validate(Array(bytes[split...])) && pieces.isComplete
+                let valid =
+                    pieces.validate(Array(bytes[..<split])) && pieces.validate(Array(bytes[split...]))
+                    && pieces.isComplete
                 #expect(valid == expected, "\(bytes) split at \(split)")
             }
         }
@@ -78,23 +89,34 @@ import Testing
 
     @Test func theAcceptKeyIsRFCs() {
         #expect(WebSocketAccept.value(forKey: "dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
-        #expect(SHA1.hash(Array("abc".utf8)) == [0xA9, 0x99, 0x3E, 0x36, 0x47, 0x06, 0x81, 0x6A, 0xBA, 0x3E, 0x25, 0x71, 0x78, 0x50, 0xC2, 0x6C, 0x9C, 0xD0, 0xD8, 0x9D])
+        #expect(
+            SHA1.hash(Array("abc".utf8)) == [
+                0xA9, 0x99, 0x3E, 0x36, 0x47, 0x06, 0x81, 0x6A, 0xBA, 0x3E, 0x25, 0x71, 0x78, 0x50, 0xC2, 0x6C, 0x9C,
+                0xD0, 0xD8, 0x9D,
+            ])
         #expect(Base64.encode(SHA1.hash([])) == "2jmj7l5rSw0yVb/vlWAYkK/YBwk=")
         #expect(Base64.decodedCount(WebSocketAccept.randomKey()) == 16)
         #expect(Base64.decodedCount("abc") == nil)
     }
 
-    @Test(arguments: [
-        ("permessage-deflate", "permessage-deflate", 15),
-        ("permessage-deflate; client_max_window_bits", "permessage-deflate", 15),
-        ("permessage-deflate; server_max_window_bits=10", "permessage-deflate; server_max_window_bits=10", 10),
-        ("permessage-deflate; server_max_window_bits=\"12\"; client_no_context_takeover", "permessage-deflate; client_no_context_takeover; server_max_window_bits=12", 12),
-        ("permessage-deflate; server_max_window_bits=8, permessage-deflate", "permessage-deflate", 15),
-        ("permessage-deflate; foo=1, permessage-deflate; server_no_context_takeover", "permessage-deflate; server_no_context_takeover", 15),
-        ("permessage-deflate; server_max_window_bits=16", nil, 0),
-        ("permessage-deflate; server_no_context_takeover; server_no_context_takeover", nil, 0),
-        ("x-webkit-deflate-frame", nil, 0),
-    ] as [(String, String?, Int)])
+    @Test(
+        arguments: [
+            ("permessage-deflate", "permessage-deflate", 15),
+            ("permessage-deflate; client_max_window_bits", "permessage-deflate", 15),
+            ("permessage-deflate; server_max_window_bits=10", "permessage-deflate; server_max_window_bits=10", 10),
+            (
+                "permessage-deflate; server_max_window_bits=\"12\"; client_no_context_takeover",
+                "permessage-deflate; client_no_context_takeover; server_max_window_bits=12", 12
+            ),
+            ("permessage-deflate; server_max_window_bits=8, permessage-deflate", "permessage-deflate", 15),
+            (
+                "permessage-deflate; foo=1, permessage-deflate; server_no_context_takeover",
+                "permessage-deflate; server_no_context_takeover", 15
+            ),
+            ("permessage-deflate; server_max_window_bits=16", nil, 0),
+            ("permessage-deflate; server_no_context_takeover; server_no_context_takeover", nil, 0),
+            ("x-webkit-deflate-frame", nil, 0),
+        ] as [(String, String?, Int)])
     func serverNegotiation(offer: String, answer: String?, bits: Int) {
         let result = DeflateAgreement.serverAccept(offers: offer, WebSocketCompression())
         #expect(result?.1 == answer)
@@ -103,10 +125,12 @@ import Testing
 
     @Test func clientReadsTheServersAnswer() throws {
         let agreement = try DeflateAgreement.clientAccept(
-            response: "permessage-deflate; client_max_window_bits=10; client_no_context_takeover", WebSocketCompression())
+            response: "permessage-deflate; client_max_window_bits=10; client_no_context_takeover",
+            WebSocketCompression())
         #expect(agreement.compressWindowBits == 10 && agreement.resetCompressor)
         #expect(throws: WebSocketError.self) {
-            try DeflateAgreement.clientAccept(response: "permessage-deflate; client_max_window_bits=8", WebSocketCompression())
+            try DeflateAgreement.clientAccept(
+                response: "permessage-deflate; client_max_window_bits=8", WebSocketCompression())
         }
         #expect(throws: WebSocketError.self) {
             try DeflateAgreement.clientAccept(response: "permessage-deflate; mystery", WebSocketCompression())

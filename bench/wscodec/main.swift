@@ -35,7 +35,9 @@ let keyBytes: [UInt8] = [0x37, 0xFA, 0x21, 0x3D]
 
 print("1 MiB buffers, best of 5 runs of \(rounds)")
 let ours = payload.withUnsafeMutableBytes { raw in
-    measure("mask: WebSocketMasking (8 bytes at a time)", bytes: size, rounds: rounds) { WebSocketMasking.apply(key, to: raw) }
+    measure("mask: WebSocketMasking (8 bytes at a time)", bytes: size, rounds: rounds) {
+        WebSocketMasking.apply(key, to: raw)
+    }
 }
 let peer = payload.withUnsafeMutableBytes { raw in
     measure("mask: byte-wise loop (peer)", bytes: size, rounds: rounds) { byteWiseMask(raw, keyBytes) }

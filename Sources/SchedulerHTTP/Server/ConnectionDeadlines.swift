@@ -44,7 +44,9 @@ final class ConnectionDeadlines: Sendable {
     /// finish the request in hand; returns when all have closed or `grace` has passed.
     func drain(grace: Duration) async {
         draining.store(true, ordering: .relaxed)
-        let goodbyes = slots.withLock { slots in slots.values.compactMap { slot in slot.onDrain.withLock { $0.take() } } }
+        let goodbyes = slots.withLock { slots in
+            slots.values.compactMap { slot in slot.onDrain.withLock { $0.take() } }
+        }
         for goodbye in goodbyes { goodbye() }
         let end = ContinuousClock.now + grace
         while ContinuousClock.now < end {

@@ -10,7 +10,9 @@ final class AsyncSerialLock: Sendable {
             if state.locked { return false }
             state.locked = true
             return true
-        }) { return }
+        }) {
+            return
+        }
         await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
             let acquired = state.withLock { state in
                 if !state.locked {

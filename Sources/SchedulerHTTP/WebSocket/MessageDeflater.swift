@@ -26,7 +26,8 @@ final class MessageDeflater {
             if inflateCode == Z_OK { inflateEnd(inflateStream) }
             deflateStream.deallocate()
             inflateStream.deallocate()
-            throw WebSocketError(.internalError, "zlib could not set up permessage-deflate (\(deflateCode), \(inflateCode))")
+            throw WebSocketError(
+                .internalError, "zlib could not set up permessage-deflate (\(deflateCode), \(inflateCode))")
         }
     }
 
@@ -53,7 +54,10 @@ final class MessageDeflater {
                 let produced = chunk.count - Int(stream.pointee.avail_out)
                 output.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[..<produced]))
                 if rc == Z_BUF_ERROR { break }
-                guard rc == Z_OK else { failure = rc; break }
+                guard rc == Z_OK else {
+                    failure = rc
+                    break
+                }
                 if stream.pointee.avail_out != 0 { break }
             }
         }
@@ -80,7 +84,8 @@ final class MessageDeflater {
         return output
     }
 
-    private func inflate(_ input: UnsafeRawBufferPointer, into output: inout [UInt8], limit: Int) throws(WebSocketError) {
+    private func inflate(_ input: UnsafeRawBufferPointer, into output: inout [UInt8], limit: Int) throws(WebSocketError)
+    {
         guard input.count > 0 else { return }
         let stream = inflateStream
         stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: UInt8.self))
@@ -94,7 +99,8 @@ final class MessageDeflater {
                 let rc = CZlib.inflate(stream, Z_SYNC_FLUSH)
                 let produced = chunk.count - Int(stream.pointee.avail_out)
                 if output.count + produced > limit {
-                    failure = WebSocketError(.messageTooBig, "a compressed message inflates past the limit of \(limit) bytes")
+                    failure = WebSocketError(
+                        .messageTooBig, "a compressed message inflates past the limit of \(limit) bytes")
                     return
                 }
                 output.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[..<produced]))

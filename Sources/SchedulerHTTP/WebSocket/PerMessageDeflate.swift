@@ -51,7 +51,10 @@ struct DeflateAgreement: Sendable, Equatable {
             var clientBitsOffered = false
             var acceptable = true
             for (name, value) in offer.parameters {
-                guard seen.insert(name).inserted else { acceptable = false; break }
+                guard seen.insert(name).inserted else {
+                    acceptable = false
+                    break
+                }
                 switch name {
                 case "server_no_context_takeover":
                     acceptable = value == nil
@@ -60,7 +63,10 @@ struct DeflateAgreement: Sendable, Equatable {
                     acceptable = value == nil
                     clientNoContext = true
                 case "server_max_window_bits":
-                    guard let value, let bits = Self.windowBits(value) else { acceptable = false; break }
+                    guard let value, let bits = Self.windowBits(value) else {
+                        acceptable = false
+                        break
+                    }
                     serverBits = bits
                 case "client_max_window_bits":
                     if let value { acceptable = Self.windowBits(value) != nil }
@@ -138,7 +144,8 @@ struct DeflateAgreement: Sendable, Equatable {
     }
 
     private static func windowBits(_ text: Substring) -> Int? {
-        let trimmed = text.hasPrefix("\"") && text.hasSuffix("\"") && text.count >= 2 ? text.dropFirst().dropLast() : text
+        let trimmed =
+            text.hasPrefix("\"") && text.hasSuffix("\"") && text.count >= 2 ? text.dropFirst().dropLast() : text
         guard trimmed.count <= 2, trimmed.allSatisfy({ $0.isASCII && $0.isNumber }), let bits = Int(trimmed),
             (8...15).contains(bits)
         else { return nil }

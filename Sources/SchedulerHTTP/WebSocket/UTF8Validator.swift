@@ -77,13 +77,34 @@ public struct UTF8Validator: Sendable {
         }
         switch byte {
         case 0x00...0x7F: break
-        case 0xC2...0xDF: remaining = 1; low = 0x80; high = 0xBF
-        case 0xE0: remaining = 2; low = 0xA0; high = 0xBF
-        case 0xE1...0xEC, 0xEE...0xEF: remaining = 2; low = 0x80; high = 0xBF
-        case 0xED: remaining = 2; low = 0x80; high = 0x9F
-        case 0xF0: remaining = 3; low = 0x90; high = 0xBF
-        case 0xF1...0xF3: remaining = 3; low = 0x80; high = 0xBF
-        case 0xF4: remaining = 3; low = 0x80; high = 0x8F
+        case 0xC2...0xDF:
+            remaining = 1
+            low = 0x80
+            high = 0xBF
+        case 0xE0:
+            remaining = 2
+            low = 0xA0
+            high = 0xBF
+        case 0xE1...0xEC, 0xEE...0xEF:
+            remaining = 2
+            low = 0x80
+            high = 0xBF
+        case 0xED:
+            remaining = 2
+            low = 0x80
+            high = 0x9F
+        case 0xF0:
+            remaining = 3
+            low = 0x90
+            high = 0xBF
+        case 0xF1...0xF3:
+            remaining = 3
+            low = 0x80
+            high = 0xBF
+        case 0xF4:
+            remaining = 3
+            low = 0x80
+            high = 0x8F
         default: return false
         }
         return true

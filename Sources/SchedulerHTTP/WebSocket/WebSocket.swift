@@ -117,7 +117,9 @@ public final class WebSocket: @unchecked Sendable {
     /// to be UTF-8 as it is written. Other sends wait until the message is complete (pongs
     /// included), so `produce` must not send on this socket itself. When `produce` throws after
     /// its first write, the half-sent message cannot be finished and the socket closes.
-    public func send(streaming kind: WebSocketMessageKind, _ produce: (WebSocketFrameWriter) async throws -> Void) async throws {
+    public func send(streaming kind: WebSocketMessageKind, _ produce: (WebSocketFrameWriter) async throws -> Void)
+        async throws
+    {
         await writeLock.lock()
         defer { writeLock.unlock() }
         if shared.withLock({ $0.closeSent }) { throw WebSocketError(.normalClosure, "the WebSocket is closing") }
@@ -129,7 +131,9 @@ public final class WebSocket: @unchecked Sendable {
             // A message begun on the wire cannot be taken back: the socket closes (1011, or 1007
             // for text that is not UTF-8) rather than send anything after half a message.
             if writer.bytesWritten > 0 {
-                let code = (error as? WebSocketError)?.code == .invalidPayload ? WebSocketCloseCode.invalidPayload : .internalError
+                let code =
+                    (error as? WebSocketError)?.code == .invalidPayload
+                    ? WebSocketCloseCode.invalidPayload : .internalError
                 shared.withLock { $0.closeSent = true }
                 let payload = [UInt8(code.rawValue >> 8), UInt8(code.rawValue & 0xFF)]
                 try? await connection.send(payload.withUnsafeBytes { encode(.close, $0, fin: true, rsv1: false) })
@@ -145,7 +149,9 @@ public final class WebSocket: @unchecked Sendable {
 
     /// Sends a ping with up to 125 bytes of `payload`; the pong comes back while ``messages`` is read.
     public func ping(_ payload: [UInt8] = []) async throws {
-        guard payload.count <= 125 else { throw WebSocketError.protocolError("a ping payload of \(payload.count) bytes (at most 125)") }
+        guard payload.count <= 125 else {
+            throw WebSocketError.protocolError("a ping payload of \(payload.count) bytes (at most 125)")
+        }
         try await sendControl(.ping, payload)
     }
 
@@ -211,7 +217,8 @@ public final class WebSocket: @unchecked Sendable {
         return true
     }
 
-    private func encode(_ opcode: WebSocketOpcode, _ payload: UnsafeRawBufferPointer, fin: Bool, rsv1: Bool) -> [UInt8] {
+    private func encode(_ opcode: WebSocketOpcode, _ payload: UnsafeRawBufferPointer, fin: Bool, rsv1: Bool) -> [UInt8]
+    {
         let key = role == .client ? maskGenerator.next() : nil
         let header = WebSocketFrameHeader(fin: fin, rsv1: rsv1, opcode: opcode, length: payload.count, maskKey: key)
         var frame: [UInt8] = []
@@ -306,7 +313,9 @@ public final class WebSocket: @unchecked Sendable {
         }
     }
 
-    private func handle(_ header: WebSocketFrameHeader, _ range: Range<Int>) async throws(WebSocketError) -> WebSocketMessage? {
+    private func handle(_ header: WebSocketFrameHeader, _ range: Range<Int>) async throws(WebSocketError)
+        -> WebSocketMessage?
+    {
         switch header.opcode! {
         case .ping:
             let payload = Array(inbox[range])
@@ -353,7 +362,9 @@ public final class WebSocket: @unchecked Sendable {
     }
 
     private func text(_ bytes: ArraySlice<UInt8>) throws(WebSocketError) -> String {
-        guard validator.isComplete else { throw WebSocketError(.invalidPayload, "a text message ends inside a character") }
+        guard validator.isComplete else {
+            throw WebSocketError(.invalidPayload, "a text message ends inside a character")
+        }
         return String(decoding: bytes, as: UTF8.self)
     }
 
@@ -371,11 +382,14 @@ public final class WebSocket: @unchecked Sendable {
         var reason = ""
         if range.count == 1 { throw .protocolError("a close frame with a one-byte payload") }
         if range.count >= 2 {
-            let value = WebSocketCloseCode(rawValue: UInt16(inbox[range.lowerBound]) << 8 | UInt16(inbox[range.lowerBound + 1]))
+            let value = WebSocketCloseCode(
+                rawValue: UInt16(inbox[range.lowerBound]) << 8 | UInt16(inbox[range.lowerBound + 1]))
             guard value.isSendable else { throw .protocolError("close code \(value) may not be sent") }
             var reasonValidator = UTF8Validator()
             let reasonRange = (range.lowerBound + 2)..<range.upperBound
-            let valid = inbox.withUnsafeBytes { reasonValidator.validate(UnsafeRawBufferPointer(rebasing: $0[reasonRange])) }
+            let valid = inbox.withUnsafeBytes {
+                reasonValidator.validate(UnsafeRawBufferPointer(rebasing: $0[reasonRange]))
+            }
             guard valid && reasonValidator.isComplete else {
                 throw WebSocketError(.invalidPayload, "a close reason that is not UTF-8")
             }
@@ -480,8 +494,10 @@ struct MaskGenerator {
         state.0 ^= state.3
         state.2 ^= t
         state.3 = rotate(state.3, 45)
-        return (UInt8(truncatingIfNeeded: result), UInt8(truncatingIfNeeded: result >> 8),
-                UInt8(truncatingIfNeeded: result >> 16), UInt8(truncatingIfNeeded: result >> 24))
+        return (
+            UInt8(truncatingIfNeeded: result), UInt8(truncatingIfNeeded: result >> 8),
+            UInt8(truncatingIfNeeded: result >> 16), UInt8(truncatingIfNeeded: result >> 24)
+        )
     }
 
     private func rotate(_ x: UInt64, _ k: UInt64) -> UInt64 { x << k | x >> (64 - k) }

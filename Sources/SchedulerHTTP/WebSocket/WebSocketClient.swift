@@ -34,7 +34,9 @@ extension HTTPClient {
     ) async throws -> WebSocket {
         let lower = url.lowercased()
         if lower.hasPrefix("wss://") { throw HTTPClientError.unsupportedScheme("wss") }
-        guard lower.hasPrefix("ws://") else { throw HTTPClientError.invalidURL("a WebSocket URL starts with ws:// ('\(url)')") }
+        guard lower.hasPrefix("ws://") else {
+            throw HTTPClientError.invalidURL("a WebSocket URL starts with ws:// ('\(url)')")
+        }
         let parsed = try HTTPClientURL("http://" + url.dropFirst(5))
         let deadline = ClientDeadline(total: .now + timeout, read: timeout)
         let tcp = try await connect(try parsed.socketAddress(), source: source, deadline: deadline)
@@ -83,7 +85,8 @@ enum WebSocketClientHandshake {
         _ tcp: TCPConnection, url: HTTPClientURL, headerFields: HTTPFields, configuration: WebSocketConfiguration
     ) async throws -> WebSocket {
         let key = WebSocketAccept.randomKey()
-        var request = "GET \(url.target) HTTP/1.1\r\nHost: \(url.authority)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        var request =
+            "GET \(url.target) HTTP/1.1\r\nHost: \(url.authority)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         request += "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n"
         if !configuration.subprotocols.isEmpty {
             request += "Sec-WebSocket-Protocol: \(configuration.subprotocols.joined(separator: ", "))\r\n"
@@ -107,7 +110,9 @@ enum WebSocketClientHandshake {
             buffer.withUnsafeBytes { received.append(contentsOf: $0) }
             if received.count >= 4 {
                 for index in searchFrom...(received.count - 4)
-                where received[index] == 13 && received[index + 1] == 10 && received[index + 2] == 13 && received[index + 3] == 10 {
+                where received[index] == 13 && received[index + 1] == 10 && received[index + 2] == 13
+                    && received[index + 3] == 10
+                {
                     headEnd = index
                     break
                 }
@@ -128,16 +133,20 @@ enum WebSocketClientHandshake {
             guard let colon = line.firstIndex(of: ":") else {
                 throw WebSocketHandshakeError(status: status, reason: "a malformed header line")
             }
-            fields.append((line[..<colon].lowercased(), String(Substring(line[line.index(after: colon)...]).trimmingSpaces)))
+            fields.append(
+                (line[..<colon].lowercased(), String(Substring(line[line.index(after: colon)...]).trimmingSpaces)))
         }
         func values(_ name: String) -> [String] { fields.filter { $0.0 == name }.map(\.1) }
         guard status == 101 else {
-            throw WebSocketHandshakeError(status: status, reason: "the server answered \(statusLine.dropFirst().joined(separator: " ")) instead of 101")
+            throw WebSocketHandshakeError(
+                status: status,
+                reason: "the server answered \(statusLine.dropFirst().joined(separator: " ")) instead of 101")
         }
         guard WebSocketHandshake.hasToken(values("upgrade").joined(separator: ","), "websocket"),
             WebSocketHandshake.hasToken(values("connection").joined(separator: ","), "upgrade")
         else {
-            throw WebSocketHandshakeError(status: status, reason: "a 101 without Upgrade: websocket and Connection: Upgrade")
+            throw WebSocketHandshakeError(
+                status: status, reason: "a 101 without Upgrade: websocket and Connection: Upgrade")
         }
         guard values("sec-websocket-accept") == [WebSocketAccept.value(forKey: key)] else {
             throw WebSocketHandshakeError(status: status, reason: "a wrong Sec-WebSocket-Accept")

@@ -21,7 +21,10 @@ public struct WebSocketFrameHeader: Sendable, Equatable {
     public var opcode: WebSocketOpcode? { WebSocketOpcode(rawValue: opcodeBits) }
 
     /// A head to encode.
-    public init(fin: Bool, rsv1: Bool = false, opcode: WebSocketOpcode, length: Int, maskKey: (UInt8, UInt8, UInt8, UInt8)? = nil) {
+    public init(
+        fin: Bool, rsv1: Bool = false, opcode: WebSocketOpcode, length: Int,
+        maskKey: (UInt8, UInt8, UInt8, UInt8)? = nil
+    ) {
         self.fin = fin
         self.rsv1 = rsv1
         rsv2 = false

@@ -11,11 +11,16 @@ enum WebSocketHandshake {
     }
 
     /// The 101 response for `request`, or the 400/426 answer to a handshake the server refuses.
-    static func accept(_ request: HTTPRequest, _ configuration: WebSocketConfiguration) -> Result<Accepted, HTTPServerResponseBox> {
+    static func accept(_ request: HTTPRequest, _ configuration: WebSocketConfiguration) -> Result<
+        Accepted, HTTPServerResponseBox
+    > {
         let fields = request.headerFields
-        guard request.method == .get else { return .failure(.init(.status(.badRequest, "a WebSocket handshake is a GET"))) }
+        guard request.method == .get else {
+            return .failure(.init(.status(.badRequest, "a WebSocket handshake is a GET")))
+        }
         guard hasToken(fields[.upgrade], "websocket") else {
-            var response = HTTPServerResponse.status(.upgradeRequired, "this resource is a WebSocket: ask with Upgrade: websocket")
+            var response = HTTPServerResponse.status(
+                .upgradeRequired, "this resource is a WebSocket: ask with Upgrade: websocket")
             response.head.headerFields[.upgrade] = "websocket"
             response.head.headerFields[.secWebSocketVersion] = "13"
             return .failure(.init(response))

@@ -12,7 +12,9 @@ public struct WebSocketInbound: AsyncSequence, Sendable {
         }
 
         /// The next message, for callers without typed throws.
-        public mutating func next(isolation actor: isolated (any Actor)?) async throws(WebSocketError) -> WebSocketMessage? {
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws(WebSocketError)
+            -> WebSocketMessage?
+        {
             try await socket.nextMessage()
         }
     }

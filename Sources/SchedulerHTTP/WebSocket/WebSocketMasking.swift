@@ -3,7 +3,9 @@ public enum WebSocketMasking {
     /// Masks (or unmasks: the operation is its own inverse) `buffer` with the four-byte `key`
     /// in wire order, starting `phase` bytes into the payload (for a payload masked in pieces).
     @inlinable
-    public static func apply(_ key: (UInt8, UInt8, UInt8, UInt8), to buffer: UnsafeMutableRawBufferPointer, phase: Int = 0) {
+    public static func apply(
+        _ key: (UInt8, UInt8, UInt8, UInt8), to buffer: UnsafeMutableRawBufferPointer, phase: Int = 0
+    ) {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return }
         let keyBytes = [key.0, key.1, key.2, key.3]
         // The key as it lines up with the first byte of the buffer, repeated to eight bytes in

@@ -4,7 +4,8 @@ import SchedulerCore
 
 let port = CommandLine.arguments.count > 1 ? UInt16(CommandLine.arguments[1]) ?? 9002 : 9002
 var router = HTTPRouter()
-try router.webSocket("/ws", configuration: WebSocketConfiguration(maxMessageSize: 1 << 20, maxFrameSize: 1 << 20)) { socket, _, _ in
+try router.webSocket("/ws", configuration: WebSocketConfiguration(maxMessageSize: 1 << 20, maxFrameSize: 1 << 20)) {
+    socket, _, _ in
     for try await message in socket.messages { try await socket.send(message) }
 }
 let server = try HTTPServer(

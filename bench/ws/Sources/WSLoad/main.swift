@@ -55,5 +55,7 @@ await withTaskGroup(of: Void.self) { group in
     }
 }
 _ = started
-print("{\"messages\": \(counted.load(ordering: .relaxed)), \"seconds\": \(seconds), \"errors\": \(errors.load(ordering: .relaxed))}")
+print(
+    "{\"messages\": \(counted.load(ordering: .relaxed)), \"seconds\": \(seconds), \"errors\": \(errors.load(ordering: .relaxed))}"
+)
 await client.shutdown()
