@@ -65,6 +65,37 @@ struct WebSocketInteropTests {
         }
     }
 
+    /// Window bits and no context takeover, negotiated by Python's client: the answer names them,
+    /// and our server resets its compressor between messages (the second identical message would
+    /// otherwise point into the first, which Python's reset inflater no longer has). That the
+    /// window is honoured is checked in `WebSocketCodecTests` (zlib's one-shot inflate does not).
+    @Test func pythonClientNegotiatesASmallWindowAndNoContextTakeover() async throws {
+        try await WebSocketClientTests.withEchoServer { port in
+            let script = #"""
+                import os, sys
+                from websockets.sync.client import connect
+                from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
+                factory = ClientPerMessageDeflateFactory(
+                    server_no_context_takeover=True, client_no_context_takeover=True,
+                    server_max_window_bits=10, client_max_window_bits=10)
+                with connect(sys.argv[1], extensions=[factory], compression=None, open_timeout=5, max_size=None) as ws:
+                    ws.recv(timeout=5)
+                    block = os.urandom(2000)
+                    for m in [block * 2, block * 2, "text " * 5000]:
+                        ws.send(m)
+                        assert ws.recv(timeout=5) == m
+                    print(ws.response.headers.get("Sec-WebSocket-Extensions"))
+                """#
+            let process = try Self.python(script, ["ws://127.0.0.1:\(port)/echo"])
+            let (status, output) = try await Self.output(of: process)
+            #expect(status == 0)
+            #expect(
+                output.trimmingCharacters(in: .whitespacesAndNewlines)
+                    == "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=10",
+                "\(output)")
+        }
+    }
+
     @Test(arguments: [false, true])
     func ourClientAgainstAPythonServer(compressed: Bool) async throws {
         let script = #"""

@@ -160,4 +160,20 @@ import Testing
             #expect(reset ? sizes[1] == sizes[0] : sizes[1] < sizes[0] / 2, "\(sizes)")
         }
     }
+
+    @Test func theAgreedWindowBoundsBackReferences() throws {
+        // 2,000 random bytes twice: a 32 KiB window finds the repeat, a 1 KiB window cannot.
+        var generator = SystemRandomNumberGenerator()
+        let block = (0..<2000).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let message = block + block
+        var sizes: [Int: Int] = [:]
+        for bits in [10, 15] {
+            let agreement = DeflateAgreement(resetCompressor: true, compressWindowBits: bits, decompressWindowBits: 15)
+            let deflater = try MessageDeflater(agreement, settings: WebSocketCompression())
+            let compressed = try message.withUnsafeBytes { try deflater.compress($0) }
+            sizes[bits] = compressed.count
+            #expect(try deflater.decompress([compressed], limit: 10_000) == message)
+        }
+        #expect(sizes[15]! < 2200 && sizes[10]! > 3900, "\(sizes)")
+    }
 }
