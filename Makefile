@@ -2,7 +2,8 @@
 # Debian machine: `deps` installs what is missing with apt.
 SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := liburing-dev pkg-config iproute2 util-linux curl zlib1g-dev
+# libpq-dev and postgresql: the shared pool (SchedulerPoolPostgres) and its tests' throwaway cluster.
+APT_PACKAGES := liburing-dev pkg-config iproute2 util-linux curl zlib1g-dev libpq-dev postgresql
 # The examples are a package of their own (Examples/Package.swift), so that users of the library
 # never resolve what only they need.
 EXAMPLES := --package-path Examples
@@ -13,7 +14,7 @@ DOC_MODULES := SchedulerPool SchedulerSocket SchedulerEngine SchedulerCore
 # The C that `make format` formats with .clang-format.
 C_SOURCES = $(shell git ls-files '*.c' '*.h')
 
-.PHONY: deps run test examples readme-check consumer-check docs format-deps fuzz test-posix test-io_uring sanitize bench bench-pool bench-echo bench-durable bench-http bench-client bench-parser bench-router bench-ws-codec bench-ws wasm-test format lint clean
+.PHONY: test-postgres bench-shared deps run test examples readme-check consumer-check docs format-deps fuzz test-posix test-io_uring sanitize bench bench-pool bench-echo bench-durable bench-http bench-client bench-parser bench-router bench-ws-codec bench-ws wasm-test format lint clean
 
 # Installs the Debian packages the build and tests need, only where missing.
 deps:
@@ -37,6 +38,7 @@ test: deps
 	$(SWIFT) build $(EXAMPLES)
 	$(MAKE) --no-print-directory test-posix
 	$(MAKE) --no-print-directory test-io_uring
+	$(MAKE) --no-print-directory test-postgres
 	$(MAKE) --no-print-directory readme-check
 	$(MAKE) --no-print-directory examples
 	$(MAKE) --no-print-directory consumer-check
@@ -48,6 +50,24 @@ test: deps
 test-posix:
 	@echo "== tests, backend posix =="
 	SCHEDULER_CORE_BACKEND=posix $(SWIFT) test --skip-build --no-parallel
+
+# The shared pool against a throwaway PostgreSQL cluster (tools/pg_cluster.sh: a temporary
+# directory, a free loopback port, the postgres user, fsync on), stopped and removed at the end:
+# SchedulerPoolPostgresTests (elsewhere they skip, saying so), then the ippool command on both
+# kinds of pool (tools/ippool_cli_test.sh). Skips with a message only where PostgreSQL's server
+# is not installed.
+PG_FREE_PORT = python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+test-postgres:
+	@echo "== shared pool tests on PostgreSQL =="
+	@if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then \
+	  echo "test-postgres: SKIPPED: no PostgreSQL server (apt-get install postgresql)"; exit 0; fi; \
+	dir=$$(mktemp -d /tmp/scheduler-core-pg.XXXXXX); \
+	trap 'bash tools/pg_cluster.sh stop '"$$dir" EXIT; \
+	url=$$(bash tools/pg_cluster.sh start $$dir $$($(PG_FREE_PORT))) || exit 1; \
+	SCHEDULER_CORE_PG_URL=$$url SCHEDULER_CORE_PG_DIR=$$dir $(SWIFT) test --skip-build --no-parallel \
+	  --filter SchedulerPoolPostgresTests || exit 1; \
+	$(SWIFT) build $(EXAMPLES) --product ippool -q && \
+	bash tools/ippool_cli_test.sh "$$($(SWIFT) build $(EXAMPLES) --show-bin-path)/ippool" $$url
 
 # Runs only where tools/io_uring_probe.c can set up a ring; elsewhere prints why it skipped.
 test-io_uring:
@@ -101,7 +121,7 @@ readme-check:
 consumer-check: deps
 	@bash tools/consumer-check.sh
 
-bench: deps bench-pool bench-echo bench-durable bench-router bench-http bench-client
+bench: deps bench-pool bench-echo bench-durable bench-router bench-http bench-client bench-shared
 
 # HTTPRouter with 10 routes and with 1,000, same run: ns per routed request and the ratio.
 bench-router:
@@ -119,8 +139,13 @@ bench-ws-codec:
 bench-ws: deps
 	python3 bench/ws/run_bench.py
 
+# The pool's speed and memory against C peers, its contention table (1-32 threads beside C churn
+# around a plain and a priority-inheriting pthread mutex), then the engine under a shared lock.
 bench-pool:
-	$(SWIFT) run -c release pool-bench
+	$(SWIFT) build -c release --product pool-bench
+	$(SWIFT) build -c release --product engine-lock-bench
+	.build/release/pool-bench
+	.build/release/engine-lock-bench 16 1
 
 # Echo ping-pong and bulk against C io_uring, C epoll and SwiftNIO peers; writes bench/results/echo.*
 bench-echo: deps
@@ -154,6 +179,18 @@ bench-client: deps
 # Writes bench/results/parser.*
 bench-parser:
 	python3 bench/http/run_parser_bench.py
+
+# The shared pool on one throwaway PostgreSQL (fsync and synchronous_commit on): 4 host
+# processes x 8 allocators, one host alone, and a NetBox-style baseline (a transaction per
+# allocation locking the pool, lowest free address) in the same run; allocations/s, p50/p99,
+# allocations per transaction, the cost of a block claim. Writes bench/results/shared.txt
+bench-shared: deps
+	$(SWIFT) build -c release --product shared-bench
+	@dir=$$(mktemp -d /tmp/scheduler-core-pg.XXXXXX); \
+	trap 'bash tools/pg_cluster.sh stop '"$$dir" EXIT; \
+	url=$$(bash tools/pg_cluster.sh start $$dir $$($(PG_FREE_PORT))) || exit 1; \
+	mkdir -p bench/results; \
+	.build/release/shared-bench $$url 5 | tee bench/results/shared.txt
 
 # Durable pool allocations/s (fdatasync before each returns) with 1 and 8 threads, beside the
 # in-memory pool in the same run; the pool directory is on this checkout's disk.

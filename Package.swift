@@ -8,6 +8,8 @@ import PackageDescription
 // - SchedulerEngine: the async many-connection engine (TCPServer, TCPEngine) on its own rings.
 // - SchedulerHTTP: HTTP/1.1 parser, server, router, middleware on the engine (swift-http-types,
 //   swift-log, swift-service-lifecycle).
+// - SchedulerPoolPostgres: pools shared by many hosts in PostgreSQL through libpq (CLibPQ). Not
+//   part of SchedulerCore, so that in-memory and durable pool users link no database client.
 // - SchedulerCore: the library users import; it re-exports the four above. A user who wants only
 //   the pool, the sockets or the engine depends on that module's product and builds no HTTP code.
 //
@@ -23,10 +25,15 @@ let package = Package(
         .library(name: "SchedulerSocket", targets: ["SchedulerSocket"]),
         .library(name: "SchedulerEngine", targets: ["SchedulerEngine"]),
         .library(name: "SchedulerHTTP", targets: ["SchedulerHTTP"]),
+        // Pools shared by many hosts in PostgreSQL (libpq): a product of its own, outside
+        // SchedulerCore, so that in-memory and durable pool users never link a database client.
+        .library(name: "SchedulerPoolPostgres", targets: ["SchedulerPoolPostgres"]),
         .executable(name: "pool-bench", targets: ["PoolBenchmark"]),
         .executable(name: "durable-bench", targets: ["DurableBenchmark"]),
+        .executable(name: "engine-lock-bench", targets: ["EngineLockBenchmark"]),
         .executable(name: "router-bench", targets: ["RouterBenchmark"]),
         .executable(name: "ws-codec-bench", targets: ["WebSocketCodecBenchmark"]),
+        .executable(name: "shared-bench", targets: ["SharedPoolBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
@@ -52,11 +59,15 @@ let package = Package(
             name: "CSchedulerEngine", dependencies: ["CSchedulerIO", "CLibURing"],
             path: "CSources/CSchedulerEngine", cSettings: [.define("_GNU_SOURCE")],
             linkerSettings: [.linkedLibrary("uring")]),
+        // libpq (Debian's libpq-dev), found with pkg-config; only SchedulerPoolPostgres uses it.
+        .systemLibrary(
+            name: "CLibPQ", path: "CSources/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // zlib for the HTTP compression middleware (Debian's zlib1g-dev).
         .target(name: "CZlib", path: "CSources/CZlib", linkerSettings: [.linkedLibrary("z")]),
 
         // Swift modules
         .target(name: "SchedulerPool", dependencies: ["CSchedulerAllocator"]),
+        .target(name: "SchedulerPoolPostgres", dependencies: ["SchedulerPool", "CSchedulerAllocator", "CLibPQ"]),
         .target(
             name: "SchedulerSocket",
             dependencies: [
@@ -86,10 +97,13 @@ let package = Package(
 
         // Benchmarks (run by `make bench`, never by `make test`)
         .target(name: "CLinearScan", path: "bench/pool/CLinearScan"),
+        .target(name: "CLockChurn", dependencies: ["CSchedulerAllocator"], path: "bench/pool/CLockChurn"),
         .executableTarget(
-            name: "PoolBenchmark", dependencies: ["SchedulerPool", "CSchedulerAllocator", "CLinearScan"],
+            name: "PoolBenchmark", dependencies: ["SchedulerPool", "CSchedulerAllocator", "CLinearScan", "CLockChurn"],
             path: "bench/pool/PoolBenchmark"),
 
+        .executableTarget(
+            name: "EngineLockBenchmark", dependencies: ["SchedulerEngine", "SchedulerPool"], path: "bench/enginelock"),
         .executableTarget(name: "DurableBenchmark", dependencies: ["SchedulerPool"], path: "bench/durable"),
         .executableTarget(
             name: "RouterBenchmark",
@@ -98,13 +112,26 @@ let package = Package(
 
         .executableTarget(name: "WebSocketCodecBenchmark", dependencies: ["SchedulerHTTP"], path: "bench/wscodec"),
 
+        // make bench-shared: the shared pool against a NetBox-style baseline on one PostgreSQL.
+        .executableTarget(
+            name: "SharedPoolBenchmark", dependencies: ["SchedulerPool", "SchedulerPoolPostgres", "CLibPQ"],
+            path: "bench/shared"),
+
         // Tests
         // The second process of the durable pool tests (killed with SIGKILL, or racing the first).
         .executableTarget(name: "PoolCrashChild", dependencies: ["SchedulerPool"], path: "Tests/PoolCrashChild"),
+        // A host of the shared-pool tests (several at once, some killed with SIGKILL).
+        .executableTarget(
+            name: "SharedPoolChild", dependencies: ["SchedulerPool", "SchedulerPoolPostgres"], path: "Tests/SharedPoolChild"),
         // Helpers every test target shares (descriptor counts, a raw loopback client, a
         // temporary directory, a background thread); plain C library and Foundation only.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SchedulerPoolTests", dependencies: ["SchedulerPool", "PoolCrashChild", "TestSupport"]),
+        // Needs PostgreSQL: `make test-postgres` starts a throwaway cluster and sets
+        // SCHEDULER_CORE_PG_URL; without it the suite says so and skips.
+        .testTarget(
+            name: "SchedulerPoolPostgresTests",
+            dependencies: ["SchedulerPool", "SchedulerPoolPostgres", "SharedPoolChild", "TestSupport"]),
         .testTarget(name: "SchedulerSocketTests", dependencies: ["SchedulerSocket", "TestSupport"]),
         .testTarget(name: "SchedulerEngineTests", dependencies: ["SchedulerEngine", "TestSupport"]),
         .testTarget(

@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "readme-engine", targets: ["ReadmeEngine"]),
         .executable(name: "readme-handler", targets: ["ReadmeHandler"]),
         .executable(name: "readme-durable", targets: ["ReadmeDurable"]),
+        .executable(name: "ippool", targets: ["IPPoolTool"]),
     ],
     dependencies: [
         .package(name: "scheduler-core", path: ".."),
@@ -47,6 +48,14 @@ let package = Package(
                 core, .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ], path: "HTTPClient"),
+        // ippool: operate durable local pools and pools shared in PostgreSQL.
+        .executableTarget(
+            name: "IPPoolTool",
+            dependencies: [
+                .product(name: "SchedulerPool", package: "scheduler-core"),
+                .product(name: "SchedulerPoolPostgres", package: "scheduler-core"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ], path: "IPPoolTool"),
         // The README's code blocks, each between `// README begin` and `// README end` lines
         // (or a whole file), with the checks that it did what the README says around it.
         .target(name: "ReadmeSupport", dependencies: [core], path: "ReadmeSupport"),

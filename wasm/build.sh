@@ -101,6 +101,7 @@ SWIFTFLAGS=(
     -target wasm32-unknown-none-wasm
     -enable-experimental-feature Embedded
     -swift-version 6
+    -package-name scheduler_core
     -wmo -Osize
     -Xfrontend -disable-stack-protector
     -Xcc -D__wasi__
@@ -163,20 +164,14 @@ while IFS= read -r src; do
 done < <(find "$POOL_DIR" -name '*.swift' | sort)
 [ ${#POOL_SOURCES[@]} -gt 0 ] || fail "no Swift sources in $POOL_DIR"
 
-# WASI preview 1 has no threads, and the Embedded stdlib for wasm32 has no
-# Synchronization.Mutex; where the pool uses one, a single-threaded stand-in with the same API
-# is compiled into the module (wasm/Compat), shadowing the missing type.
-COMPAT_SOURCES=()
-if grep -qE '\bMutex\b' "${POOL_SOURCES[@]}"; then
-    COMPAT_SOURCES+=("$ROOT/wasm/Compat/SingleThreadedMutex.swift")
-fi
-
+# WASI preview 1 has no threads: the pool's FutexMutex (Sources/SchedulerPool/FutexMutex.swift)
+# compiles there to a word that is only set and cleared (cschedlock.h), so no stand-in is needed.
 step "compiling Sources/SchedulerPool (${#POOL_SOURCES[@]} files) as Embedded Swift for wasm32"
 "$SWIFTC" "${SWIFTFLAGS[@]}" \
     -parse-as-library -module-name SchedulerPool \
     -I "$ALLOC_MODULEMAP_DIR" -I "$ALLOC_INCLUDE" \
     -emit-module -emit-module-path "$OUT/modules/SchedulerPool.swiftmodule" \
-    -c "${POOL_SOURCES[@]}" "${COMPAT_SOURCES[@]}" -o "$OUT/obj/SchedulerPool.o" ||
+    -c "${POOL_SOURCES[@]}" -o "$OUT/obj/SchedulerPool.o" ||
     fail "swiftc could not compile Sources/SchedulerPool as Embedded Swift for wasm32 (see the errors above)"
 OBJS+=("$OUT/obj/SchedulerPool.o")
 

@@ -1,4 +1,5 @@
 import CSchedulerEngine
+import SchedulerPool
 import Synchronization
 import SystemPackage
 
@@ -51,7 +52,7 @@ final class ConnectionCore: Sendable {
         case empty
     }
 
-    let state = Mutex(State())
+    let state = FutexMutex(State())
     /// `receive.bytes` as last published under the lock: a receive that finds 0 here goes
     /// straight to its waiting path (which looks again under the lock) and so takes the lock
     /// once per message instead of twice. A stale value only costs that second look.

@@ -1,3 +1,4 @@
+import SchedulerPool
 import Synchronization
 
 /// Counts the loops of a ``TCPEngine`` that have stopped and wakes `wait()` once all have.
@@ -6,9 +7,9 @@ final class LoopsStopped: Sendable {
         var running: Int
         var waiters: [UnsafeContinuation<Void, Never>] = []
     }
-    private let state: Mutex<State>
+    private let state: FutexMutex<State>
 
-    init(count: Int) { state = Mutex(State(running: count)) }
+    init(count: Int) { state = FutexMutex(State(running: count)) }
 
     /// Only `started` loops came up: the others will never report.
     func abandon(started: Int) { state.withLock { $0.running = started } }

@@ -47,7 +47,7 @@ public final class TCPServer: Sendable {
     private let onHandlerError: @Sendable (HandlerFailure) -> Void
     private let logger: Logger
     /// The watch on the pool binding the server listens on (`init(binding:port:configuration:)`).
-    private let releaseObservation = Mutex<ReleaseObservation?>(nil)
+    private let releaseObservation = FutexMutex<ReleaseObservation?>(nil)
 
     /// Listens on `address` (the port may be 0 for any free port).
     public init(address: SocketAddress, configuration: Configuration = Configuration())
@@ -219,11 +219,11 @@ private final class Lifecycle: Sendable {
         var running: Int
         var waiters: [UnsafeContinuation<Void, Never>] = []
     }
-    private let state: Mutex<State>
+    private let state: FutexMutex<State>
     private let continuation: AsyncStream<TCPConnection>.Continuation
 
     init(loopCount: Int, continuation: AsyncStream<TCPConnection>.Continuation) {
-        state = Mutex(State(running: loopCount))
+        state = FutexMutex(State(running: loopCount))
         self.continuation = continuation
     }
 

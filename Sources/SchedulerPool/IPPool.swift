@@ -12,7 +12,7 @@
 public final class IPPool: Sendable {
     /// The pool's name, copied into every binding it issues.
     public let name: String
-    let state = Mutex(PoolState())
+    let state = FutexMutex(PoolState())
     #if !hasFeature(Embedded)
         /// The journal of a durable pool (`init(name:storageDirectory:)`, Durable/); `nil` in memory.
         let storage: PoolStorage?

@@ -16,7 +16,7 @@ public final class Socket: Sendable {
     /// `.ipv4` or `.ipv6`.
     public let family: AddressFamily
 
-    let core: Mutex<SocketCore>
+    let core: FutexMutex<SocketCore>
 
     init(
         descriptor: Int32, protocol proto: SocketProtocol, family: AddressFamily,
@@ -25,7 +25,7 @@ public final class Socket: Sendable {
     ) {
         self.protocol = proto
         self.family = family
-        core = Mutex(
+        core = FutexMutex(
             SocketCore(
                 state: state, descriptor: descriptor, local: local, remote: remote,
                 receiveTimeoutNanoseconds: receiveTimeout, sendTimeoutNanoseconds: sendTimeout))

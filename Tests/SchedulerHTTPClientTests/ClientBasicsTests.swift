@@ -156,6 +156,26 @@ import Testing
         await client.shutdown()
     }
 
+    @Test(arguments: [
+        ("HTTP://Host:81/x", "Host", 81, "/x"), ("http://h", "h", 80, "/"), ("http://h?q=1", "h", 80, "/?q=1"),
+        ("http://h#frag", "h", 80, "/"), ("http://h/a#b?c", "h", 80, "/a"), ("http://[fe80::1]/", "fe80::1", 80, "/"),
+        ("http://héllo:8/p", "héllo", 8, "/p"),
+    ] as [(String, String, UInt16, String)])
+    func urlParts(_ text: String, _ host: String, _ port: UInt16, _ target: String) throws {
+        let url = try HTTPClientURL(text)
+        #expect(url.scheme == "http" && url.host == host && url.port == port && url.target == target)
+    }
+
+    @Test(arguments: [
+        ("ftp://h/", HTTPClientError.unsupportedScheme("ftp")), ("Https://h/", .unsupportedScheme("https")),
+        ("http:/h", .invalidURL("no scheme in 'http:/h'")), ("http://u@h/", .invalidURL("user information is not supported")),
+        ("http://[::1/", .invalidURL("unclosed '[' in host")), ("http://h:99999/", .invalidURL("bad port in 'h:99999'")),
+        ("http://[::1]x/", .invalidURL("bad port in '[::1]x'")), ("http://:80/", .invalidURL("no host in 'http://:80/'")),
+    ])
+    func urlErrors(_ text: String, _ expected: HTTPClientError) {
+        #expect(throws: expected) { try HTTPClientURL(text) }
+    }
+
     @Test func refusedIsTyped() async throws {
         let client = try makeClient()
         // Port 1 on loopback: nothing listens there.

@@ -90,6 +90,28 @@ import Testing
         #expect(try await router.route(Self.request(.get, "/")).head.status == .unauthorized)
     }
 
+    @Test func aMiddlewareThatRewritesThePathOrMethodChangesTheRoute() async throws {
+        var router = try Self.makeRouter()
+        router.use(HTTPClosureMiddleware { request, context, next in
+            var request = request
+            if request.head.path == "/old/42" { request.head.path = "/users/42" }
+            if request.head.path == "/users/9", request.head.method == .put { request.head.method = .post }
+            return try await next(request, context)
+        })
+        #expect(Self.body(try await router.route(Self.request(.get, "/old/42"))) == "user 42")
+        #expect(Self.body(try await router.route(Self.request(.put, "/users/9"))) == "posted 9")
+        #expect(Self.body(try await router.route(Self.request(.get, "/users/7"))) == "user 7")
+    }
+
+    @Test(arguments: [
+        ("/a//c", .notFound), ("/users/", .notFound), ("//", .notFound), ("/users/42/", .notFound),
+        ("/files/", .ok), ("/files//x", .ok),
+    ] as [(String, HTTPResponse.Status)])
+    func emptySegmentsAreSegments(_ path: String, _ status: HTTPResponse.Status) async throws {
+        // `*` and `:id` need a non-empty segment; `**` takes whatever follows, empty included.
+        #expect(try await Self.makeRouter().route(Self.request(.get, path)).head.status == status)
+    }
+
     @Test func aCopyChangedLaterLeavesTheOriginalAlone() async throws {
         let original = try Self.makeRouter()
         var copy = original

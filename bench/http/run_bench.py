@@ -120,6 +120,9 @@ class Server:
             cmd = [os.path.join(peers, "NIOHTTPServer"), str(port)]
         elif name in (PLAIN, ROUTED):
             cmd = [os.path.join(peers, "RouterOverheadServer"), str(port), "plain" if name == PLAIN else "routed"]
+            # With TZ unset, glibc's localtime_r (swift-log's StreamLogHandler stamps each line
+            # with it) stats /etc/localtime on every call; deployed servers set TZ. Both modes get it.
+            env = dict(env or {}, TZ="UTC")
         else:
             self.tmp = tempfile.mkdtemp(prefix="bench-nginx-")
             with open(os.path.join(self.tmp, "nginx.conf"), "w") as f:

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cschedlock.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif

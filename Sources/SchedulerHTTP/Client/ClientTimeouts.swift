@@ -47,24 +47,17 @@ final class ClientTimeouts: Sendable {
     }
 
     fileprivate static let kinds: [HTTPClientTimeout] = [.connect, .read, .total]
-    private let slots = Mutex<[ObjectIdentifier: Slot]>([:])
+    private let slots = SlotRegistry<Slot>()
 
     /// A slot for `tcp`, looked at by every sweep until ``remove(_:)``.
-    func register(_ tcp: TCPConnection) -> Slot {
-        let slot = Slot(tcp: tcp)
-        slots.withLock { $0[ObjectIdentifier(slot)] = slot }
-        return slot
-    }
+    func register(_ tcp: TCPConnection) -> Slot { slots.insert(Slot(tcp: tcp)) }
 
     /// Stops looking at `slot`.
-    func remove(_ slot: Slot) {
-        _ = slots.withLock { $0.removeValue(forKey: ObjectIdentifier(slot)) }
-    }
+    func remove(_ slot: Slot) { slots.remove(slot) }
 
     /// Closes every connection whose armed deadline has passed.
     func sweep() {
         let now = ConnectionDeadlines.now()
-        let all = slots.withLock { Array($0.values) }
-        for slot in all { slot.expire(now: now) }
+        for slot in slots.snapshot() { slot.expire(now: now) }
     }
 }

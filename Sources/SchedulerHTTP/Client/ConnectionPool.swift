@@ -1,3 +1,4 @@
+import SchedulerPool
 import Synchronization
 
 /// Open connections per ``PoolKey``: idle ones kept for reuse, at most `limit` per key in use
@@ -31,7 +32,7 @@ final class ConnectionPool: Sendable {
         var closed = false
     }
 
-    private let state = Mutex(State())
+    private let state = FutexMutex(State())
     let limitPerKey: Int
     let idleTimeout: Duration
 

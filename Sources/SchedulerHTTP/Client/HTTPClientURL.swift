@@ -12,41 +12,54 @@ public struct HTTPClientURL: Sendable, Hashable, CustomStringConvertible {
     public var target: String
 
     /// Parses `text` (`http://host[:port][/path][?query]`); throws `invalidURL` or `unsupportedScheme`.
+    ///
+    /// The scan runs on UTF-8 bytes: every delimiter is ASCII, and Character-level searches (or
+    /// Foundation's `contains`, which a string literal argument would pick) cost more than the
+    /// rest of sending a request.
     public init(_ text: String) throws(HTTPClientError) {
-        // A scheme holds no ':', so the first one must start "://" (no Foundation search needed).
-        guard let colon = text.firstIndex(of: ":"), text[colon...].hasPrefix("://") else {
+        let bytes = text.utf8
+        // A scheme holds no ':', so the first one must start "://".
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")), bytes[colon...].starts(with: "://".utf8) else {
             throw .invalidURL("no scheme in '\(text)'")
         }
-        let scheme = text[..<colon].lowercased()
-        guard scheme == "http" else { throw .unsupportedScheme(scheme) }
-        let rest = text[text.utf8.index(colon, offsetBy: 3)...]
-        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
-        let authority = rest[..<authorityEnd]
-        var target = String(rest[authorityEnd...])
-        if let fragment = target.firstIndex(of: "#") { target = String(target[..<fragment]) }
-        if target.isEmpty || target.first == "?" { target = "/" + target }
-        guard !authority.contains("@") else { throw .invalidURL("user information is not supported") }
-        var host = Substring(authority)
+        let schemeBytes = bytes[..<colon]
+        guard schemeBytes.elementsEqual("http".utf8, by: { $0 | 0x20 == $1 }) else {
+            throw .unsupportedScheme(text[..<colon].lowercased())
+        }
+        let restStart = bytes.index(colon, offsetBy: 3)
+        let authorityEnd =
+            bytes[restStart...].firstIndex(where: {
+                $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#")
+            }) ?? bytes.endIndex
+        let authority = text[restStart..<authorityEnd]
+        let targetEnd = bytes[authorityEnd...].firstIndex(of: UInt8(ascii: "#")) ?? bytes.endIndex
+        var target = String(text[authorityEnd..<targetEnd])
+        if target.isEmpty || target.utf8.first == UInt8(ascii: "?") { target = "/" + target }
+        let authorityBytes = authority.utf8
+        guard !authorityBytes.contains(UInt8(ascii: "@")) else { throw .invalidURL("user information is not supported") }
+        var host = authority
         var port: UInt16 = 80
-        if authority.first == "[" {
-            guard let close = authority.firstIndex(of: "]") else { throw .invalidURL("unclosed '[' in host") }
-            host = authority[authority.index(after: authority.startIndex)..<close]
-            let after = authority[authority.index(after: close)...]
+        if authorityBytes.first == UInt8(ascii: "[") {
+            guard let close = authorityBytes.firstIndex(of: UInt8(ascii: "]")) else {
+                throw .invalidURL("unclosed '[' in host")
+            }
+            host = authority[authorityBytes.index(after: authorityBytes.startIndex)..<close]
+            let after = authority[authorityBytes.index(after: close)...]
             if !after.isEmpty {
-                guard after.first == ":", let value = UInt16(after.dropFirst()) else {
+                guard after.utf8.first == UInt8(ascii: ":"), let value = UInt16(after.dropFirst()) else {
                     throw .invalidURL("bad port in '\(authority)'")
                 }
                 port = value
             }
-        } else if let colon = authority.lastIndex(of: ":") {
+        } else if let colon = authorityBytes.lastIndex(of: UInt8(ascii: ":")) {
             host = authority[..<colon]
-            guard let value = UInt16(authority[authority.index(after: colon)...]) else {
+            guard let value = UInt16(authority[authorityBytes.index(after: colon)...]) else {
                 throw .invalidURL("bad port in '\(authority)'")
             }
             port = value
         }
         guard !host.isEmpty else { throw .invalidURL("no host in '\(text)'") }
-        self.scheme = scheme
+        self.scheme = "http"
         self.host = String(host)
         self.port = port
         self.target = target
@@ -71,7 +84,7 @@ public struct HTTPClientURL: Sendable, Hashable, CustomStringConvertible {
 
     /// The Host field: the host (bracketed for IPv6) and the port unless it is 80.
     public var authority: String {
-        let name = host.contains(":") ? "[\(host)]" : host
+        let name = host.utf8.contains(UInt8(ascii: ":")) ? "[\(host)]" : host
         return port == 80 ? name : "\(name):\(port)"
     }
 

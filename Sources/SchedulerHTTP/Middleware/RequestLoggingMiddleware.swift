@@ -30,7 +30,7 @@ public struct RequestLoggingMiddleware: HTTPMiddleware {
         let target = request.head.path ?? ""
         let line = Line(
             method: request.head.method.rawValue,
-            path: String(target.firstIndex(of: "?").map { target[..<$0] } ?? target[...]),
+            path: String(targetPath(target)),
             requestID: request.requestID)
         var response: HTTPServerResponse
         do {

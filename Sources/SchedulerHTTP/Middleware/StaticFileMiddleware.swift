@@ -50,7 +50,7 @@ public struct StaticFileMiddleware: HTTPMiddleware {
         let method = request.head.method
         guard method == .get || method == .head else { return try await next(request, context) }
         let target = request.head.path ?? "/"
-        let path = target.firstIndex(of: "?").map { target[..<$0] } ?? target[...]
+        let path = targetPath(target)
         let rest: Substring
         if urlPrefix == "/" {
             rest = path

@@ -93,20 +93,28 @@ public struct HTTPRouter: HTTPResponder {
     public func respond(to request: HTTPServerRequest) async throws -> HTTPServerResponse {
         if middlewares.isEmpty { return try await dispatch(request) }
         let trie = self.trie
+        let found = HTTPRouter.lookup(request, trie)
         var context = RouteContext()
-        if case .route(let route, let match) = HTTPRouter.lookup(request, trie) {
+        if case .route(let route, let match) = found {
             context = HTTPRouter.context(of: route, match) ?? RouteContext(route: route.pattern)
         }
-        return try await middlewares.wrapping { request, _ in try await HTTPRouter.dispatch(request, trie) }(
-            request, context)
+        let method = request.head.method
+        let target = request.head.path
+        return try await middlewares.wrapping { request, _ in
+            // The lookup above still holds unless a middleware changed where the request goes.
+            let unchanged = request.head.method == method && request.head.path == target
+            return try await HTTPRouter.dispatch(request, unchanged ? found : HTTPRouter.lookup(request, trie), trie)
+        }(request, context)
     }
 
     private func dispatch(_ request: HTTPServerRequest) async throws -> HTTPServerResponse {
-        try await HTTPRouter.dispatch(request, trie)
+        try await HTTPRouter.dispatch(request, HTTPRouter.lookup(request, trie), trie)
     }
 
-    private static func dispatch(_ request: HTTPServerRequest, _ box: TrieBox) async throws -> HTTPServerResponse {
-        switch lookup(request, box) {
+    private static func dispatch(_ request: HTTPServerRequest, _ found: Lookup, _ box: TrieBox) async throws
+        -> HTTPServerResponse
+    {
+        switch found {
         case .asterisk:
             guard request.head.method == .options else { return .status(.badRequest, "* is a target for OPTIONS only") }
             var response = HTTPServerResponse(status: .ok)
@@ -137,7 +145,7 @@ public struct HTTPRouter: HTTPResponder {
     private static func lookup(_ request: HTTPServerRequest, _ box: TrieBox) -> Lookup {
         let target = request.head.path ?? "/"
         if target == "*" { return .asterisk }
-        let path = target.firstIndex(of: "?").map { target[..<$0] } ?? target[...]
+        let path = targetPath(target)
         guard let match = box.trie.match(path) else { return .notFound }
         let method = request.head.method
         guard let route = match.values[method.rawValue] ?? (method == .head ? match.values["GET"] : nil) else {
@@ -159,7 +167,7 @@ public struct HTTPRouter: HTTPResponder {
     }
 
     /// The outcome of looking a request up.
-    private enum Lookup {
+    private enum Lookup: Sendable {
         case asterisk
         case notFound
         case otherMethods(Set<String>)

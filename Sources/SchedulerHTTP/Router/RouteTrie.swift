@@ -96,11 +96,27 @@ struct RouteTrie<Value> {
         return nil
     }
 
+    /// The `/`-separated segments of `path` after its leading `/` (empty ones kept, so `/a//b`
+    /// has three), found byte by byte on the UTF-8 view: `/` never occurs inside a multi-byte
+    /// character, and this avoids `split`'s per-Character work on every request.
     static func segments<S: StringProtocol>(_ path: S) -> [Substring] where S.SubSequence == Substring {
-        var trimmed = path[...]
-        if trimmed.first == "/" { trimmed = trimmed.dropFirst() }
-        if trimmed.isEmpty { return [] }
-        return trimmed.split(separator: "/", omittingEmptySubsequences: false)
+        let whole = path[...]
+        let utf8 = whole.utf8
+        var start = utf8.startIndex
+        if start < utf8.endIndex, utf8[start] == UInt8(ascii: "/") { start = utf8.index(after: start) }
+        if start == utf8.endIndex { return [] }
+        var segments: [Substring] = []
+        segments.reserveCapacity(4)
+        var index = start
+        while index < utf8.endIndex {
+            if utf8[index] == UInt8(ascii: "/") {
+                segments.append(whole[start..<index])
+                start = utf8.index(after: index)
+            }
+            index = utf8.index(after: index)
+        }
+        segments.append(whole[start..<utf8.endIndex])
+        return segments
     }
 }
 
@@ -116,3 +132,5 @@ public enum RouterError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 }
+
+extension RouteTrie.Match: Sendable where Value: Sendable {}

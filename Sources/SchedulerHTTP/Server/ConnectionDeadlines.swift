@@ -34,7 +34,7 @@ final class ConnectionDeadlines: Sendable {
         if isDraining, let handler = slot.onDrain.withLock({ $0.take() }) { handler() }
     }
 
-    private let slots = Mutex<[ObjectIdentifier: Slot]>([:])
+    private let slots = SlotRegistry<Slot>()
     private let draining = Atomic<Bool>(false)
 
     /// Set by a shutdown: connections finish their current request, then close.
@@ -44,17 +44,13 @@ final class ConnectionDeadlines: Sendable {
     /// finish the request in hand; returns when all have closed or `grace` has passed.
     func drain(grace: Duration) async {
         draining.store(true, ordering: .relaxed)
-        let goodbyes = slots.withLock { slots in
-            slots.values.compactMap { slot in slot.onDrain.withLock { $0.take() } }
-        }
+        let goodbyes = slots.snapshot().compactMap { slot in slot.onDrain.withLock { $0.take() } }
         for goodbye in goodbyes { goodbye() }
         let end = ContinuousClock.now + grace
         while ContinuousClock.now < end {
-            let (idle, count) = slots.withLock { slots in
-                (slots.values.filter { $0.deadline.load(ordering: .relaxed) != 0 }, slots.count)
-            }
-            if count == 0 { return }
-            for slot in idle { slot.connection.closeNow() }
+            let all = slots.snapshot()
+            if all.isEmpty { return }
+            for slot in all where slot.deadline.load(ordering: .relaxed) != 0 { slot.connection.closeNow() }
             try? await Task.sleep(for: .milliseconds(10))
         }
     }
@@ -63,28 +59,20 @@ final class ConnectionDeadlines: Sendable {
 
     init(tick: Duration) { self.tick = tick }
 
-    func register(_ connection: TCPConnection) -> Slot {
-        let slot = Slot(connection: connection)
-        slots.withLock { $0[ObjectIdentifier(slot)] = slot }
-        return slot
-    }
+    /// A slot for `connection`, looked at by every sweep until ``remove(_:)``.
+    func register(_ connection: TCPConnection) -> Slot { slots.insert(Slot(connection: connection)) }
 
-    func remove(_ slot: Slot) {
-        _ = slots.withLock { $0.removeValue(forKey: ObjectIdentifier(slot)) }
-    }
+    /// Stops looking at `slot`.
+    func remove(_ slot: Slot) { slots.remove(slot) }
 
     /// Closes expired connections every `tick` until the task is cancelled.
     func sweep() async {
         while !Task.isCancelled {
             do { try await Task.sleep(for: tick) } catch { return }
             let now = ConnectionDeadlines.now()
-            let expired = slots.withLock { slots in
-                slots.values.filter {
-                    let deadline = $0.deadline.load(ordering: .relaxed)
-                    return deadline != 0 && deadline <= now
-                }
-            }
-            for slot in expired {
+            for slot in slots.snapshot() {
+                let deadline = slot.deadline.load(ordering: .relaxed)
+                guard deadline != 0, deadline <= now else { continue }
                 slot.disarm()
                 slot.connection.closeNow()
             }

@@ -19,7 +19,7 @@ import Synchronization
 public final class HTTPServer: Service {
     private let responder: any HTTPResponder
     private let configuration: Configuration
-    private let state = Mutex(ServerState())
+    private let state = FutexMutex(ServerState())
 
     /// A server with no listener yet: add them with ``listen(on:)`` or ``listen(on:port:)``.
     public init(configuration: Configuration = Configuration(), responder: some HTTPResponder) {
@@ -227,9 +227,9 @@ struct ServerState {
 final class Listener: Sendable {
     let tcp: TCPServer
     let registry = ConnectionDeadlines(tick: .milliseconds(100))
-    private let serving = Mutex<Task<Void, Never>?>(nil)
-    private let observation = Mutex<ReleaseObservation?>(nil)
-    private let stopping = Mutex<Task<Void, Never>?>(nil)
+    private let serving = FutexMutex<Task<Void, Never>?>(nil)
+    private let observation = FutexMutex<ReleaseObservation?>(nil)
+    private let stopping = FutexMutex<Task<Void, Never>?>(nil)
 
     /// The task that stops this listener, started by the first caller with `body`.
     func stopOnce(_ body: @escaping @Sendable () async -> Void) -> Task<Void, Never> {

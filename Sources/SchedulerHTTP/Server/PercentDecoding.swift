@@ -3,6 +3,8 @@ public enum PercentDecoding {
     /// `text` with each `%XX` replaced by its byte; nil for a malformed escape or a result that
     /// is not UTF-8.
     public static func decode(_ text: String) -> String? {
+        // Most path segments have no escape: the text is already the answer.
+        if !text.utf8.contains(UInt8(ascii: "%")) { return text }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.utf8.count)
         var iterator = text.utf8.makeIterator()

@@ -144,6 +144,12 @@ func row(_ name: String, _ value: String, _ note: String = "") {
 }
 func format(_ value: Double, _ unit: String) -> String { String(format: "%.1f ", value) + unit }
 
+// `pool-bench --contention`: only the contention table (Contention.swift).
+if CommandLine.arguments.contains("--contention") {
+    contentionTable()
+    exit(0)
+}
+
 row("case", "value", "note")
 print("pool-bench: IPPool through the public Swift API; peer: C linear scan, measured in this run")
 
@@ -308,3 +314,5 @@ for checkpoint in [50_000, 100_000, 200_000] {
         "    after \(checkpoint / 1000)k: RSS growth, allocator", format(rss, "MiB") + ", " + format(allocator, "KiB"),
         String(format: "%.0f B/alloc", rss * 1_048_576 / Double(checkpoint)))
 }
+
+contentionTable()
