@@ -22,7 +22,7 @@ DOC_MODULES := SchedulerPool SchedulerSocket SchedulerEngine SchedulerCore
 # The C that `make format` formats with .clang-format.
 C_SOURCES = $(shell git ls-files '*.c' '*.h')
 
-.PHONY: test-postgres bench-shared deps run test examples readme-check consumer-check docs format-deps fuzz test-posix test-io_uring sanitize bench bench-pool bench-echo bench-durable bench-http bench-client bench-parser bench-router wasm-test mutants format lint clean
+.PHONY: test-postgres bench-shared deps run test examples readme-check consumer-check docs format-deps fuzz test-posix test-io_uring sanitize bench bench-pool bench-echo bench-durable bench-http bench-client bench-parser bench-router bench-ws-codec bench-ws wasm-test mutants format lint clean
 
 # Installs the Debian packages the build and tests need, only where missing.
 deps:
@@ -139,6 +139,17 @@ bench: deps bench-pool bench-echo bench-durable bench-router bench-http bench-cl
 bench-router:
 	$(SWIFT) build -c release --product router-bench
 	.build/release/router-bench
+
+# The WebSocket codec's masking and UTF-8 validation in GB/s, beside a byte-wise loop and the
+# standard library's validator measured in the same run.
+bench-ws-codec:
+	$(SWIFT) build -c release --product ws-codec-bench
+	.build/release/ws-codec-bench
+
+# WebSocket echo of 64-byte and 16 KiB messages over 64 connections: our HTTPRouter route against
+# Hummingbird's WebSocket (bench/ws, a package of its own). Writes bench/results/ws.*
+bench-ws: deps
+	python3 bench/ws/run_bench.py
 
 # The pool's speed and memory against C peers, its contention table (1-32 threads beside C churn
 # around a plain and a priority-inheriting pthread mutex), then the engine under a shared lock.

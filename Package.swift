@@ -32,6 +32,7 @@ let package = Package(
         .executable(name: "durable-bench", targets: ["DurableBenchmark"]),
         .executable(name: "engine-lock-bench", targets: ["EngineLockBenchmark"]),
         .executable(name: "router-bench", targets: ["RouterBenchmark"]),
+        .executable(name: "ws-codec-bench", targets: ["WebSocketCodecBenchmark"]),
         .executable(name: "shared-bench", targets: ["SharedPoolBenchmark"]),
     ],
     dependencies: [
@@ -109,6 +110,8 @@ let package = Package(
             dependencies: ["SchedulerHTTP", "SchedulerPool", .product(name: "HTTPTypes", package: "swift-http-types")],
             path: "bench/router"),
 
+        .executableTarget(name: "WebSocketCodecBenchmark", dependencies: ["SchedulerHTTP"], path: "bench/wscodec"),
+
         // make bench-shared: the shared pool against a NetBox-style baseline on one PostgreSQL.
         .executableTarget(
             name: "SharedPoolBenchmark", dependencies: ["SchedulerPool", "SchedulerPoolPostgres", "CLibPQ"],
@@ -137,7 +140,7 @@ let package = Package(
         .testTarget(name: "SchedulerEngineTests", dependencies: ["SchedulerEngine", "TestSupport", "CTestProbes"]),
         .testTarget(
             name: "SchedulerHTTPTests",
-            dependencies: ["SchedulerHTTP", .product(name: "HTTPTypes", package: "swift-http-types")]),
+            dependencies: ["SchedulerHTTP", "CZlib", .product(name: "HTTPTypes", package: "swift-http-types")]),
         .testTarget(
             name: "SchedulerHTTPServerTests",
             dependencies: [

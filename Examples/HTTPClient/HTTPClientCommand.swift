@@ -43,13 +43,20 @@ struct HTTPClientCommand: AsyncParsableCommand {
     @Option(help: "Send the request this many times over the connection pool.")
     var `repeat`: Int = 1
 
-    @Argument(help: "The URL (http:// only).")
+    @Flag(help: "Open a WebSocket (ws:// URL): each stdin line goes out as a text message; each message is printed.")
+    var ws = false
+
+    @Flag(name: .customLong("ws-echo"), help: "Open a WebSocket and echo every message back until the server closes.")
+    var wsEcho = false
+
+    @Argument(help: "The URL (http://, or ws:// with --ws / --ws-echo).")
     var url: String
 
     func validate() throws {
         if data != nil && dataFile != nil { throw ValidationError("give -d or --data-file, not both") }
         if `repeat` < 1 { throw ValidationError("--repeat must be at least 1") }
         if let timeout, !(timeout > 0) { throw ValidationError("--timeout must be positive") }
+        if ws && wsEcho { throw ValidationError("give --ws or --ws-echo, not both") }
     }
 
     func run() async throws {
@@ -57,12 +64,21 @@ struct HTTPClientCommand: AsyncParsableCommand {
             try await transfer()
         } catch let error as HTTPClientError {
             fail("\(error)", code: Self.exitCode(error))
+        } catch let error as WebSocketHandshakeError {
+            fail("\(error)", code: 22)
         } catch {
             fail("\(error)", code: 1)
         }
     }
 
     private func transfer() async throws {
+        if ws || wsEcho {
+            try await WebSocketSession(
+                url: url, headerFields: try fields(), sourceIP: sourceIP, compressed: compressed, timeout: timeout,
+                echo: wsEcho
+            ).run()
+            return
+        }
         var configuration = HTTPClient.Configuration()
         configuration.followRedirects = location
         configuration.decompression = compressed
@@ -74,14 +90,7 @@ struct HTTPClientCommand: AsyncParsableCommand {
             guard let ip = IPAddress(sourceIP) else { throw ValidationError("--source-ip: '\(sourceIP)' is not an IP address") }
             configuration.source = .address(SocketAddress(ip: ip, port: 0))
         }
-        var fields = HTTPFields()
-        for line in header {
-            guard let colon = line.firstIndex(of: ":"), let name = HTTPField.Name(String(line[..<colon])) else {
-                throw ValidationError("-H '\(line)': expected 'Name: value'")
-            }
-            let value = line[line.index(after: colon)...].drop(while: { $0 == " " || $0 == "\t" })
-            fields.append(HTTPField(name: name, value: String(value)))
-        }
+        var fields = try fields()
         var body = HTTPClientRequestBody.empty
         if let data {
             body = .string(data)
@@ -106,6 +115,19 @@ struct HTTPClientCommand: AsyncParsableCommand {
         }
         sink.close()
         await client.shutdown()
+    }
+
+    /// The -H fields.
+    private func fields() throws -> HTTPFields {
+        var fields = HTTPFields()
+        for line in header {
+            guard let colon = line.firstIndex(of: ":"), let name = HTTPField.Name(String(line[..<colon])) else {
+                throw ValidationError("-H '\(line)': expected 'Name: value'")
+            }
+            let value = line[line.index(after: colon)...].drop(while: { $0 == " " || $0 == "\t" })
+            fields.append(HTTPField(name: name, value: String(value)))
+        }
+        return fields
     }
 
     /// `HTTP/1.1 200 OK` and the header fields, CRLF-ended, then an empty line.

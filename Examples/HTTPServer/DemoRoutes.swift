@@ -31,6 +31,10 @@ func demoRouter(logger: Logger) throws -> HTTPRouter {
     }
     try router.post("/echo", echo)
     try router.put("/echo", echo)
+    // Every message back as it came; permessage-deflate when the client offers it.
+    try router.webSocket("/ws", configuration: WebSocketConfiguration(compression: WebSocketCompression())) { socket, _, _ in
+        for try await message in socket.messages { try await socket.send(message) }
+    }
     try router.get("/users/:id") { _, context in "user \(context["id"] ?? "")" }
     try router.get("/stream") { request, _ in
         let query = request.head.path?.split(separator: "?", maxSplits: 1).dropFirst().first ?? ""

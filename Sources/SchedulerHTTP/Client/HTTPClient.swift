@@ -160,7 +160,7 @@ public final class HTTPClient: Sendable {
         }
     }
 
-    private func connect(_ destination: SocketAddress, source: HTTPClientSource?, deadline: ClientDeadline)
+    func connect(_ destination: SocketAddress, source: HTTPClientSource?, deadline: ClientDeadline)
         async throws(HTTPClientError) -> TCPConnection
     {
         var limit = configuration.connectTimeout

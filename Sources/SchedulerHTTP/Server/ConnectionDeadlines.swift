@@ -22,6 +22,16 @@ final class ConnectionDeadlines: Sendable {
 
         /// No deadline (a handler is running).
         func disarm() { deadline.store(0, ordering: .relaxed) }
+
+        /// What a connection taken over by another protocol (a WebSocket) does when the server
+        /// starts draining: say goodbye in its own protocol, then close.
+        let onDrain = Mutex<(@Sendable () -> Void)?>(nil)
+    }
+
+    /// Calls `handler` when the server drains (at once if it already does).
+    func whenDraining(_ slot: Slot, _ handler: @escaping @Sendable () -> Void) {
+        slot.onDrain.withLock { $0 = handler }
+        if isDraining, let handler = slot.onDrain.withLock({ $0.take() }) { handler() }
     }
 
     private let slots = SlotRegistry<Slot>()
@@ -34,6 +44,8 @@ final class ConnectionDeadlines: Sendable {
     /// finish the request in hand; returns when all have closed or `grace` has passed.
     func drain(grace: Duration) async {
         draining.store(true, ordering: .relaxed)
+        let goodbyes = slots.snapshot().compactMap { slot in slot.onDrain.withLock { $0.take() } }
+        for goodbye in goodbyes { goodbye() }
         let end = ContinuousClock.now + grace
         while ContinuousClock.now < end {
             let all = slots.snapshot()

@@ -9,6 +9,9 @@ public struct HTTPServerResponse: Sendable {
     public var head: HTTPResponse
     /// The body: bytes known in advance, or a stream the handler writes.
     public var body: HTTPResponseBody
+    /// For a `101 Switching Protocols` (a WebSocket route's): what takes the connection over
+    /// once the response is sent. Middleware that changes the response keeps it.
+    var takeover: ConnectionTakeover?
 
     /// A response with `status`, `headerFields` and `body` (empty by default).
     public init(

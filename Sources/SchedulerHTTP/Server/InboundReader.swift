@@ -62,6 +62,14 @@ final class InboundReader {
     /// Whether bytes of a next request are already buffered.
     var hasBufferedBytes: Bool { start < inbox.count }
 
+    /// Hands over the bytes received but not parsed (what follows a 101 response's request).
+    func takeBuffered() -> [UInt8] {
+        let rest = Array(inbox[start...])
+        inbox.removeAll()
+        start = 0
+        return rest
+    }
+
     /// The next request head; nil when the peer closed cleanly between requests.
     func nextHead() async throws(InboundFailure) -> InboundHead? {
         bodyBytes = 0

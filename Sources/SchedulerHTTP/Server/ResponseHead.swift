@@ -24,7 +24,9 @@ enum ResponseHead {
         out.append(contentsOf: crlf)
         for field in head.headerFields {
             switch field.name {
-            case .contentLength, .transferEncoding, .date, .connection: continue
+            case .contentLength, .transferEncoding, .date: continue
+            // A 101's `Connection: Upgrade` is the handler's; other answers get the server's.
+            case .connection where head.status.code != 101: continue
             default: break
             }
             out.append(contentsOf: field.name.rawName.utf8)

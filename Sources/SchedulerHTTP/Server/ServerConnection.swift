@@ -108,6 +108,18 @@ final class ServerConnection {
         guard await send(response, version: head.version, method: head.request.method, keepAlive: keepAlive) else {
             return false
         }
+        if let takeover = response.takeover, response.head.status.code == 101 {
+            // The connection now speaks another protocol (a WebSocket): its code owns it until
+            // it returns, and the connection then closes.
+            guard await flush() else { return false }
+            let registry = self.registry
+            let slot = deadline
+            await takeover(
+                TakenConnection(
+                    connection: connection, buffered: reader.takeBuffered(),
+                    whenDraining: { registry.whenDraining(slot, $0) }))
+            return false
+        }
         if keepAlive && !reader.bodyComplete {
             // The handler left part of the body unread: skip a little of it, else close. A client
             // that still waits for `100 Continue` gets none: it was answered without the body.

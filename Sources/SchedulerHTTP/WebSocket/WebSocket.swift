@@ -1,0 +1,504 @@
+public import SchedulerEngine
+public import SchedulerPool
+import Synchronization
+
+/// One open WebSocket (RFC 6455), server or client side: messages in as an async sequence
+/// (``messages``), out with ``send(_:)``; pings answered, the close handshake completed.
+///
+/// ```swift
+/// for try await message in socket.messages { try await socket.send(message) }
+/// ```
+///
+/// Reading happens as ``messages`` is iterated: a reader that stops stops reading the socket,
+/// so the peer's writes wait (TCP's backpressure). Control frames (pings, the peer's close) are
+/// handled while iterating. Sending may happen from any task; frames leave in call order.
+/// A protocol violation by the peer makes the iteration throw ``WebSocketError`` after the
+/// close frame with its code (1002, 1007, 1009) was sent and the connection closed.
+public final class WebSocket: @unchecked Sendable {
+    // @unchecked: the reading state is touched by the one task iterating `messages`; the
+    // writing state under `writeLock`; what both see under `shared`.
+    /// Which end of the connection this is (clients mask their frames, servers do not).
+    public enum Role: Sendable {
+        /// Accepted by a server route.
+        case server
+        /// Opened by a client.
+        case client
+    }
+
+    /// This end's role.
+    public let role: Role
+    /// The subprotocol both sides agreed on, if any.
+    public let subprotocol: String?
+    /// Whether permessage-deflate was agreed.
+    public var isCompressed: Bool { deflater != nil }
+    /// The address of this end.
+    public var localAddress: SocketAddress { connection.localAddress }
+    /// The address of the peer.
+    public var remoteAddress: SocketAddress { connection.peerAddress }
+
+    let connection: TCPConnection
+    let configuration: WebSocketConfiguration
+    private let deflater: MessageDeflater?
+    private let writeLock = AsyncSerialLock()
+    private var maskGenerator: MaskGenerator
+
+    private struct Shared {
+        var closeSent = false
+        var closeReceived = false
+        var closeCode: WebSocketCloseCode?
+        var closeReason = ""
+        var lastFrameAt = ContinuousClock.now
+    }
+    private let shared = Mutex(Shared())
+
+    // Reading state (the iterating task only).
+    private var inbox: [UInt8]
+    private var start = 0
+    private var atEOF = false
+    private var messageOpcode: WebSocketOpcode?
+    private var messageCompressed = false
+    private var messageParts: [[UInt8]] = []
+    private var messageSize = 0
+    private var validator = UTF8Validator()
+    private var failed: WebSocketError?
+    private var keepAlive: Task<Void, Never>?
+
+    init(
+        connection: TCPConnection, role: Role, configuration: WebSocketConfiguration, subprotocol: String?,
+        deflate: (DeflateAgreement, WebSocketCompression)?, buffered: [UInt8]
+    ) throws(WebSocketError) {
+        self.connection = connection
+        self.role = role
+        self.configuration = configuration
+        self.subprotocol = subprotocol
+        deflater = try deflate.map { agreement, settings throws(WebSocketError) in
+            try MessageDeflater(agreement, settings: settings)
+        }
+        inbox = buffered
+        maskGenerator = MaskGenerator()
+        if let interval = configuration.pingInterval { startKeepAlive(interval) }
+    }
+
+    deinit {
+        keepAlive?.cancel()
+    }
+
+    /// The close code the peer sent (``WebSocketCloseCode/noStatusReceived`` for a close frame
+    /// without one), or nil while no close frame came.
+    public var closeCode: WebSocketCloseCode? { shared.withLock { $0.closeCode } }
+    /// The reason the peer gave with its close code.
+    public var closeReason: String { shared.withLock { $0.closeReason } }
+
+    /// The messages from the peer, in order; ends after the peer's close frame.
+    public var messages: WebSocketInbound { WebSocketInbound(socket: self) }
+
+    // MARK: Sending
+
+    /// Sends a data message, in frames of at most `maxFrameSize` bytes, compressed when agreed.
+    public func send(_ message: WebSocketMessage) async throws {
+        switch message {
+        case .text(let text): try await send(text: text)
+        case .binary(let bytes): try await send(binary: bytes)
+        }
+    }
+
+    /// Sends a text message.
+    public func send(text: String) async throws {
+        try await sendData(.text, Array(text.utf8))
+    }
+
+    /// Sends a binary message.
+    public func send(binary bytes: [UInt8]) async throws {
+        try await sendData(.binary, bytes)
+    }
+
+    /// Sends one message as `produce` writes it, each write one frame, so that a huge message is
+    /// never held whole; the message ends when `produce` returns. Not compressed. Text is checked
+    /// to be UTF-8 as it is written. Other sends wait until the message is complete (pongs
+    /// included), so `produce` must not send on this socket itself. When `produce` throws after
+    /// its first write, the half-sent message cannot be finished and the socket closes.
+    public func send(streaming kind: WebSocketMessageKind, _ produce: (WebSocketFrameWriter) async throws -> Void)
+        async throws
+    {
+        await writeLock.lock()
+        defer { writeLock.unlock() }
+        if shared.withLock({ $0.closeSent }) { throw WebSocketError(.normalClosure, "the WebSocket is closing") }
+        let writer = WebSocketFrameWriter(socket: self, opcode: kind == .text ? .text : .binary)
+        do {
+            try await produce(writer)
+            try await writer.finish()
+        } catch {
+            // A message begun on the wire cannot be taken back: the socket closes (1011, or 1007
+            // for text that is not UTF-8) rather than send anything after half a message.
+            if writer.bytesWritten > 0 {
+                let code =
+                    (error as? WebSocketError)?.code == .invalidPayload
+                    ? WebSocketCloseCode.invalidPayload : .internalError
+                shared.withLock { $0.closeSent = true }
+                let payload = [UInt8(code.rawValue >> 8), UInt8(code.rawValue & 0xFF)]
+                try? await connection.send(payload.withUnsafeBytes { encode(.close, $0, fin: true, rsv1: false) })
+            }
+            throw error
+        }
+    }
+
+    /// One frame of a streamed message (the write lock is held by ``send(streaming:_:)``).
+    func sendFrameLocked(_ opcode: WebSocketOpcode, _ payload: [UInt8], fin: Bool) async throws {
+        try await connection.send(payload.withUnsafeBytes { encode(opcode, $0, fin: fin, rsv1: false) })
+    }
+
+    /// Sends a ping with up to 125 bytes of `payload`; the pong comes back while ``messages`` is read.
+    public func ping(_ payload: [UInt8] = []) async throws {
+        guard payload.count <= 125 else {
+            throw WebSocketError.protocolError("a ping payload of \(payload.count) bytes (at most 125)")
+        }
+        try await sendControl(.ping, payload)
+    }
+
+    /// Starts the close handshake with `code` and `reason` (at most 123 bytes of UTF-8); the
+    /// connection closes once the peer answers (or ``WebSocketConfiguration/closeTimeout`` passed),
+    /// which iterating ``messages`` to its end waits for.
+    public func close(_ code: WebSocketCloseCode = .normalClosure, reason: String = "") async throws {
+        guard code.isSendable else { throw WebSocketError.protocolError("close code \(code) may not be sent") }
+        guard reason.utf8.count <= 123 else { throw WebSocketError.protocolError("a close reason over 123 bytes") }
+        try await sendClose(code, reason)
+    }
+
+    private func sendData(_ opcode: WebSocketOpcode, _ payload: [UInt8]) async throws {
+        await writeLock.lock()
+        defer { writeLock.unlock() }
+        if shared.withLock({ $0.closeSent }) { throw WebSocketError(.normalClosure, "the WebSocket is closing") }
+        var body = payload
+        var rsv1 = false
+        if let deflater, payload.count >= deflater.minimumSize {
+            let result = payload.withUnsafeBytes { raw in
+                Result { () throws(WebSocketError) in try deflater.compress(raw) }
+            }
+            body = try result.get()
+            rsv1 = true
+        }
+        var offset = 0
+        var first = true
+        repeat {
+            let count = min(configuration.maxFrameSize, body.count - offset)
+            let frame = body.withUnsafeBytes { raw in
+                encode(
+                    first ? opcode : .continuation, UnsafeRawBufferPointer(rebasing: raw[offset..<offset + count]),
+                    fin: offset + count == body.count, rsv1: rsv1 && first)
+            }
+            try await connection.send(frame)
+            offset += count
+            first = false
+        } while offset < body.count
+    }
+
+    private func sendControl(_ opcode: WebSocketOpcode, _ payload: [UInt8]) async throws {
+        await writeLock.lock()
+        defer { writeLock.unlock() }
+        if shared.withLock({ $0.closeSent }) { throw WebSocketError(.normalClosure, "the WebSocket is closing") }
+        try await connection.send(payload.withUnsafeBytes { encode(opcode, $0, fin: true, rsv1: false) })
+    }
+
+    /// Sends a close frame unless one was sent; true when this call sent it.
+    @discardableResult
+    private func sendClose(_ code: WebSocketCloseCode?, _ reason: String) async throws -> Bool {
+        await writeLock.lock()
+        defer { writeLock.unlock() }
+        let already = shared.withLock { state in
+            defer { state.closeSent = true }
+            return state.closeSent
+        }
+        if already { return false }
+        var payload: [UInt8] = []
+        if let code {
+            payload = [UInt8(code.rawValue >> 8), UInt8(code.rawValue & 0xFF)] + Array(reason.utf8)
+        }
+        try await connection.send(payload.withUnsafeBytes { encode(.close, $0, fin: true, rsv1: false) })
+        return true
+    }
+
+    private func encode(_ opcode: WebSocketOpcode, _ payload: UnsafeRawBufferPointer, fin: Bool, rsv1: Bool) -> [UInt8]
+    {
+        let key = role == .client ? maskGenerator.next() : nil
+        let header = WebSocketFrameHeader(fin: fin, rsv1: rsv1, opcode: opcode, length: payload.count, maskKey: key)
+        var frame: [UInt8] = []
+        frame.reserveCapacity(header.headerLength + payload.count)
+        header.encode(into: &frame)
+        let start = frame.count
+        frame.append(contentsOf: payload)
+        if let key { WebSocketMasking.apply(key, to: &frame, range: start..<frame.count) }
+        return frame
+    }
+
+    // MARK: Receiving
+
+    /// The next data message; nil after the close handshake. Throws after failing the connection.
+    func nextMessage() async throws(WebSocketError) -> WebSocketMessage? {
+        if let failed { throw failed }
+        do {
+            return try await readMessage()
+        } catch {
+            failed = error
+            if error.code.isSendable {
+                _ = try? await sendClose(error.code, Self.shortened(error.reason))
+            }
+            await connection.close()
+            throw error
+        }
+    }
+
+    /// `reason` cut at a character boundary to fit a close frame's 123 bytes.
+    static func shortened(_ reason: String) -> String {
+        var result = ""
+        for character in reason {
+            if result.utf8.count + character.utf8.count > 123 { break }
+            result.append(character)
+        }
+        return result
+    }
+
+    private func readMessage() async throws(WebSocketError) -> WebSocketMessage? {
+        while true {
+            if shared.withLock({ $0.closeReceived }) { return nil }
+            let parsed = try inbox.withUnsafeBytes { raw in
+                Result { () throws(WebSocketError) in
+                    try WebSocketFrameHeader.parse(UnsafeRawBufferPointer(rebasing: raw[start...]))
+                }
+            }.get()
+            guard let header = parsed else {
+                guard try await receive() else { throw endOfStream() }
+                continue
+            }
+            try check(header)
+            while inbox.count - start < header.headerLength + header.length {
+                guard try await receive() else { throw endOfStream() }
+            }
+            let payloadRange = (start + header.headerLength)..<(start + header.headerLength + header.length)
+            if let key = header.maskKey { WebSocketMasking.apply(key, to: &inbox, range: payloadRange) }
+            start = payloadRange.upperBound
+            shared.withLock { $0.lastFrameAt = .now }
+            if let message = try await handle(header, payloadRange) { return message }
+        }
+    }
+
+    private func endOfStream() -> WebSocketError {
+        WebSocketError(.abnormalClosure, "the peer closed the connection without a close frame")
+    }
+
+    /// The rules a frame head must meet before its payload is read.
+    private func check(_ header: WebSocketFrameHeader) throws(WebSocketError) {
+        switch role {
+        case .server where header.maskKey == nil: throw .protocolError("an unmasked frame from a client")
+        case .client where header.maskKey != nil: throw .protocolError("a masked frame from a server")
+        default: break
+        }
+        guard let opcode = header.opcode else { throw .protocolError("unknown opcode \(header.opcodeBits)") }
+        if header.rsv2 || header.rsv3 { throw .protocolError("reserved bits RSV2/RSV3 set without an extension") }
+        if header.rsv1 && (deflater == nil || opcode == .continuation || opcode.isControl) {
+            throw .protocolError("reserved bit RSV1 set without permessage-deflate on a first data frame")
+        }
+        if opcode.isControl {
+            if !header.fin { throw .protocolError("a fragmented control frame") }
+            if header.length > 125 { throw .protocolError("a control frame of \(header.length) bytes (at most 125)") }
+            return
+        }
+        if opcode == .continuation && messageOpcode == nil {
+            throw .protocolError("a continuation frame without a message in progress")
+        }
+        if opcode != .continuation && messageOpcode != nil {
+            throw .protocolError("a new data frame inside a fragmented message")
+        }
+        if messageSize + header.length > configuration.maxMessageSize {
+            throw WebSocketError(.messageTooBig, "a message over the limit of \(configuration.maxMessageSize) bytes")
+        }
+    }
+
+    private func handle(_ header: WebSocketFrameHeader, _ range: Range<Int>) async throws(WebSocketError)
+        -> WebSocketMessage?
+    {
+        switch header.opcode! {
+        case .ping:
+            let payload = Array(inbox[range])
+            do { try await sendControl(.pong, payload) } catch {}
+            return nil
+        case .pong:
+            return nil
+        case .close:
+            try await receiveClose(range)
+            return nil
+        case .text, .binary, .continuation:
+            if header.opcode! != .continuation {
+                messageOpcode = header.opcode
+                messageCompressed = header.rsv1
+                validator = UTF8Validator()
+            }
+            messageSize += range.count
+            let isText = messageOpcode == .text
+            if isText && !messageCompressed {
+                let valid = inbox.withUnsafeBytes { validator.validate(UnsafeRawBufferPointer(rebasing: $0[range])) }
+                if !valid { throw WebSocketError(.invalidPayload, "a text message that is not UTF-8") }
+            }
+            if header.fin && messageParts.isEmpty && !messageCompressed {
+                // The common case: one frame, one message, one copy.
+                let message = isText ? WebSocketMessage.text(try text(inbox[range])) : .binary(Array(inbox[range]))
+                resetMessage()
+                return message
+            }
+            messageParts.append(Array(inbox[range]))
+            guard header.fin else { return nil }
+            var bytes: [UInt8]
+            if messageCompressed, let deflater {
+                bytes = try deflater.decompress(messageParts, limit: configuration.maxMessageSize)
+                if isText && !validator.validate(bytes) {
+                    throw WebSocketError(.invalidPayload, "a text message that is not UTF-8")
+                }
+            } else {
+                bytes = messageParts.count == 1 ? messageParts[0] : Array(messageParts.joined())
+            }
+            let message = isText ? WebSocketMessage.text(try text(bytes[...])) : .binary(bytes)
+            resetMessage()
+            return message
+        }
+    }
+
+    private func text(_ bytes: ArraySlice<UInt8>) throws(WebSocketError) -> String {
+        guard validator.isComplete else {
+            throw WebSocketError(.invalidPayload, "a text message ends inside a character")
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private func resetMessage() {
+        messageOpcode = nil
+        messageCompressed = false
+        messageParts.removeAll()
+        messageSize = 0
+    }
+
+    /// The peer's close frame: checked, answered with the same code, then the connection closes
+    /// (the server at once, the client once the server closed or the close timeout passed).
+    private func receiveClose(_ range: Range<Int>) async throws(WebSocketError) {
+        var code: WebSocketCloseCode?
+        var reason = ""
+        if range.count == 1 { throw .protocolError("a close frame with a one-byte payload") }
+        if range.count >= 2 {
+            let value = WebSocketCloseCode(
+                rawValue: UInt16(inbox[range.lowerBound]) << 8 | UInt16(inbox[range.lowerBound + 1]))
+            guard value.isSendable else { throw .protocolError("close code \(value) may not be sent") }
+            var reasonValidator = UTF8Validator()
+            let reasonRange = (range.lowerBound + 2)..<range.upperBound
+            let valid = inbox.withUnsafeBytes {
+                reasonValidator.validate(UnsafeRawBufferPointer(rebasing: $0[reasonRange]))
+            }
+            guard valid && reasonValidator.isComplete else {
+                throw WebSocketError(.invalidPayload, "a close reason that is not UTF-8")
+            }
+            code = value
+            reason = String(decoding: inbox[reasonRange], as: UTF8.self)
+        }
+        shared.withLock { state in
+            state.closeReceived = true
+            state.closeCode = code ?? .noStatusReceived
+            state.closeReason = reason
+        }
+        _ = try? await sendClose(code, "")
+        if role == .client { await awaitPeerClose() }
+        await connection.close()
+    }
+
+    /// Reads and drops bytes until the peer closes its side or the close timeout passes.
+    private func awaitPeerClose() async {
+        let timer = Task { [connection, configuration] in
+            try? await Task.sleep(for: configuration.closeTimeout)
+            if !Task.isCancelled { connection.closeNow() }
+        }
+        while (try? await connection.recvBuffer()) != nil {}
+        timer.cancel()
+    }
+
+    /// Receives one more chunk; false at end of stream.
+    private func receive() async throws(WebSocketError) -> Bool {
+        if atEOF { return false }
+        let buffer: TCPBuffer?
+        do { buffer = try await connection.recvBuffer() } catch {
+            throw WebSocketError(.abnormalClosure, "receiving failed: \(error)")
+        }
+        guard let buffer else {
+            atEOF = true
+            return false
+        }
+        if start == inbox.count {
+            inbox.removeAll(keepingCapacity: true)
+            start = 0
+        } else if start > 65536 {
+            inbox.removeSubrange(0..<start)
+            start = 0
+        }
+        buffer.withUnsafeBytes { inbox.append(contentsOf: $0) }
+        return true
+    }
+
+    // MARK: Ending
+
+    /// Ends the socket after its handler returned: our close frame (1000) if none was sent, the
+    /// peer's awaited for at most the close timeout, then the TCP close.
+    func finish() async {
+        keepAlive?.cancel()
+        if failed == nil && !shared.withLock({ $0.closeReceived }) {
+            _ = try? await sendClose(.normalClosure, "")
+            let timer = Task { [connection, configuration] in
+                try? await Task.sleep(for: configuration.closeTimeout)
+                if !Task.isCancelled { connection.closeNow() }
+            }
+            // Data frames still in flight are dropped; the peer's close frame ends the wait.
+            while (try? await readMessage()) != nil {}
+            timer.cancel()
+        }
+        await connection.close()
+    }
+
+    private func startKeepAlive(_ interval: Duration) {
+        let timeout = configuration.pingTimeout
+        keepAlive = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                guard let self, !Task.isCancelled else { return }
+                let (closing, last) = self.shared.withLock { ($0.closeSent || $0.closeReceived, $0.lastFrameAt) }
+                if closing { return }
+                if ContinuousClock.now - last > interval + timeout {
+                    self.connection.closeNow()
+                    return
+                }
+                try? await self.ping()
+            }
+        }
+    }
+}
+
+/// Masking keys for client frames: a xoshiro256** stream seeded from the system's random source
+/// (RFC 6455 asks for keys a script cannot predict; a syscall per frame would cost more than the frame).
+struct MaskGenerator {
+    private var state: (UInt64, UInt64, UInt64, UInt64)
+
+    init() {
+        var system = SystemRandomNumberGenerator()
+        state = (system.next(), system.next(), system.next(), system.next() | 1)
+    }
+
+    mutating func next() -> (UInt8, UInt8, UInt8, UInt8) {
+        let result = rotate(state.1 &* 5, 7) &* 9
+        let t = state.1 << 17
+        state.2 ^= state.0
+        state.3 ^= state.1
+        state.1 ^= state.2
+        state.0 ^= state.3
+        state.2 ^= t
+        state.3 = rotate(state.3, 45)
+        return (
+            UInt8(truncatingIfNeeded: result), UInt8(truncatingIfNeeded: result >> 8),
+            UInt8(truncatingIfNeeded: result >> 16), UInt8(truncatingIfNeeded: result >> 24)
+        )
+    }
+
+    private func rotate(_ x: UInt64, _ k: UInt64) -> UInt64 { x << k | x >> (64 - k) }
+}
