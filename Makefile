@@ -133,7 +133,7 @@ readme-check:
 consumer-check: deps
 	@bash tools/consumer-check.sh
 
-bench: deps bench-pool bench-echo bench-durable bench-router bench-http bench-client bench-shared
+bench: deps bench-pool bench-echo bench-durable bench-router bench-http bench-client bench-shared bench-ws-codec bench-ws
 
 # HTTPRouter with 10 routes and with 1,000, same run: ns per routed request and the ratio.
 bench-router:

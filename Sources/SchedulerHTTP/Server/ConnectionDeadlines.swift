@@ -1,3 +1,4 @@
+import SchedulerPool
 import SchedulerEngine
 import Glibc
 import Synchronization
@@ -25,7 +26,7 @@ final class ConnectionDeadlines: Sendable {
 
         /// What a connection taken over by another protocol (a WebSocket) does when the server
         /// starts draining: say goodbye in its own protocol, then close.
-        let onDrain = Mutex<(@Sendable () -> Void)?>(nil)
+        let onDrain = FutexMutex<(@Sendable () -> Void)?>(nil)
     }
 
     /// Calls `handler` when the server drains (at once if it already does).

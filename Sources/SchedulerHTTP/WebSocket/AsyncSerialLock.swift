@@ -1,9 +1,10 @@
+import SchedulerPool
 import Synchronization
 
 /// A lock held across suspension points, granted in arrival order: frames of one message and
 /// compressed messages must reach the connection in the order they were encoded.
 final class AsyncSerialLock: Sendable {
-    private let state = Mutex<(locked: Bool, waiters: [UnsafeContinuation<Void, Never>])>((false, []))
+    private let state = FutexMutex<(locked: Bool, waiters: [UnsafeContinuation<Void, Never>])>((false, []))
 
     func lock() async {
         if state.withLock({ state in

@@ -49,7 +49,7 @@ public final class WebSocket: @unchecked Sendable {
         var closeReason = ""
         var lastFrameAt = ContinuousClock.now
     }
-    private let shared = Mutex(Shared())
+    private let shared = FutexMutex(Shared())
 
     // Reading state (the iterating task only).
     private var inbox: [UInt8]
