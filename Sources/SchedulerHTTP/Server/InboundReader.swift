@@ -176,14 +176,7 @@ final class InboundReader {
             atEOF = true
             return false
         }
-        if start == inbox.count {
-            inbox.removeAll(keepingCapacity: true)
-            start = 0
-        } else if start > 65536 {
-            inbox.removeSubrange(0..<start)
-            start = 0
-        }
-        buffer.withUnsafeBytes { inbox.append(contentsOf: $0) }
+        appendCompacting(buffer, to: &inbox, start: &start)
         return true
     }
 }

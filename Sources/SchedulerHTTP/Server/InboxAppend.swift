@@ -1,0 +1,16 @@
+import SchedulerEngine
+
+/// Appends a received chunk to a connection's inbox (`inbox[start...]` is what is not consumed
+/// yet), first dropping consumed bytes: all of them when everything was consumed, else once
+/// more than 64 KiB are dead, so the inbox neither grows without bound nor moves on every chunk.
+/// Shared by the HTTP server's reader and the WebSocket reader.
+func appendCompacting(_ buffer: borrowing TCPBuffer, to inbox: inout [UInt8], start: inout Int) {
+    if start == inbox.count {
+        inbox.removeAll(keepingCapacity: true)
+        start = 0
+    } else if start > 65536 {
+        inbox.removeSubrange(0..<start)
+        start = 0
+    }
+    buffer.withUnsafeBytes { inbox.append(contentsOf: $0) }
+}
