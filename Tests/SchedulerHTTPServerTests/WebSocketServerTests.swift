@@ -27,18 +27,7 @@ import Testing
             maxMessageSize: 4 << 20, subprotocols: ["chat", "echo"], closeTimeout: .seconds(2)),
         _ body: (UInt16) async throws -> Void
     ) async throws {
-        let server = try HTTPServer(
-            address: SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0),
-            configuration: HTTPServer.Configuration(engine: .init(threads: 1)), responder: try router(configuration))
-        let running = Task { await server.run() }
-        defer { running.cancel() }
-        do { try await body(server.address.port) } catch {
-            await server.shutdown()
-            await running.value
-            throw error
-        }
-        await server.shutdown()
-        await running.value
+        try await withResponder(try router(configuration), body)
     }
 
     /// Reads frames until a close frame, which must carry `code`; then the server closes TCP.
