@@ -17,7 +17,10 @@ public import HTTPTypes
 /// does not change what a running server serves.
 public struct HTTPRouter: HTTPResponder {
     private var trie = TrieBox()
-    private var middlewares: [any HTTPMiddleware] = []
+    private var middlewares: [any HTTPMiddleware] = [] {
+        didSet { chain = HTTPRouter.chain(middlewares, trie) }
+    }
+    private var chain: HTTPNext?
 
     /// An empty router.
     public init() {}
@@ -91,28 +94,43 @@ public struct HTTPRouter: HTTPResponder {
     /// empty when none matches), e.g. to label metrics by route; a middleware that changes the
     /// request's path changes where it goes, and the route sees its own context.
     public func respond(to request: HTTPServerRequest) async throws -> HTTPServerResponse {
-        if middlewares.isEmpty { return try await dispatch(request) }
-        let trie = self.trie
         let found = HTTPRouter.lookup(request, trie)
+        guard let chain else { return try await HTTPRouter.dispatch(request, found, trie, context: nil) }
         var context = RouteContext()
+        var decoded = false
         if case .route(let route, let match) = found {
-            context = HTTPRouter.context(of: route, match) ?? RouteContext(route: route.pattern)
+            if let routeContext = HTTPRouter.context(of: route, match) {
+                context = routeContext
+                decoded = true
+            } else {
+                context = RouteContext(route: route.pattern)
+            }
         }
-        let method = request.head.method
-        let target = request.head.path
-        return try await middlewares.wrapping { request, _ in
-            // The lookup above still holds unless a middleware changed where the request goes.
-            let unchanged = request.head.method == method && request.head.path == target
-            return try await HTTPRouter.dispatch(request, unchanged ? found : HTTPRouter.lookup(request, trie), trie)
-        }(request, context)
+        context.arrival = RouteArrival(
+            method: request.head.method, path: request.head.path, lookup: found, decoded: decoded)
+        return try await chain(request, context)
     }
 
-    private func dispatch(_ request: HTTPServerRequest) async throws -> HTTPServerResponse {
-        try await HTTPRouter.dispatch(request, HTTPRouter.lookup(request, trie), trie)
+    /// The global middleware in front of the route dispatch, built when a middleware or route is
+    /// added (never per request). The dispatch reuses the lookup made on arrival unless a
+    /// middleware changed the method or the path.
+    private static func chain(_ middlewares: [any HTTPMiddleware], _ box: TrieBox) -> HTTPNext? {
+        if middlewares.isEmpty { return nil }
+        return middlewares.wrapping { request, context in
+            if let arrival = context.arrival, arrival.method == request.head.method,
+                arrival.path == request.head.path
+            {
+                return try await HTTPRouter.dispatch(
+                    request, arrival.lookup, box, context: arrival.decoded ? context : nil)
+            }
+            return try await HTTPRouter.dispatch(request, HTTPRouter.lookup(request, box), box, context: nil)
+        }
     }
 
-    private static func dispatch(_ request: HTTPServerRequest, _ found: Lookup, _ box: TrieBox) async throws
-        -> HTTPServerResponse
+    /// Answers `request` as `found` says; a matched route gets `context` when given, else the
+    /// context made from the match.
+    private static func dispatch(_ request: HTTPServerRequest, _ found: Lookup, _ box: TrieBox, context: RouteContext?)
+        async throws -> HTTPServerResponse
     {
         switch found {
         case .asterisk:
@@ -133,7 +151,7 @@ public struct HTTPRouter: HTTPResponder {
             response.head.headerFields[.allow] = methods.sorted().joined(separator: ", ")
             return response
         case .route(let route, let match):
-            guard let context = context(of: route, match) else {
+            guard let context = context ?? self.context(of: route, match) else {
                 let name = match.parameters.first { PercentDecoding.decode(String($0.1)) == nil }?.0 ?? ""
                 return .status(.badRequest, "bad percent-encoding in path parameter \(name)")
             }
@@ -167,7 +185,7 @@ public struct HTTPRouter: HTTPResponder {
     }
 
     /// The outcome of looking a request up.
-    private enum Lookup: Sendable {
+    enum Lookup: Sendable {
         case asterisk
         case notFound
         case otherMethods(Set<String>)
@@ -176,9 +194,11 @@ public struct HTTPRouter: HTTPResponder {
 
     private mutating func add(method: HTTPRequest.Method, path: String, handler: @escaping HTTPNext) throws(RouterError) {
         guard path.first == "/" else { throw .invalidPattern(path, "a route path starts with /") }
+        chain = nil  // it holds the trie too: let a router nobody shares change its trie in place
         if !isKnownUniquelyReferenced(&trie) { trie = trie.copy() }
         try trie.trie.insert(path: path, method: method.rawValue, value: Route(pattern: path, handler: handler))
         trie.methods.insert(method.rawValue)
+        chain = HTTPRouter.chain(middlewares, trie)
     }
 }
 

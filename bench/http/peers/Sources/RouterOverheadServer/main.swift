@@ -1,18 +1,23 @@
 // The router row of `make bench-http`: `GET /users/:id` answered on one event loop either by a
 // plain handler (the path split by hand, no router, no middleware) or through HTTPRouter with
 // RequestIDMiddleware and RequestLoggingMiddleware (one swift-log line per request, written to
-// standard error, which the bench sends to /dev/null). 127.0.0.1 only.
-// Usage: RouterOverheadServer PORT plain|routed
+// standard error, which the bench sends to /dev/null): `routed` logs through swift-log's
+// StreamLogHandler, `routed-line` through SchedulerHTTP's LineLogHandler. 127.0.0.1 only.
+// Usage: RouterOverheadServer PORT plain|routed|routed-line
 import Glibc
 import Logging
 import SchedulerCore
 
 let arguments = CommandLine.arguments
-guard arguments.count == 3, let port = UInt16(arguments[1]), ["plain", "routed"].contains(arguments[2]) else {
-    fputs("usage: RouterOverheadServer PORT plain|routed\n", stderr)
+guard arguments.count == 3, let port = UInt16(arguments[1]), ["plain", "routed", "routed-line"].contains(arguments[2]) else {
+    fputs("usage: RouterOverheadServer PORT plain|routed|routed-line\n", stderr)
     exit(2)
 }
-LoggingSystem.bootstrap(StreamLogHandler.standardError)
+if arguments[2] == "routed-line" {
+    LoggingSystem.bootstrap(LineLogHandler.standardError)
+} else {
+    LoggingSystem.bootstrap(StreamLogHandler.standardError)
+}
 let configuration = HTTPServer.Configuration(engine: .init(threads: 1))
 let address = try SocketAddress(host: "127.0.0.1", port: port)
 let server: HTTPServer
