@@ -11,9 +11,11 @@ is strict ping-pong (one message in flight per connection); depth 16 lets a serv
 batch show its capacity. Each round runs every (size, depth, server) once, the servers' order
 alternating between rounds. Reported: messages/s, the server's CPU µs per message (user +
 system of the server process over the measured window) and the load generator's own CPU
-share (near 1.00 would mean the client, not the server, was the limit), medians over rounds,
+share (near 1.00 would mean the client, not the server, was the limit) beside the server's
+(near 1.00: the server's one CPU was full), medians over rounds,
 and the ratios of ours to Hummingbird. Writes bench/results/ws.md and ws.json.
-Environment: ROUNDS (3), SECONDS_PER_RUN (5), CONNECTIONS (64), DEPTHS ("1,16"), WS_LOAD (path).
+Environment: ROUNDS (3), SECONDS_PER_RUN (5), CONNECTIONS (64), DEPTHS ("1,16"), WS_LOAD (path),
+BENCH_NICE (0; -10 gives servers and load the CPUs on a machine busy with other work).
 """
 import json, os, statistics, subprocess, sys, time
 
@@ -52,6 +54,7 @@ def one_run(server, size, depth):
         proc.wait(timeout=10)
     return {"server": server, "size": size, "depth": depth, "messages_per_s": result["messages_per_s"],
             "server_cpu_us_per_message": result["server_cpu_us_per_message"],
+            "server_cpu_share": result["server_cpu_s"] / result["seconds"],
             "client_cpu_share": result["client_cpu_share"], "errors": result["errors"]}
 
 
@@ -77,11 +80,12 @@ def main():
         " bench/ws/ws_load.c (C, one epoll thread, pinned to CPU %s): a handshake per connection, then"
         " masked binary messages, `depth` in flight per connection (1: strict ping-pong), each echo counted"
         " when complete. Server CPU is its process's utime+stime over the measured window. Load average"
-        " (1/5/15 min) %.2f/%.2f/%.2f before, %.2f/%.2f/%.2f after."
-        % ((os.uname().nodename, http.CPUS, http.SERVER_CPU, http.CLIENT_CPU) + tuple(load_before) + tuple(load_after)),
+        " (1/5/15 min) %.2f/%.2f/%.2f before, %.2f/%.2f/%.2f after; servers and load at nice %s."
+        % ((os.uname().nodename, http.CPUS, http.SERVER_CPU, http.CLIENT_CPU) + tuple(load_before) + tuple(load_after)
+           + (os.environ.get("BENCH_NICE", "0"),)),
         "",
-        "| size | depth | server | messages/s | server CPU µs/message | load CPU share | errors | rounds (messages/s) |",
-        "|---|---|---|---|---|---|---|---|"]
+        "| size | depth | server | messages/s | server CPU µs/message | server CPU share | load CPU share | errors | rounds (messages/s) |",
+        "|---|---|---|---|---|---|---|---|---|"]
     summary = {}
     for size in SIZES:
         for depth in DEPTHS:
@@ -89,10 +93,11 @@ def main():
                 mine = [r for r in rows if r["server"] == server and r["size"] == size and r["depth"] == depth]
                 rate = statistics.median(r["messages_per_s"] for r in mine)
                 cpu = statistics.median(r["server_cpu_us_per_message"] for r in mine)
+                server_share = statistics.median(r["server_cpu_share"] for r in mine)
                 share = statistics.median(r["client_cpu_share"] for r in mine)
                 summary[(server, size, depth)] = (rate, cpu)
-                lines.append("| %d B | %d | %s | %.0f | %.2f | %.2f | %d | %s |" % (
-                    size, depth, server, rate, cpu, share, sum(r["errors"] for r in mine),
+                lines.append("| %d B | %d | %s | %.0f | %.2f | %.2f | %.2f | %d | %s |" % (
+                    size, depth, server, rate, cpu, server_share, share, sum(r["errors"] for r in mine),
                     ", ".join("%.0f" % r["messages_per_s"] for r in mine)))
     lines.append("")
     for size in SIZES:
