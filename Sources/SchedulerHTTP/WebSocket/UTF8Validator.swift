@@ -1,4 +1,4 @@
-import CSchedulerUTF8
+internal import CSchedulerUTF8
 
 /// Checks UTF-8 incrementally, piece by piece (a text message arrives in fragments that may
 /// split a character): whole buffers in C with SIMD (CSchedulerUTF8: the lookup algorithm on
