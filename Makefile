@@ -140,15 +140,20 @@ bench-router:
 	$(SWIFT) build -c release --product router-bench
 	.build/release/router-bench
 
-# The WebSocket codec's masking and UTF-8 validation in GB/s, beside a byte-wise loop and the
-# standard library's validator measured in the same run.
+# The WebSocket codec's masking and UTF-8 validation in GB/s, beside a byte-wise loop, the old
+# pure-Swift UTF-8 validator and the standard library's validator measured in the same run.
 bench-ws-codec:
 	$(SWIFT) build -c release --product ws-codec-bench
 	.build/release/ws-codec-bench
 
 # WebSocket echo of 64-byte and 16 KiB messages over 64 connections: our HTTPRouter route against
-# Hummingbird's WebSocket (bench/ws, a package of its own). Writes bench/results/ws.*
+# Hummingbird's WebSocket (bench/ws, a package of its own), driven by a C load generator
+# (bench/ws/ws_load.c, built here with Debian's cc). Writes bench/results/ws.*
 bench-ws: deps
+	@command -v cc >/dev/null || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq gcc libc6-dev >/dev/null; }
+	mkdir -p .build-wsbench
+	cc -O2 -Wall -Wextra -o .build-wsbench/ws_load bench/ws/ws_load.c
 	python3 bench/ws/run_bench.py
 
 # The pool's speed and memory against C peers, its contention table (1-32 threads beside C churn

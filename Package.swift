@@ -64,6 +64,8 @@ let package = Package(
             name: "CLibPQ", path: "CSources/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // zlib for the HTTP compression middleware (Debian's zlib1g-dev).
         .target(name: "CZlib", path: "CSources/CZlib", linkerSettings: [.linkedLibrary("z")]),
+        // UTF-8 validation of WebSocket text on AVX2/SSSE3, chosen at run time (no -march flag).
+        .target(name: "CSchedulerUTF8", path: "CSources/CSchedulerUTF8"),
 
         // Swift modules
         .target(name: "SchedulerPool", dependencies: ["CSchedulerAllocator"]),
@@ -85,7 +87,8 @@ let package = Package(
         .target(
             name: "SchedulerHTTP",
             dependencies: [
-                "SchedulerPool", "SchedulerEngine", "CZlib", .product(name: "HTTPTypes", package: "swift-http-types"),
+                "SchedulerPool", "SchedulerEngine", "CZlib", "CSchedulerUTF8",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
@@ -110,7 +113,8 @@ let package = Package(
             dependencies: ["SchedulerHTTP", "SchedulerPool", .product(name: "HTTPTypes", package: "swift-http-types")],
             path: "bench/router"),
 
-        .executableTarget(name: "WebSocketCodecBenchmark", dependencies: ["SchedulerHTTP"], path: "bench/wscodec"),
+        .executableTarget(
+            name: "WebSocketCodecBenchmark", dependencies: ["SchedulerHTTP", "CSchedulerUTF8"], path: "bench/wscodec"),
 
         // make bench-shared: the shared pool against a NetBox-style baseline on one PostgreSQL.
         .executableTarget(
@@ -140,7 +144,9 @@ let package = Package(
         .testTarget(name: "SchedulerEngineTests", dependencies: ["SchedulerEngine", "TestSupport", "CTestProbes"]),
         .testTarget(
             name: "SchedulerHTTPTests",
-            dependencies: ["SchedulerHTTP", "CZlib", .product(name: "HTTPTypes", package: "swift-http-types")]),
+            dependencies: [
+                "SchedulerHTTP", "CZlib", "CSchedulerUTF8", .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]),
         .testTarget(
             name: "SchedulerHTTPServerTests",
             dependencies: [

@@ -1,8 +1,8 @@
 // swift-tools-version: 6.1
-// The programs of `make bench-ws`: a WebSocket echo server on our HTTPRouter, the same on
-// Hummingbird's WebSocket (the peer), and a load generator on our WebSocket client that keeps
-// CONNECTIONS sockets echoing messages of a given size. A package of its own so that the
-// library never depends on NIO or Hummingbird. Built into ../../.build-wsbench.
+// The servers of `make bench-ws`: a WebSocket echo server on our HTTPRouter and the same on
+// Hummingbird's WebSocket (the peer); the load generator is C (ws_load.c beside this file, built
+// by the Makefile). A package of its own so that the library never depends on NIO or
+// Hummingbird. Built into ../../.build-wsbench.
 import PackageDescription
 
 let package = Package(
@@ -21,7 +21,6 @@ let package = Package(
             ]),
         .executableTarget(
             name: "SchedulerWSServer", dependencies: [.product(name: "SchedulerCore", package: "scheduler-core")]),
-        .executableTarget(name: "WSLoad", dependencies: [.product(name: "SchedulerCore", package: "scheduler-core")]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,12 +1,15 @@
+internal import CSchedulerUTF8
+
 /// Checks UTF-8 incrementally, piece by piece (a text message arrives in fragments that may
-/// split a character): ASCII eight bytes at a time, the rest by the ranges of Unicode's
-/// table 3-7 (no overlong forms, no surrogates, nothing above U+10FFFF).
+/// split a character): whole buffers in C with SIMD (CSchedulerUTF8: the lookup algorithm on
+/// AVX2 or SSSE3), and the few bytes of a character split between pieces through a state machine
+/// on the ranges of Unicode's table 3-7 (no overlong forms, no surrogates, nothing above U+10FFFF).
 public struct UTF8Validator: Sendable {
     /// Continuation bytes still owed by the character in progress.
-    @usableFromInline var remaining: UInt8 = 0
+    var remaining: UInt8 = 0
     /// The range the next continuation byte must fall in.
-    @usableFromInline var low: UInt8 = 0x80
-    @usableFromInline var high: UInt8 = 0xBF
+    var low: UInt8 = 0x80
+    var high: UInt8 = 0xBF
 
     /// A validator at the start of a text.
     public init() {}
@@ -15,7 +18,6 @@ public struct UTF8Validator: Sendable {
     public var isComplete: Bool { remaining == 0 }
 
     /// Checks the next piece; false as soon as the bytes cannot be UTF-8 whatever follows.
-    @inlinable
     public mutating func validate(_ buffer: UnsafeRawBufferPointer) -> Bool {
         guard let base = buffer.baseAddress else { return true }
         let count = buffer.count
@@ -25,39 +27,12 @@ public struct UTF8Validator: Sendable {
             guard step(buffer[index]) else { return false }
             index += 1
         }
-        // Whole characters while at least four bytes are left: no state kept between bytes.
-        while index + 4 <= count {
-            let b0 = buffer[index]
-            if b0 < 0x80 {
-                // Runs of ASCII sixteen bytes at a time.
-                while index + 16 <= count {
-                    let a = (base + index).loadUnaligned(as: UInt64.self)
-                    let b = (base + index + 8).loadUnaligned(as: UInt64.self)
-                    if (a | b) & 0x8080_8080_8080_8080 != 0 { break }
-                    index += 16
-                }
-                while index < count - 3 && buffer[index] < 0x80 { index += 1 }
-                continue
-            }
-            let b1 = buffer[index + 1]
-            if b0 < 0xE0 {
-                guard b0 >= 0xC2 && b1 & 0xC0 == 0x80 else { return false }
-                index += 2
-            } else if b0 < 0xF0 {
-                let low: UInt8 = b0 == 0xE0 ? 0xA0 : 0x80
-                let high: UInt8 = b0 == 0xED ? 0x9F : 0xBF
-                guard b1 >= low && b1 <= high && buffer[index + 2] & 0xC0 == 0x80 else { return false }
-                index += 3
-            } else {
-                guard b0 <= 0xF4 else { return false }
-                let low: UInt8 = b0 == 0xF0 ? 0x90 : 0x80
-                let high: UInt8 = b0 == 0xF4 ? 0x8F : 0xBF
-                guard b1 >= low && b1 <= high && buffer[index + 2] & 0xC0 == 0x80 && buffer[index + 3] & 0xC0 == 0x80
-                else { return false }
-                index += 4
-            }
-        }
-        // The last bytes, which may leave a character open for the next piece.
+        if index == count { return true }
+        // The rest in C, up to a character this piece leaves open, whose bytes go through the
+        // state machine so that the next piece can finish it.
+        let open = csched_utf8_check(base.assumingMemoryBound(to: UInt8.self) + index, count - index)
+        guard open >= 0 else { return false }
+        index = count - open
         while index < count {
             guard step(buffer[index]) else { return false }
             index += 1
@@ -66,7 +41,6 @@ public struct UTF8Validator: Sendable {
     }
 
     /// One byte through the state machine (Unicode's table 3-7).
-    @inlinable
     mutating func step(_ byte: UInt8) -> Bool {
         if remaining != 0 {
             guard byte >= low && byte <= high else { return false }
@@ -111,7 +85,6 @@ public struct UTF8Validator: Sendable {
     }
 
     /// Checks the next piece of an array.
-    @inlinable
     public mutating func validate(_ bytes: [UInt8]) -> Bool {
         bytes.withUnsafeBytes { validate($0) }
     }

@@ -79,31 +79,41 @@ public struct WebSocketFrameHeader: Sendable, Equatable {
         return header
     }
 
-    /// Appends the head's wire form to `out`.
+    /// Appends the head's wire form to `out`: built in a 14-byte stack buffer, then appended at
+    /// once (one capacity check instead of one per byte).
     public func encode(into out: inout [UInt8]) {
-        var first = opcodeBits
-        if fin { first |= 0x80 }
-        if rsv1 { first |= 0x40 }
-        if rsv2 { first |= 0x20 }
-        if rsv3 { first |= 0x10 }
-        out.append(first)
-        let maskBit: UInt8 = maskKey == nil ? 0 : 0x80
-        if length < 126 {
-            out.append(maskBit | UInt8(length))
-        } else if length <= 0xFFFF {
-            out.append(maskBit | 126)
-            out.append(UInt8(length >> 8))
-            out.append(UInt8(length & 0xFF))
-        } else {
-            out.append(maskBit | 127)
-            for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8((length >> shift) & 0xFF)) }
+        var wire: (UInt64, UInt64) = (0, 0)
+        let count = withUnsafeMutableBytes(of: &wire) { raw -> Int in
+            var first = opcodeBits
+            if fin { first |= 0x80 }
+            if rsv1 { first |= 0x40 }
+            if rsv2 { first |= 0x20 }
+            if rsv3 { first |= 0x10 }
+            raw[0] = first
+            let maskBit: UInt8 = maskKey == nil ? 0 : 0x80
+            var used = 2
+            if length < 126 {
+                raw[1] = maskBit | UInt8(length)
+            } else if length <= 0xFFFF {
+                raw[1] = maskBit | 126
+                raw[2] = UInt8(length >> 8)
+                raw[3] = UInt8(length & 0xFF)
+                used = 4
+            } else {
+                raw[1] = maskBit | 127
+                for index in 0..<8 { raw[2 + index] = UInt8((length >> (56 - 8 * index)) & 0xFF) }
+                used = 10
+            }
+            if let key = maskKey {
+                raw[used] = key.0
+                raw[used + 1] = key.1
+                raw[used + 2] = key.2
+                raw[used + 3] = key.3
+                used += 4
+            }
+            return used
         }
-        if let key = maskKey {
-            out.append(key.0)
-            out.append(key.1)
-            out.append(key.2)
-            out.append(key.3)
-        }
+        withUnsafeBytes(of: &wire) { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: $0[..<count])) }
     }
 
     /// A whole frame: this head's fields with `payload`, masked when `maskKey` is given.

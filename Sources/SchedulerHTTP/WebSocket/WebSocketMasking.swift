@@ -7,13 +7,15 @@ public enum WebSocketMasking {
         _ key: (UInt8, UInt8, UInt8, UInt8), to buffer: UnsafeMutableRawBufferPointer, phase: Int = 0
     ) {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return }
-        let keyBytes = [key.0, key.1, key.2, key.3]
         // The key as it lines up with the first byte of the buffer, repeated to eight bytes in
-        // memory order (the same construction works on either byte order).
-        var rotated: UInt32 = 0
-        withUnsafeMutableBytes(of: &rotated) { raw in
-            for index in 0..<4 { raw[index] = keyBytes[(index + phase) & 3] }
-        }
+        // memory order; no array, so masking a frame allocates nothing.
+        let inOrder = withUnsafeBytes(of: key) { $0.loadUnaligned(as: UInt32.self) }
+        let shift = UInt32(phase & 3) * 8
+        #if _endian(little)
+            let rotated = shift == 0 ? inOrder : inOrder >> shift | inOrder << (32 - shift)
+        #else
+            let rotated = shift == 0 ? inOrder : inOrder << shift | inOrder >> (32 - shift)
+        #endif
         let word = UInt64(rotated) << 32 | UInt64(rotated)
         let count = buffer.count
         var offset = 0
@@ -30,9 +32,9 @@ public enum WebSocketMasking {
             pointer.storeBytes(of: pointer.loadUnaligned(as: UInt64.self) ^ word, as: UInt64.self)
             offset += 8
         }
-        while offset < count {
-            buffer[offset] ^= keyBytes[(offset + phase) & 3]
-            offset += 1
+        // The last bytes: `offset` is a multiple of eight, so they line up with `word`'s first.
+        withUnsafeBytes(of: word) { key in
+            for index in 0..<(count - offset) { buffer[offset + index] ^= key[index] }
         }
     }
 
