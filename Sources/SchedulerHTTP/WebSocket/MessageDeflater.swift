@@ -90,8 +90,9 @@ final class MessageDeflater {
     /// One bounded step of a streamed inflate: consumes what it can of `input`, producing at most
     /// one scratch buffer (16 KiB) of output. `full` says more output may wait inside zlib (call
     /// again, with the rest of the input or none).
-    func inflateStep(_ input: UnsafeRawBufferPointer) throws(WebSocketError) -> (consumed: Int, output: [UInt8], full: Bool)
-    {
+    func inflateStep(_ input: UnsafeRawBufferPointer) throws(WebSocketError) -> (
+        consumed: Int, output: [UInt8], full: Bool
+    ) {
         let stream = inflateStream
         stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: UInt8.self))
         stream.pointee.avail_in = UInt32(input.count)

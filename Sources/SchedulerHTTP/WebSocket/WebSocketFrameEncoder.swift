@@ -21,7 +21,8 @@ struct WebSocketFrameEncoder {
     }
 
     /// One frame carrying `payload`.
-    mutating func frame(_ opcode: WebSocketOpcode, _ payload: UnsafeRawBufferPointer, fin: Bool, rsv1: Bool) -> [UInt8] {
+    mutating func frame(_ opcode: WebSocketOpcode, _ payload: UnsafeRawBufferPointer, fin: Bool, rsv1: Bool) -> [UInt8]
+    {
         var out: [UInt8] = []
         append(opcode, payload, fin: fin, rsv1: rsv1, to: &out)
         return out

@@ -79,7 +79,8 @@ struct WebSocketReceiver {
                 let range = start..<(start + available)
                 if let key = frame.maskKey, mode != .discard {
                     inbox.withUnsafeMutableBytes { raw in
-                        WebSocketMasking.apply(key, to: UnsafeMutableRawBufferPointer(rebasing: raw[range]), phase: streamDone)
+                        WebSocketMasking.apply(
+                            key, to: UnsafeMutableRawBufferPointer(rebasing: raw[range]), phase: streamDone)
                     }
                 }
                 start += available
@@ -183,7 +184,8 @@ struct WebSocketReceiver {
     }
 
     private mutating func chunk(_ bytes: [UInt8], final: Bool) -> WebSocketEvent {
-        let event = WebSocketEvent.chunk(WebSocketChunk(kind: kind, bytes: bytes, isFirst: !streamedAny, isFinal: final))
+        let event = WebSocketEvent.chunk(
+            WebSocketChunk(kind: kind, bytes: bytes, isFirst: !streamedAny, isFinal: final))
         streamedAny = true
         if final { resetMessage() }
         return event
@@ -207,7 +209,8 @@ struct WebSocketReceiver {
         inflatedSize += step.output.count
         if inflatedSize > configuration.maxStreamedMessageSize {
             throw WebSocketError(
-                .messageTooBig, "a compressed message inflates past the limit of \(configuration.maxStreamedMessageSize) bytes")
+                .messageTooBig,
+                "a compressed message inflates past the limit of \(configuration.maxStreamedMessageSize) bytes")
         }
         if messageOpcode == .text && !validator.validate(step.output) {
             throw WebSocketError(.invalidPayload, "a text message that is not UTF-8")
