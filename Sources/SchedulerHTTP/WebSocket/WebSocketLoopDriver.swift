@@ -24,6 +24,16 @@ final class WebSocketLoopDriver: TCPConnectionHandler {
         writer: WebSocketLoopWriter, buffered: [UInt8],
         makeHandler: @escaping @Sendable (WebSocketLoopWriter) -> any WebSocketLoopHandler
     ) async {
+        await start(writer: writer, buffered: buffered, makeHandler: makeHandler)
+        await writer.waitEnded()
+        await writer.connection.close()
+    }
+
+    /// Makes the handler on the loop thread, hands it what came with the handshake, then attaches.
+    static func start(
+        writer: WebSocketLoopWriter, buffered: [UInt8],
+        makeHandler: @escaping @Sendable (WebSocketLoopWriter) -> any WebSocketLoopHandler
+    ) async {
         let connection = writer.connection
         if let interval = writer.configuration.pingInterval { writer.startKeepAlive(interval) }
         let box = await Task(executorPreference: connection.executor) { () -> DriverBox in
@@ -35,8 +45,6 @@ final class WebSocketLoopDriver: TCPConnectionHandler {
             return DriverBox(driver: driver)
         }.value
         await connection.setHandler(box.driver)
-        await writer.waitEnded()
-        await connection.close()
     }
 
     func received(_ buffer: consuming TCPBuffer) {

@@ -204,6 +204,9 @@ public final class WebSocketLoopWriter: @unchecked Sendable {
         waiter?.resume()
     }
 
+    /// Waits until the socket has ended: its handler's ``WebSocketLoopHandler/closed(_:)`` was called.
+    public func waitUntilClosed() async { await waitEnded() }
+
     /// Waits until ``ended()`` was called.
     func waitEnded() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
