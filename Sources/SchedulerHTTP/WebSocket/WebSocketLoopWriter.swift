@@ -175,15 +175,21 @@ public final class WebSocketLoopWriter: @unchecked Sendable {
     func startKeepAlive(_ interval: Duration) {
         let timeout = configuration.pingTimeout
         let task = Task { [weak self] in
+            // The timeout runs from a ping that got no frame back, so a late timer wakeup is no silence.
+            var pingedAt: ContinuousClock.Instant?
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
                 guard let self, !Task.isCancelled else { return }
                 let (closing, last) = self.state.withLock { ($0.closeSent || $0.closeReceived, $0.lastFrameAt) }
                 if closing { return }
-                if ContinuousClock.now - last > interval + timeout {
-                    self.connection.closeNow()
-                    return
+                if let sent = pingedAt, last < sent {
+                    if ContinuousClock.now - sent > timeout {
+                        self.connection.closeNow()
+                        return
+                    }
+                    continue
                 }
+                pingedAt = .now
                 try? self.ping()
             }
         }
