@@ -84,6 +84,38 @@ final class MessageDeflater {
         return output
     }
 
+    /// The compressed message's trailer (`00 00 FF FF`), fed after its last frame.
+    static var messageTail: [UInt8] { tail }
+
+    /// One bounded step of a streamed inflate: consumes what it can of `input`, producing at most
+    /// one scratch buffer (16 KiB) of output. `full` says more output may wait inside zlib (call
+    /// again, with the rest of the input or none).
+    func inflateStep(_ input: UnsafeRawBufferPointer) throws(WebSocketError) -> (
+        consumed: Int, output: [UInt8], full: Bool
+    ) {
+        let stream = inflateStream
+        stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: UInt8.self))
+        stream.pointee.avail_in = UInt32(input.count)
+        defer { stream.pointee.next_in = nil }
+        var rc: Int32 = Z_OK
+        var output: [UInt8] = []
+        var full = false
+        inflateScratch.withUnsafeMutableBufferPointer { chunk in
+            stream.pointee.next_out = chunk.baseAddress
+            stream.pointee.avail_out = UInt32(chunk.count)
+            rc = CZlib.inflate(stream, Z_SYNC_FLUSH)
+            let produced = chunk.count - Int(stream.pointee.avail_out)
+            output = Array(UnsafeBufferPointer(rebasing: chunk[..<produced]))
+            full = stream.pointee.avail_out == 0
+        }
+        let consumed = input.count - Int(stream.pointee.avail_in)
+        if rc == Z_STREAM_END { inflateReset(stream) }
+        guard rc == Z_OK || rc == Z_BUF_ERROR || rc == Z_STREAM_END else {
+            throw WebSocketError(.invalidPayload, "a compressed message does not inflate (zlib \(rc))")
+        }
+        return (consumed, output, full)
+    }
+
     private func inflate(_ input: UnsafeRawBufferPointer, into output: inout [UInt8], limit: Int) throws(WebSocketError)
     {
         guard input.count > 0 else { return }

@@ -40,7 +40,7 @@ public final class WebSocket: @unchecked Sendable {
     let configuration: WebSocketConfiguration
     private let deflater: MessageDeflater?
     private let writeLock = AsyncSerialLock()
-    private var maskGenerator: MaskGenerator
+    private var encoder: WebSocketFrameEncoder
 
     private struct Shared {
         var closeSent = false
@@ -52,14 +52,8 @@ public final class WebSocket: @unchecked Sendable {
     private let shared = FutexMutex(Shared())
 
     // Reading state (the iterating task only).
-    private var inbox: [UInt8]
-    private var start = 0
+    private var receiver: WebSocketReceiver
     private var atEOF = false
-    private var messageOpcode: WebSocketOpcode?
-    private var messageCompressed = false
-    private var messageParts: [[UInt8]] = []
-    private var messageSize = 0
-    private var validator = UTF8Validator()
     private var failed: WebSocketError?
     private var keepAlive: Task<Void, Never>?
 
@@ -74,8 +68,9 @@ public final class WebSocket: @unchecked Sendable {
         deflater = try deflate.map { agreement, settings throws(WebSocketError) in
             try MessageDeflater(agreement, settings: settings)
         }
-        inbox = buffered
-        maskGenerator = MaskGenerator()
+        receiver = WebSocketReceiver(
+            role: role, configuration: configuration, deflater: deflater, buffered: buffered)
+        encoder = WebSocketFrameEncoder(role: role)
         if let interval = configuration.pingInterval { startKeepAlive(interval) }
     }
 
@@ -91,6 +86,11 @@ public final class WebSocket: @unchecked Sendable {
 
     /// The messages from the peer, in order; ends after the peer's close frame.
     public var messages: WebSocketInbound { WebSocketInbound(socket: self) }
+
+    /// The messages from the peer as chunks in the order they arrive, each message's last one
+    /// marked ``WebSocketChunk/isFinal``: a huge message is never held whole (the limit is
+    /// ``WebSocketConfiguration/maxStreamedMessageSize``). Iterate this or ``messages``, not both.
+    public var chunks: WebSocketChunks { WebSocketChunks(socket: self) }
 
     // MARK: Sending
 
@@ -135,7 +135,7 @@ public final class WebSocket: @unchecked Sendable {
                     (error as? WebSocketError)?.code == .invalidPayload
                     ? WebSocketCloseCode.invalidPayload : .internalError
                 shared.withLock { $0.closeSent = true }
-                let payload = [UInt8(code.rawValue >> 8), UInt8(code.rawValue & 0xFF)]
+                let payload = WebSocketFrameEncoder.closePayload(code, "")
                 try? await connection.send(payload.withUnsafeBytes { encode(.close, $0, fin: true, rsv1: false) })
             }
             throw error
@@ -209,34 +209,34 @@ public final class WebSocket: @unchecked Sendable {
             return state.closeSent
         }
         if already { return false }
-        var payload: [UInt8] = []
-        if let code {
-            payload = [UInt8(code.rawValue >> 8), UInt8(code.rawValue & 0xFF)] + Array(reason.utf8)
-        }
+        let payload = WebSocketFrameEncoder.closePayload(code, reason)
         try await connection.send(payload.withUnsafeBytes { encode(.close, $0, fin: true, rsv1: false) })
         return true
     }
 
     private func encode(_ opcode: WebSocketOpcode, _ payload: UnsafeRawBufferPointer, fin: Bool, rsv1: Bool) -> [UInt8]
     {
-        let key = role == .client ? maskGenerator.next() : nil
-        let header = WebSocketFrameHeader(fin: fin, rsv1: rsv1, opcode: opcode, length: payload.count, maskKey: key)
-        var frame: [UInt8] = []
-        frame.reserveCapacity(header.headerLength + payload.count)
-        header.encode(into: &frame)
-        let start = frame.count
-        frame.append(contentsOf: payload)
-        if let key { WebSocketMasking.apply(key, to: &frame, range: start..<frame.count) }
-        return frame
+        encoder.frame(opcode, payload, fin: fin, rsv1: rsv1)
     }
 
     // MARK: Receiving
 
     /// The next data message; nil after the close handshake. Throws after failing the connection.
     func nextMessage() async throws(WebSocketError) -> WebSocketMessage? {
+        guard case .message(let message) = try await nextData(.messages) else { return nil }
+        return message
+    }
+
+    /// The next chunk of a data message; nil after the close handshake.
+    func nextChunk() async throws(WebSocketError) -> WebSocketChunk? {
+        guard case .chunk(let chunk) = try await nextData(.chunks) else { return nil }
+        return chunk
+    }
+
+    private func nextData(_ mode: WebSocketReceiver.Mode) async throws(WebSocketError) -> WebSocketEvent? {
         if let failed { throw failed }
         do {
-            return try await readMessage()
+            return try await readData(mode)
         } catch {
             failed = error
             if error.code.isSendable {
@@ -257,27 +257,24 @@ public final class WebSocket: @unchecked Sendable {
         return result
     }
 
-    private func readMessage() async throws(WebSocketError) -> WebSocketMessage? {
+    /// The next message or chunk (control frames answered on the way); nil after the close.
+    private func readData(_ mode: WebSocketReceiver.Mode) async throws(WebSocketError) -> WebSocketEvent? {
         while true {
             if shared.withLock({ $0.closeReceived }) { return nil }
-            let parsed = try inbox.withUnsafeBytes { raw in
-                Result { () throws(WebSocketError) in
-                    try WebSocketFrameHeader.parse(UnsafeRawBufferPointer(rebasing: raw[start...]))
-                }
-            }.get()
-            guard let header = parsed else {
+            guard let event = try receiver.next(mode) else {
                 guard try await receive() else { throw endOfStream() }
                 continue
             }
-            try check(header)
-            while inbox.count - start < header.headerLength + header.length {
-                guard try await receive() else { throw endOfStream() }
+            switch event {
+            case .ping(let payload):
+                do { try await sendControl(.pong, payload) } catch {}
+            case .pong:
+                break
+            case .close(let code, let reason):
+                await receiveClose(code, reason)
+            case .message, .chunk:
+                return event
             }
-            let payloadRange = (start + header.headerLength)..<(start + header.headerLength + header.length)
-            if let key = header.maskKey { WebSocketMasking.apply(key, to: &inbox, range: payloadRange) }
-            start = payloadRange.upperBound
-            shared.withLock { $0.lastFrameAt = .now }
-            if let message = try await handle(header, payloadRange) { return message }
         }
     }
 
@@ -285,117 +282,10 @@ public final class WebSocket: @unchecked Sendable {
         WebSocketError(.abnormalClosure, "the peer closed the connection without a close frame")
     }
 
-    /// The rules a frame head must meet before its payload is read.
-    private func check(_ header: WebSocketFrameHeader) throws(WebSocketError) {
-        switch role {
-        case .server where header.maskKey == nil: throw .protocolError("an unmasked frame from a client")
-        case .client where header.maskKey != nil: throw .protocolError("a masked frame from a server")
-        default: break
-        }
-        guard let opcode = header.opcode else { throw .protocolError("unknown opcode \(header.opcodeBits)") }
-        if header.rsv2 || header.rsv3 { throw .protocolError("reserved bits RSV2/RSV3 set without an extension") }
-        if header.rsv1 && (deflater == nil || opcode == .continuation || opcode.isControl) {
-            throw .protocolError("reserved bit RSV1 set without permessage-deflate on a first data frame")
-        }
-        if opcode.isControl {
-            if !header.fin { throw .protocolError("a fragmented control frame") }
-            if header.length > 125 { throw .protocolError("a control frame of \(header.length) bytes (at most 125)") }
-            return
-        }
-        if opcode == .continuation && messageOpcode == nil {
-            throw .protocolError("a continuation frame without a message in progress")
-        }
-        if opcode != .continuation && messageOpcode != nil {
-            throw .protocolError("a new data frame inside a fragmented message")
-        }
-        if messageSize + header.length > configuration.maxMessageSize {
-            throw WebSocketError(.messageTooBig, "a message over the limit of \(configuration.maxMessageSize) bytes")
-        }
-    }
-
-    private func handle(_ header: WebSocketFrameHeader, _ range: Range<Int>) async throws(WebSocketError)
-        -> WebSocketMessage?
-    {
-        switch header.opcode! {
-        case .ping:
-            let payload = Array(inbox[range])
-            do { try await sendControl(.pong, payload) } catch {}
-            return nil
-        case .pong:
-            return nil
-        case .close:
-            try await receiveClose(range)
-            return nil
-        case .text, .binary, .continuation:
-            if header.opcode! != .continuation {
-                messageOpcode = header.opcode
-                messageCompressed = header.rsv1
-                validator = UTF8Validator()
-            }
-            messageSize += range.count
-            let isText = messageOpcode == .text
-            if isText && !messageCompressed {
-                let valid = inbox.withUnsafeBytes { validator.validate(UnsafeRawBufferPointer(rebasing: $0[range])) }
-                if !valid { throw WebSocketError(.invalidPayload, "a text message that is not UTF-8") }
-            }
-            if header.fin && messageParts.isEmpty && !messageCompressed {
-                // The common case: one frame, one message, one copy.
-                let message = isText ? WebSocketMessage.text(try text(inbox[range])) : .binary(Array(inbox[range]))
-                resetMessage()
-                return message
-            }
-            messageParts.append(Array(inbox[range]))
-            guard header.fin else { return nil }
-            var bytes: [UInt8]
-            if messageCompressed, let deflater {
-                bytes = try deflater.decompress(messageParts, limit: configuration.maxMessageSize)
-                if isText && !validator.validate(bytes) {
-                    throw WebSocketError(.invalidPayload, "a text message that is not UTF-8")
-                }
-            } else {
-                bytes = messageParts.count == 1 ? messageParts[0] : Array(messageParts.joined())
-            }
-            let message = isText ? WebSocketMessage.text(try text(bytes[...])) : .binary(bytes)
-            resetMessage()
-            return message
-        }
-    }
-
-    private func text(_ bytes: ArraySlice<UInt8>) throws(WebSocketError) -> String {
-        guard validator.isComplete else {
-            throw WebSocketError(.invalidPayload, "a text message ends inside a character")
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    private func resetMessage() {
-        messageOpcode = nil
-        messageCompressed = false
-        messageParts.removeAll()
-        messageSize = 0
-    }
-
-    /// The peer's close frame: checked, answered with the same code, then the connection closes
-    /// (the server at once, the client once the server closed or the close timeout passed).
-    private func receiveClose(_ range: Range<Int>) async throws(WebSocketError) {
-        var code: WebSocketCloseCode?
-        var reason = ""
-        if range.count == 1 { throw .protocolError("a close frame with a one-byte payload") }
-        if range.count >= 2 {
-            let value = WebSocketCloseCode(
-                rawValue: UInt16(inbox[range.lowerBound]) << 8 | UInt16(inbox[range.lowerBound + 1]))
-            guard value.isSendable else { throw .protocolError("close code \(value) may not be sent") }
-            var reasonValidator = UTF8Validator()
-            let reasonRange = (range.lowerBound + 2)..<range.upperBound
-            let valid = inbox.withUnsafeBytes {
-                reasonValidator.validate(UnsafeRawBufferPointer(rebasing: $0[reasonRange]))
-            }
-            guard valid && reasonValidator.isComplete else {
-                throw WebSocketError(.invalidPayload, "a close reason that is not UTF-8")
-            }
-            code = value
-            reason = String(decoding: inbox[reasonRange], as: UTF8.self)
-        }
+    /// The peer's close frame (checked by the receiver): answered with the same code, then the
+    /// connection closes (the server at once, the client once the server closed or the close
+    /// timeout passed).
+    private func receiveClose(_ code: WebSocketCloseCode?, _ reason: String) async {
         shared.withLock { state in
             state.closeReceived = true
             state.closeCode = code ?? .noStatusReceived
@@ -427,7 +317,8 @@ public final class WebSocket: @unchecked Sendable {
             atEOF = true
             return false
         }
-        appendCompacting(buffer, to: &inbox, start: &start)
+        receiver.append(buffer)
+        shared.withLock { $0.lastFrameAt = .now }
         return true
     }
 
@@ -444,7 +335,7 @@ public final class WebSocket: @unchecked Sendable {
                 if !Task.isCancelled { connection.closeNow() }
             }
             // Data frames still in flight are dropped; the peer's close frame ends the wait.
-            while (try? await readMessage()) != nil {}
+            while (try? await readData(.discard)) != nil {}
             timer.cancel()
         }
         await connection.close()
@@ -453,15 +344,21 @@ public final class WebSocket: @unchecked Sendable {
     private func startKeepAlive(_ interval: Duration) {
         let timeout = configuration.pingTimeout
         keepAlive = Task { [weak self] in
+            // The timeout runs from a ping that got no frame back, so a late timer wakeup is no silence.
+            var pingedAt: ContinuousClock.Instant?
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
                 guard let self, !Task.isCancelled else { return }
                 let (closing, last) = self.shared.withLock { ($0.closeSent || $0.closeReceived, $0.lastFrameAt) }
                 if closing { return }
-                if ContinuousClock.now - last > interval + timeout {
-                    self.connection.closeNow()
-                    return
+                if let sent = pingedAt, last < sent {
+                    if ContinuousClock.now - sent > timeout {
+                        self.connection.closeNow()
+                        return
+                    }
+                    continue
                 }
+                pingedAt = .now
                 try? await self.ping()
             }
         }

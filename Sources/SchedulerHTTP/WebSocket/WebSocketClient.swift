@@ -32,6 +32,51 @@ extension HTTPClient {
         _ url: String, headerFields: HTTPFields = [:], configuration: WebSocketConfiguration = WebSocketConfiguration(),
         source: HTTPClientSource? = nil, timeout: Duration = .seconds(10)
     ) async throws -> WebSocket {
+        let (tcp, agreed) = try await openWebSocket(
+            url, headerFields: headerFields, configuration: configuration, source: source, timeout: timeout)
+        do {
+            return try WebSocket(
+                connection: tcp, role: .client, configuration: configuration, subprotocol: agreed.subprotocol,
+                deflate: agreed.deflate, buffered: agreed.buffered)
+        } catch {
+            tcp.closeNow()
+            throw error
+        }
+    }
+
+    /// Opens a WebSocket like ``webSocket(_:headerFields:configuration:source:timeout:)`` whose
+    /// messages go to the ``WebSocketLoopHandler`` that `makeHandler` makes, by callback on the
+    /// connection's loop thread; returns the socket's writer once the handler is in place.
+    /// End it with ``WebSocketLoopWriter/close(_:reason:)`` and ``WebSocketLoopWriter/waitUntilClosed()``.
+    public func webSocket(
+        _ url: String, headerFields: HTTPFields = [:], configuration: WebSocketConfiguration = WebSocketConfiguration(),
+        source: HTTPClientSource? = nil, timeout: Duration = .seconds(10),
+        handlers makeHandler: @escaping @Sendable (WebSocketLoopWriter) -> any WebSocketLoopHandler
+    ) async throws -> WebSocketLoopWriter {
+        let (tcp, agreed) = try await openWebSocket(
+            url, headerFields: headerFields, configuration: configuration, source: source, timeout: timeout)
+        let deflater: MessageDeflater?
+        do { deflater = try agreed.deflate.map { try MessageDeflater($0.0, settings: $0.1) } } catch {
+            tcp.closeNow()
+            throw error
+        }
+        let writer = WebSocketLoopWriter(
+            connection: tcp, role: .client, configuration: configuration, subprotocol: agreed.subprotocol,
+            deflater: deflater)
+        await WebSocketLoopDriver.start(writer: writer, buffered: agreed.buffered, makeHandler: makeHandler)
+        // The connection is closed once the socket has ended (the engine keeps it until then).
+        Task { [writer] in
+            await writer.waitUntilClosed()
+            await writer.connection.close()
+        }
+        return writer
+    }
+
+    /// Connects and runs the opening handshake, both bounded by `timeout`.
+    private func openWebSocket(
+        _ url: String, headerFields: HTTPFields, configuration: WebSocketConfiguration, source: HTTPClientSource?,
+        timeout: Duration
+    ) async throws -> (TCPConnection, WebSocketClientHandshake.Agreed) {
         let lower = url.lowercased()
         if lower.hasPrefix("wss://") { throw HTTPClientError.unsupportedScheme("wss") }
         guard lower.hasPrefix("ws://") else {
@@ -50,8 +95,11 @@ extension HTTPClient {
         }
         defer { timer.cancel() }
         do {
-            return try await WebSocketClientHandshake.run(
-                tcp, url: parsed, headerFields: headerFields, configuration: configuration)
+            return (
+                tcp,
+                try await WebSocketClientHandshake.run(
+                    tcp, url: parsed, headerFields: headerFields, configuration: configuration)
+            )
         } catch {
             tcp.closeNow()
             if timedOut.load(ordering: .relaxed) { throw HTTPClientError.timedOut(.total) }
@@ -81,9 +129,16 @@ extension HTTPClient {
 
 /// The client's side of the opening handshake (RFC 6455 §4.1).
 enum WebSocketClientHandshake {
+    /// What the server's 101 agreed to, and the bytes that came after it.
+    struct Agreed {
+        var subprotocol: String?
+        var deflate: (DeflateAgreement, WebSocketCompression)?
+        var buffered: [UInt8]
+    }
+
     static func run(
         _ tcp: TCPConnection, url: HTTPClientURL, headerFields: HTTPFields, configuration: WebSocketConfiguration
-    ) async throws -> WebSocket {
+    ) async throws -> Agreed {
         let key = WebSocketAccept.randomKey()
         var request =
             "GET \(url.target) HTTP/1.1\r\nHost: \(url.authority)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -171,8 +226,6 @@ enum WebSocketClientHandshake {
                 throw WebSocketHandshakeError(status: status, reason: error.reason)
             }
         }
-        return try WebSocket(
-            connection: tcp, role: .client, configuration: configuration, subprotocol: subprotocol, deflate: deflate,
-            buffered: buffered)
+        return Agreed(subprotocol: subprotocol, deflate: deflate, buffered: buffered)
     }
 }

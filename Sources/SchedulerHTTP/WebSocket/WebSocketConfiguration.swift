@@ -2,6 +2,9 @@
 public struct WebSocketConfiguration: Sendable {
     /// The largest message accepted (after decompression); a bigger one fails the connection with 1009.
     public var maxMessageSize: Int
+    /// The largest message accepted when messages are streamed in chunks (``WebSocket/chunks``);
+    /// a bigger one fails the connection with 1009.
+    public var maxStreamedMessageSize: Int
     /// Outgoing messages larger than this go out in several frames.
     public var maxFrameSize: Int
     /// permessage-deflate: offered (client) or accepted when offered (server); nil for never.
@@ -15,12 +18,13 @@ public struct WebSocketConfiguration: Sendable {
     /// Close the connection when no frame arrived within this long after a keep-alive ping.
     public var pingTimeout: Duration
 
-    /// 16 MiB messages, 64 KiB frames, no compression, no subprotocols, 5 s to close, no pings.
+    /// 16 MiB messages (4 GiB streamed), 64 KiB frames, no compression, no subprotocols, 5 s to close, no pings.
     public init(
         maxMessageSize: Int = 16 << 20, maxFrameSize: Int = 64 << 10, compression: WebSocketCompression? = nil,
         subprotocols: [String] = [], closeTimeout: Duration = .seconds(5), pingInterval: Duration? = nil,
-        pingTimeout: Duration = .seconds(10)
+        pingTimeout: Duration = .seconds(10), maxStreamedMessageSize: Int = 4 << 30
     ) {
+        self.maxStreamedMessageSize = maxStreamedMessageSize
         self.maxMessageSize = maxMessageSize
         self.maxFrameSize = max(1, maxFrameSize)
         self.compression = compression
