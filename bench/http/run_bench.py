@@ -42,6 +42,8 @@ NAMES = [OURS, C, NGINX, HB, NIO]
 # The router row (issue 13): our server on `GET /users/:id`, a plain handler against HTTPRouter with
 # request-id and logging middleware (bench/http/peers RouterOverheadServer), in the same rounds.
 PLAIN, ROUTED = "plain handler", "router + request id + logging"
+ROUTED_LINE = "router + request id + logging (LineLogHandler)"
+ROUTER_MODES = {PLAIN: "plain", ROUTED: "routed", ROUTED_LINE: "routed-line"}
 ROUTER_WORKLOAD = ("users", "/users/42", [])
 WORKLOADS = [
     ("plaintext", "/", []),
@@ -118,8 +120,8 @@ class Server:
             cmd = [os.path.join(peers, "HummingbirdHTTPServer"), str(port)]
         elif name == NIO:
             cmd = [os.path.join(peers, "NIOHTTPServer"), str(port)]
-        elif name in (PLAIN, ROUTED):
-            cmd = [os.path.join(peers, "RouterOverheadServer"), str(port), "plain" if name == PLAIN else "routed"]
+        elif name in ROUTER_MODES:
+            cmd = [os.path.join(peers, "RouterOverheadServer"), str(port), ROUTER_MODES[name]]
             # With TZ unset, glibc's localtime_r (swift-log's StreamLogHandler stamps each line
             # with it) stats /etc/localtime on every call; deployed servers set TZ. Both modes get it.
             env = dict(env or {}, TZ="UTC")
@@ -381,6 +383,39 @@ def alloc_sites(seconds=2):
     return {"requests": warm["requests"] + result["requests"], "mallocs_recorded": total, "sites": top}
 
 
+def run_router_row():
+    """The router row's rounds: plain handler and the two routed servers, alternating order."""
+    router_row = {PLAIN: [], ROUTED: [], ROUTED_LINE: []}
+    for round_index in range(ROUNDS):
+        order = [PLAIN, ROUTED, ROUTED_LINE]
+        for name in (order if round_index % 2 == 0 else order[::-1]):
+            result = one_run(name, ROUTER_WORKLOAD[0])
+            router_row[name].append(result)
+            print("round %d %-12s %-48s %9.0f req/s  %.2f us CPU/req" % (
+                round_index + 1, ROUTER_WORKLOAD[0], name, result["rps"], result["cpu_us_per_req"]), flush=True)
+    return router_row
+
+
+def router_only():
+    """`run_bench.py --router-only`: the router row alone, written to bench/results/router-row.md."""
+    load_before = os.getloadavg()
+    row = run_router_row()
+    plain = med(row[PLAIN], "rps")
+    lines = ["# Router row (`python3 bench/http/run_bench.py --router-only`)", "",
+             "`GET /users/42`, our server on one loop pinned to CPU 0, wrk (64 connections) on CPU 1, %d rounds of "
+             "%d s, medians; load average %.2f before, %.2f after." % (ROUNDS, SECONDS, load_before[0],
+                                                                     os.getloadavg()[0]), "",
+             "| server | requests/s | vs plain | server CPU µs/req | rounds (req/s) |", "| --- | ---: | ---: | ---: | --- |"]
+    for name in (PLAIN, ROUTED, ROUTED_LINE):
+        rps = med(row[name], "rps")
+        lines.append("| %s | %.0f | %.2fx | %.2f | %s |" % (
+            name, rps, rps / plain, med(row[name], "cpu_us_per_req"), ", ".join("%.0f" % r["rps"] for r in row[name])))
+    text = "\n".join(lines) + "\n"
+    with open(os.path.join(RESULTS, "router-row.md"), "w") as f:
+        f.write(text)
+    print(text)
+
+
 def main():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = min(max(IDLE * 2 + 1024, 4096), hard) if hard != resource.RLIM_INFINITY else IDLE * 2 + 1024
@@ -395,6 +430,9 @@ def main():
         return
     if "--no-build" not in sys.argv:
         build()
+    if "--router-only" in sys.argv:
+        router_only()
+        return
     samples = {n: {w: [] for w, _, _ in WORKLOADS} for n in NAMES}
     load_before = os.getloadavg()
     for round_index in range(ROUNDS):
@@ -406,13 +444,7 @@ def main():
                 print("round %d %-12s %-15s %9.0f req/s  p99 %8.0f us  %.2f us CPU/req" % (
                     round_index + 1, workload, name, result["rps"], result["p99_us"], result["cpu_us_per_req"]),
                       flush=True)
-    router_row = {PLAIN: [], ROUTED: []}
-    for round_index in range(ROUNDS):
-        for name in ([PLAIN, ROUTED] if round_index % 2 == 0 else [ROUTED, PLAIN]):
-            result = one_run(name, ROUTER_WORKLOAD[0])
-            router_row[name].append(result)
-            print("round %d %-12s %-30s %9.0f req/s  %.2f us CPU/req" % (
-                round_index + 1, ROUTER_WORKLOAD[0], name, result["rps"], result["cpu_us_per_req"]), flush=True)
+    router_row = run_router_row()
     saved = {"router_row": router_row, "rounds": ROUNDS, "seconds_per_run": SECONDS, "host": os.uname().nodename, "cpus": CPUS,
              "command": os.environ.get("BENCH_COMMAND", "make bench-http"), "samples": samples,
              "nice": os.environ.get("BENCH_NICE", "0"), "loadavg_before": load_before, "loadavg_after": os.getloadavg()}
@@ -545,12 +577,17 @@ def write_results(saved):
             k, idle[OURS]["served"], idle[OURS]["connections"], verdict(ok)))
     if saved.get("router_row"):
         row = saved["router_row"]
-        plain_rps, routed_rps = med(row[PLAIN], "rps"), med(row[ROUTED], "rps")
-        cost = 1 - routed_rps / plain_rps
-        lines.append("- `GET /users/:id` through the router with request-id and logging middleware: %.0f req/s against "
-                     "%.0f for a plain handler (%.1f vs %.1f µs CPU/req): costs %.1f %% of throughput, target <= 10 %%: %s"
-                     % (routed_rps, plain_rps, med(row[ROUTED], "cpu_us_per_req"), med(row[PLAIN], "cpu_us_per_req"),
-                        100 * cost, verdict(cost <= 0.10)))
+        plain_rps = med(row[PLAIN], "rps")
+        for name, handler in ((ROUTED, "swift-log's StreamLogHandler"), (ROUTED_LINE, "LineLogHandler")):
+            if not row.get(name):
+                continue
+            routed_rps = med(row[name], "rps")
+            cost = 1 - routed_rps / plain_rps
+            lines.append("- `GET /users/:id` through the router with request-id and logging middleware (%s): %.0f req/s "
+                         "against %.0f for a plain handler (%.1f vs %.1f µs CPU/req): costs %.1f %% of throughput, "
+                         "target <= 10 %%: %s"
+                         % (handler, routed_rps, plain_rps, med(row[name], "cpu_us_per_req"),
+                            med(row[PLAIN], "cpu_us_per_req"), 100 * cost, verdict(cost <= 0.10)))
     lines.append("")
     if saved.get("profile_top"):
         lines += ["## Where scheduler-core spends its time (plaintext)", "",
