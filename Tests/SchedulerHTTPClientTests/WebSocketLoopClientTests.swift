@@ -34,6 +34,9 @@ final class LoopCollector: WebSocketLoopHandler, Sendable {
     }
 }
 
+/// Counts tasks that woke, shared with the tasks.
+final class WokenCount: Sendable { let value = Atomic(0) }
+
 /// The client's loop-thread callback form (`HTTPClient.webSocket(_:handlers:)`) and streamed
 /// messages on the client, against the project's echo server.
 @Suite(.serialized, .timeLimit(.minutes(1))) struct WebSocketLoopClientTests {
@@ -60,9 +63,17 @@ final class LoopCollector: WebSocketLoopHandler, Sendable {
             let seen = try await collector.wait { $0.messages.count == sent.count + 1 }
             #expect(seen.messages.first == .text("hello 127.0.0.2 a \(compressed)"))
             #expect(Array(seen.messages.dropFirst()) == sent)
+            // Two tasks wait besides the client's own: each must wake (a single waiter slot lost
+            // all but the last one).
+            let woken = WokenCount()
+            for _ in 0..<2 { Task { await writer.waitUntilClosed(); woken.value.add(1, ordering: .relaxed) } }
+            try await Task.sleep(for: .milliseconds(50))
             try writer.close(.goingAway, reason: "done")
             await writer.waitUntilClosed()
             #expect(writer.closeCode == .goingAway)
+            let deadline = ContinuousClock.now + .seconds(10)
+            while woken.value.load(ordering: .relaxed) < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+            #expect(woken.value.load(ordering: .relaxed) == 2)
             let closed = try await collector.wait { $0.closed != nil }
             #expect(closed.closed == .some(nil))
             #expect(throws: WebSocketError.self) { try writer.send(text: "after") }

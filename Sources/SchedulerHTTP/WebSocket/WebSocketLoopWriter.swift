@@ -38,7 +38,7 @@ public final class WebSocketLoopWriter: @unchecked Sendable {
         var lastFrameAt = ContinuousClock.now
         var timers: [Task<Void, Never>] = []
         var ended = false
-        var waiter: CheckedContinuation<Void, Never>?
+        var waiters: [CheckedContinuation<Void, Never>] = []
     }
     private let state: FutexMutex<State>
 
@@ -198,26 +198,26 @@ public final class WebSocketLoopWriter: @unchecked Sendable {
 
     /// The socket is done: stops the timers and wakes ``waitEnded()``.
     func ended() {
-        let (timers, waiter) = state.withLock { state in
+        let (timers, waiters) = state.withLock { state in
             state.ended = true
             defer {
                 state.timers = []
-                state.waiter = nil
+                state.waiters = []
             }
-            return (state.timers, state.waiter)
+            return (state.timers, state.waiters)
         }
         for timer in timers { timer.cancel() }
-        waiter?.resume()
+        for waiter in waiters { waiter.resume() }
     }
 
     /// Waits until the socket has ended: its handler's ``WebSocketLoopHandler/closed(_:)`` was called.
     public func waitUntilClosed() async { await waitEnded() }
 
-    /// Waits until ``ended()`` was called.
+    /// Waits until ``ended()`` was called; any number of tasks may wait at once.
     func waitEnded() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let ended = state.withLock { state in
-                if !state.ended { state.waiter = continuation }
+                if !state.ended { state.waiters.append(continuation) }
                 return state.ended
             }
             if ended { continuation.resume() }
