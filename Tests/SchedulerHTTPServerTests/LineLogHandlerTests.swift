@@ -1,5 +1,7 @@
 import Foundation
+import HTTPTypes
 import Logging
+import SchedulerPool
 @testable import SchedulerHTTP
 import Testing
 
@@ -55,6 +57,44 @@ import Testing
             logger.info("hello", metadata: ["b": "2", "a": "1"])
         }
         #expect(with[0].hasSuffix("requests: hello a=1 b=2 c=3"))
+    }
+
+    /// The request log line through a router: the values in the message, and as metadata only
+    /// when the handler prints metadata (RequestLoggingMiddleware skips building it otherwise).
+    @Test(arguments: [false, true])
+    func requestLinesCarryMetadataOnlyWhenPrinted(includeMetadata: Bool) async throws {
+        var fds: [Int32] = [0, 0]
+        try #require(pipe(&fds) == 0)
+        defer { close(fds[0]) }
+        let logger = Logger(label: "requests") { label in
+            LineLogHandler(label: label, fileDescriptor: fds[1], includeMetadata: includeMetadata)
+        }
+        var router = HTTPRouter()
+        router.use(RequestIDMiddleware())
+        router.use(RequestLoggingMiddleware(logger: logger))
+        try router.get("/users/:id") { _, context in "user \(context["id"]!)" }
+        var head = HTTPRequest(method: .get, scheme: nil, authority: "a", path: "/users/7?x=1")
+        head.headerFields[RequestIDMiddleware.fieldName] = "abc-1"
+        let response = try await router.route(
+            HTTPServerRequest(head: head, localAddress: SocketAddress(ip: IPAddress("127.0.0.1")!, port: 80)))
+        #expect(response.head.headerFields[RequestIDMiddleware.fieldName] == "abc-1")
+        close(fds[1])
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        let count = read(fds[0], &chunk, chunk.count)
+        let line = String(decoding: chunk[..<max(count, 0)], as: UTF8.self)
+        let message = try #require(line.split(separator: ": ", maxSplits: 1).last.map(String.init))
+        let words = message.dropLast().split(separator: " ").map(String.init)
+        let expectedStart = ["GET", "/users/7", "200", "6B"]
+        #expect(Array(words.prefix(4)) == expectedStart)
+        #expect(words.count > 5 && words[4].hasSuffix("µs") && words[5] == "id=abc-1")
+        if includeMetadata {
+            #expect(words.dropFirst(6) == [
+                "http.bytes=6", "http.duration_us=\(words[4].dropLast(2))", "http.method=GET", "http.path=/users/7",
+                "http.request_id=abc-1", "http.status=200",
+            ])
+        } else {
+            #expect(words.count == 6)
+        }
     }
 
     @Test(arguments: [Int64(0), 951_782_400, 951_868_799, 1_764_928_831, 4_102_444_800, -1, -86_401, 253_402_300_799])

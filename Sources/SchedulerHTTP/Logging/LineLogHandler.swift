@@ -11,9 +11,9 @@ public import Logging
 /// Made for lines logged per request: the UTC time is formatted by arithmetic (no `localtime`,
 /// no `strftime`, no time zone file), nothing is buffered (a line is in the file when `log`
 /// returns, and lines of several threads never interleave within a line), and metadata is
-/// printed only when `includeMetadata` is set: otherwise the caller's metadata is never
-/// evaluated, which is what makes it cheaper than `StreamLogHandler` for
-/// ``RequestLoggingMiddleware`` (its message already holds every value).
+/// printed only when `includeMetadata` is set: otherwise ``RequestLoggingMiddleware`` builds
+/// none (its message already holds every value), which with the rest makes it cheaper than
+/// `StreamLogHandler` per request.
 public struct LineLogHandler: LogHandler {
     /// The logger's label, printed on every line.
     public let label: String

@@ -21,12 +21,12 @@ public struct RequestIDMiddleware: HTTPMiddleware {
     public func handle(_ request: HTTPServerRequest, context: RouteContext, next: HTTPNext) async throws
         -> HTTPServerResponse
     {
-        let sent = request.head.headerFields[Self.fieldName]
+        let sent = request.head.headerFields.firstValue(Self.fieldName)
         let id = sent.flatMap { Self.isSane($0) ? $0 : nil } ?? generate()
         var request = request
-        request.head.headerFields[Self.fieldName] = id
+        request.head.headerFields.setSingle(Self.fieldName, id)
         var response = try await next(request, context)
-        response.head.headerFields[Self.fieldName] = id
+        response.head.headerFields.setSingle(Self.fieldName, id)
         return response
     }
 
@@ -79,5 +79,5 @@ public struct RequestIDMiddleware: HTTPMiddleware {
 
 extension HTTPServerRequest {
     /// The request's `X-Request-ID` (set by ``RequestIDMiddleware``), or nil.
-    public var requestID: String? { head.headerFields[RequestIDMiddleware.fieldName] }
+    public var requestID: String? { head.headerFields.firstValue(RequestIDMiddleware.fieldName) }
 }

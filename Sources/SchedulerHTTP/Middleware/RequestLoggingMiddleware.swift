@@ -18,7 +18,17 @@ public struct RequestLoggingMiddleware: HTTPMiddleware {
     public init(logger: Logger = Logger(label: "SchedulerHTTP.requests"), level: Logger.Level = .info) {
         self.logger = logger
         self.level = level
+        // swift-log evaluates metadata before the handler sees it: skip building it for a handler
+        // known to drop it (the logger is a constant, so is its handler).
+        if let lines = logger.handler as? LineLogHandler {
+            withMetadata = lines.includeMetadata
+        } else {
+            withMetadata = true
+        }
     }
+
+    /// Whether lines carry the values as metadata too (not for a ``LineLogHandler`` that prints none).
+    private let withMetadata: Bool
 
     /// Calls `next` and logs the answer.
     public func handle(_ request: HTTPServerRequest, context: RouteContext, next: HTTPNext) async throws
@@ -40,8 +50,9 @@ public struct RequestLoggingMiddleware: HTTPMiddleware {
             throw error
         }
         let status = response.head.status.code
-        let id = response.head.headerFields[RequestIDMiddleware.fieldName]
-        let finished = Line(method: line.method, path: line.path, requestID: id ?? line.requestID)
+        let id = response.head.headerFields.firstValue(RequestIDMiddleware.fieldName)
+        let finished = id == nil || id == line.requestID
+            ? line : Line(method: line.method, path: line.path, requestID: id)
         switch response.body.storage {
         case .bytes(let bytes):
             log(finished, status: status, bytes: bytes.count, since: start)
@@ -76,20 +87,40 @@ public struct RequestLoggingMiddleware: HTTPMiddleware {
     ) {
         let elapsed = ContinuousClock.now - start
         let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
-        var metadata: Logger.Metadata = [
-            "http.method": .string(line.method), "http.path": .string(line.path),
-            "http.status": .string("\(status)"), "http.bytes": .string("\(bytes)"),
-            "http.duration_us": .string("\(micros)"),
-        ]
-        var message = "\(line.method) \(line.path) \(status) \(bytes)B \(micros)µs"
+        let statusText = String(status)
+        let bytesText = String(bytes)
+        let microsText = String(micros)
+        var message = ""
+        message.reserveCapacity(
+            line.method.utf8.count + line.path.utf8.count + 40 + (line.requestID?.utf8.count ?? 0))
+        message += line.method
+        message += " "
+        message += line.path
+        message += " "
+        message += statusText
+        message += " "
+        message += bytesText
+        message += "B "
+        message += microsText
+        message += "µs"
         if let id = line.requestID {
-            metadata["http.request_id"] = .string(id)
-            message += " id=\(id)"
+            message += " id="
+            message += id
         }
         if let error {
-            metadata["error"] = .string("\(error)")
             message += " error: \(error)"
         }
-        logger.log(level: level, "\(message)", metadata: metadata, source: "SchedulerHTTP")
+        var metadata: Logger.Metadata?
+        if withMetadata {
+            var values: Logger.Metadata = [
+                "http.method": .string(line.method), "http.path": .string(line.path),
+                "http.status": .string(statusText), "http.bytes": .string(bytesText),
+                "http.duration_us": .string(microsText),
+            ]
+            if let id = line.requestID { values["http.request_id"] = .string(id) }
+            if let error { values["error"] = .string("\(error)") }
+            metadata = values
+        }
+        logger.log(level: level, Logger.Message(stringLiteral: message), metadata: metadata, source: "SchedulerHTTP")
     }
 }

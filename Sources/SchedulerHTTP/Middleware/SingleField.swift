@@ -1,0 +1,21 @@
+import HTTPTypes
+
+extension HTTPFields {
+    /// The value of the first field named `name`, found by a scan: unlike the subscript, it does
+    /// not join repeated fields, so it costs no allocation for the per-request fields middleware
+    /// reads (`X-Request-ID`).
+    func firstValue(_ name: HTTPField.Name) -> String? {
+        for field in self where field.name == name { return field.value }
+        return nil
+    }
+
+    /// Sets `name` to `value` alone: appends when no such field is there (no rebuilding of the
+    /// field list), else replaces every field of that name as the subscript does.
+    mutating func setSingle(_ name: HTTPField.Name, _ value: String) {
+        if contains(name) {
+            self[name] = value
+        } else {
+            append(HTTPField(name: name, value: value))
+        }
+    }
+}
