@@ -48,8 +48,12 @@ struct HTTPServerCommand: AsyncParsableCommand {
         configuration.headerTimeout = .milliseconds(Int64(headerTimeout * 1000))
         configuration.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
         let address = try SocketAddress(host: host, port: port)
-        // One log line per request (and the server's own messages) on standard error.
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        // One log line per request (and the server's own messages) on standard error, each with one
+        // write(2); request lines hold every value in their message, the server's own messages
+        // also print their metadata (peer, operation).
+        LoggingSystem.bootstrap { label in
+            LineLogHandler(label: label, includeMetadata: label != "http-server.requests")
+        }
         configuration.logger = Logger(label: "http-server")
         let server = try HTTPServer(
             address: address, configuration: configuration,
