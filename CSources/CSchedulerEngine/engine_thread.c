@@ -28,7 +28,7 @@ void cse_config_init(cse_config *config) {
     config->address[0] = 127;
     config->address[3] = 1;
     config->backlog = 1024;
-    config->max_connections = 8192;
+    config->max_connections = 16384;
     config->buffer_count = 256;
     config->buffer_size = 65536;
     config->shutdown_grace_ms = 5000;

@@ -122,8 +122,8 @@ extension TCPEngine {
         public var threads: Int
         /// The I/O backend; nil follows `SCHEDULER_CORE_BACKEND`, then what the kernel allows.
         public var backend: IOBackend?
-        /// The most connections (connecting or open) one loop holds at once; beyond it a
-        /// connect fails with `ENFILE`.
+        /// The most connections (connecting or open) one loop holds at once (16384 unless
+        /// told); beyond it a connect fails with `ENFILE`.
         public var maxConnectionsPerThread: Int
         /// Receive buffers per loop (a power of two); io_uring registers them as a buffer ring.
         public var receiveBufferCount: Int
@@ -138,7 +138,7 @@ extension TCPEngine {
         public init(threads: Int? = nil, backend: IOBackend? = nil) {
             self.threads = threads ?? max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
             self.backend = backend
-            self.maxConnectionsPerThread = 8192
+            self.maxConnectionsPerThread = 16384
             self.receiveBufferCount = 256
             self.receiveBufferSize = 65536
             self.shutdownGracePeriod = .seconds(5)

@@ -12,7 +12,8 @@ extension TCPServer {
         public var backend: IOBackend?
         /// The listen(2) backlog of each loop's listener.
         public var backlog: Int32
-        /// The most connections one loop holds at once; further accepts are closed at once.
+        /// The most connections one loop holds at once (16384 unless told: one loop keeps 10,000
+        /// idle keep-alive clients); further accepts are closed at once.
         public var maxConnectionsPerThread: Int
         /// Receive buffers per loop (a power of two); io_uring registers them as a buffer ring.
         public var receiveBufferCount: Int
@@ -41,7 +42,7 @@ extension TCPServer {
             self.threads = threads ?? max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
             self.backend = backend
             self.backlog = 1024
-            self.maxConnectionsPerThread = 8192
+            self.maxConnectionsPerThread = 16384
             self.receiveBufferCount = 256
             self.receiveBufferSize = 65536
             self.shutdownGracePeriod = .seconds(5)
