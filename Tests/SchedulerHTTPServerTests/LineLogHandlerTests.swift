@@ -124,4 +124,104 @@ import Testing
             day += 1
         }
     }
+
+    /// Buffered lines: one at a time, since ``LineLogHandler/flush()`` writes every buffer.
+    @Suite(.serialized) struct Buffered {
+        /// A pipe whose write end is moved to `number` (distinct per test: a buffer belongs to its
+        /// descriptor number for the life of the process); returns the read end, non-blocking.
+        static func bufferedPipe(at number: Int32) throws -> Int32 {
+            var fds: [Int32] = [0, 0]
+            try #require(Glibc.pipe(&fds) == 0)
+            try #require(dup2(fds[1], number) == number)
+            close(fds[1])
+            _ = fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK)
+            return fds[0]
+        }
+
+        /// What the pipe holds once something arrives within `milliseconds` ("" if nothing does).
+        static func drain(_ fd: Int32, within milliseconds: Int32) -> String {
+            var bytes: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            var waitFor = milliseconds
+            while true {
+                var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                if poll(&poller, 1, waitFor) <= 0 { break }
+                let count = read(fd, &chunk, chunk.count)
+                if count <= 0 { break }
+                bytes += chunk[..<count]
+                waitFor = 20
+            }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+
+        @Test func bufferedLinesWaitForFlushAndKeepTheirOrder() throws {
+            let reader = try Self.bufferedPipe(at: 901)
+            defer { close(reader); close(901) }
+            var logger = Logger(label: "buffered") { label in
+                LineLogHandler(label: label, fileDescriptor: 901, bufferSize: 1 << 20, flushInterval: .seconds(3600))
+            }
+            logger.logLevel = .info
+            for index in 0..<3 { logger.info("line \(index)") }
+            #expect(Self.drain(reader, within: 100) == "")
+            LineLogHandler.flush()
+            let lines = Self.drain(reader, within: 1000).split(separator: "\n").map(String.init)
+            #expect(lines.count == 3)
+            #expect(lines.enumerated().allSatisfy { $0.element.hasSuffix("info buffered: line \($0.offset)") })
+        }
+
+        @Test func aFullBufferIsWrittenWithoutAFlush() throws {
+            let reader = try Self.bufferedPipe(at: 902)
+            defer { close(reader); close(902) }
+            var logger = Logger(label: "full") { label in
+                LineLogHandler(label: label, fileDescriptor: 902, bufferSize: 100, flushInterval: .seconds(3600))
+            }
+            logger.logLevel = .info
+            logger.info("first")
+            #expect(Self.drain(reader, within: 100) == "")
+            logger.info(Logger.Message(stringLiteral: String(repeating: "x", count: 80)))
+            let lines = Self.drain(reader, within: 1000).split(separator: "\n")
+            #expect(lines.count == 2 && lines[0].hasSuffix("full: first") && lines[1].hasSuffix(String(repeating: "x", count: 80)))
+        }
+
+        @Test func theFlusherWritesWithinItsInterval() throws {
+            let reader = try Self.bufferedPipe(at: 903)
+            defer { close(reader); close(903) }
+            var logger = Logger(label: "timed") { label in
+                LineLogHandler(label: label, fileDescriptor: 903, bufferSize: 1 << 20, flushInterval: .milliseconds(50))
+            }
+            logger.logLevel = .info
+            logger.info("soon")
+            #expect(Self.drain(reader, within: 3000).hasSuffix("timed: soon\n"))
+        }
+
+        @Test func linesOfManyThreadsStayWholeAndInOrderPerThread() async throws {
+            let reader = try Self.bufferedPipe(at: 904)
+            defer { close(reader); close(904) }
+            let logger = Logger(label: "threads") { label in
+                LineLogHandler(label: label, fileDescriptor: 904, bufferSize: 4096, flushInterval: .seconds(3600))
+            }
+            // Read while writing: the pipe holds 64 KiB, more than that would block the writers.
+            let collected = Task.detached { () -> String in
+                var all = ""
+                while !all.hasSuffix("threads: done\n") {
+                    let more = Self.drain(reader, within: 5000)
+                    if more.isEmpty { break }
+                    all += more
+                }
+                return all
+            }
+            await withTaskGroup(of: Void.self) { group in
+                for thread in 0..<4 {
+                    group.addTask { for index in 0..<500 { logger.info("t\(thread) \(index)") } }
+                }
+            }
+            logger.info("done")
+            LineLogHandler.flush()
+            let lines = await collected.value.split(separator: "\n").map { $0.split(separator: ": ").last.map(String.init) ?? "" }
+            #expect(lines.count == 2001)
+            for thread in 0..<4 {
+                #expect(lines.filter { $0.hasPrefix("t\(thread) ") } == (0..<500).map { "t\(thread) \($0)" })
+            }
+        }
+    }
 }
