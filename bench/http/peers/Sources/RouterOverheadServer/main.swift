@@ -2,19 +2,22 @@
 // plain handler (the path split by hand, no router, no middleware) or through HTTPRouter with
 // RequestIDMiddleware and RequestLoggingMiddleware (one swift-log line per request, written to
 // standard error, which the bench sends to /dev/null): `routed` logs through swift-log's
-// StreamLogHandler, `routed-line` through SchedulerHTTP's LineLogHandler. 127.0.0.1 only.
-// Usage: RouterOverheadServer PORT plain|routed|routed-line
+// StreamLogHandler, `routed-line` through SchedulerHTTP's LineLogHandler, `routed-buffered` through
+// LineLogHandler with a 64 KiB buffer (flushed every 100 ms). 127.0.0.1 only.
+// Usage: RouterOverheadServer PORT plain|routed|routed-line|routed-buffered
 import Glibc
 import Logging
 import SchedulerCore
 
 let arguments = CommandLine.arguments
-guard arguments.count == 3, let port = UInt16(arguments[1]), ["plain", "routed", "routed-line"].contains(arguments[2]) else {
-    fputs("usage: RouterOverheadServer PORT plain|routed|routed-line\n", stderr)
+guard arguments.count == 3, let port = UInt16(arguments[1]), ["plain", "routed", "routed-line", "routed-buffered"].contains(arguments[2]) else {
+    fputs("usage: RouterOverheadServer PORT plain|routed|routed-line|routed-buffered\n", stderr)
     exit(2)
 }
 if arguments[2] == "routed-line" {
     LoggingSystem.bootstrap(LineLogHandler.standardError)
+} else if arguments[2] == "routed-buffered" {
+    LoggingSystem.bootstrap { LineLogHandler(label: $0, bufferSize: 64 << 10) }
 } else {
     LoggingSystem.bootstrap(StreamLogHandler.standardError)
 }
