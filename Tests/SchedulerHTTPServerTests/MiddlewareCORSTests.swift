@@ -9,8 +9,9 @@ import Testing
         let count = Atomic<Int>(0)
     }
 
-    static func router(_ cors: CORSMiddleware, _ calls: Calls = Calls()) throws -> HTTPRouter {
+    static func router(_ cors: CORSMiddleware, _ calls: Calls = Calls(), asyncChain: Bool = false) throws -> HTTPRouter {
         var router = HTTPRouter()
+        if asyncChain { router.use(MW.AsyncOnly()) }
         router.use(cors)
         try router.get("/data") { _, _ in
             calls.count.add(1, ordering: .relaxed)
@@ -28,9 +29,9 @@ import Testing
         allowedHeaders: ["Content-Type", "X-Token"], exposedHeaders: ["X-Request-ID"], allowCredentials: true,
         maxAge: 300)
 
-    @Test func answersAnAllowedPreflightWithoutCallingTheHandler() async throws {
+    @Test(arguments: [false, true]) func answersAnAllowedPreflightWithoutCallingTheHandler(_ asyncChain: Bool) async throws {
         let calls = Calls()
-        let response = try await Self.router(Self.listed, calls).route(
+        let response = try await Self.router(Self.listed, calls, asyncChain: asyncChain).route(
             MW.request(
                 .options, "/data",
                 [
@@ -67,8 +68,8 @@ import Testing
         #expect(try await MW.bytes(response) == Array("options handler".utf8))
     }
 
-    @Test func addsAllowFieldsToAnAllowedOriginsAnswer() async throws {
-        let response = try await Self.router(Self.listed).route(
+    @Test(arguments: [false, true]) func addsAllowFieldsToAnAllowedOriginsAnswer(_ asyncChain: Bool) async throws {
+        let response = try await Self.router(Self.listed, asyncChain: asyncChain).route(
             MW.request(.get, "/data", [.origin: "https://APP.example"]))
         let fields = response.head.headerFields
         #expect(try await MW.bytes(response) == Array("data".utf8))

@@ -19,8 +19,11 @@ import Testing
         }
     }()
 
-    static func router(_ middleware: CompressionMiddleware = CompressionMiddleware()) throws -> HTTPRouter {
+    static func router(_ middleware: CompressionMiddleware = CompressionMiddleware(), asyncChain: Bool = false) throws
+        -> HTTPRouter
+    {
         var router = HTTPRouter()
+        if asyncChain { router.use(MW.AsyncOnly()) }
         router.use(middleware)
         try router.get("/text") { _, _ in
             HTTPServerResponse(
@@ -71,9 +74,9 @@ import Testing
         #expect(ContentCodingNegotiation.choose(accept) == nil)
     }
 
-    @Test(arguments: [("gzip", "gzip"), ("deflate", "deflate")])
-    func compressesALargeBody(_ accept: String, _ coding: String) async throws {
-        let response = try await Self.get("/text", accept)
+    @Test(arguments: [("gzip", "gzip", false), ("deflate", "deflate", false), ("gzip", "gzip", true)])
+    func compressesALargeBody(_ accept: String, _ coding: String, _ asyncChain: Bool) async throws {
+        let response = try await Self.get("/text", accept, router: Self.router(asyncChain: asyncChain))
         let fields = response.head.headerFields
         #expect(fields[.contentEncoding] == coding)
         #expect(fields[.vary] == "Accept-Encoding")
@@ -127,8 +130,8 @@ import Testing
         }
     }
 
-    @Test func compressesAStreamWriteByWriteWithSyncFlush() async throws {
-        let response = try await Self.get("/stream", "gzip")
+    @Test(arguments: [false, true]) func compressesAStreamWriteByWriteWithSyncFlush(_ asyncChain: Bool) async throws {
+        let response = try await Self.get("/stream", "gzip", router: Self.router(asyncChain: asyncChain))
         #expect(response.head.headerFields[.contentEncoding] == "gzip")
         #expect(response.body.byteCount == nil)
         let writes = try await MW.streamWrites(response)

@@ -7,12 +7,17 @@ import Testing
 @Suite(.timeLimit(.minutes(2))) struct MiddlewareLoggingTests {
     struct Boom: Error {}
 
-    static func router(_ records: LogRecords, idFirst: Bool = true) throws -> HTTPRouter {
+    static func router(_ records: LogRecords, idFirst: Bool = true, asyncHandler: Bool = false) throws -> HTTPRouter {
         var router = HTTPRouter()
         if idFirst { router.use(RequestIDMiddleware()) }
         router.use(RequestLoggingMiddleware(logger: records.logger()))
         if !idFirst { router.use(RequestIDMiddleware()) }
-        try router.get("/users/:id") { _, context in "user \(context["id"]!)" }
+        if asyncHandler {
+            // The middleware's async forms run (a synchronous handler gets their synchronous forms).
+            try router.get("/users/:id") { _, context async in "user \(context["id"]!)" }
+        } else {
+            try router.get("/users/:id") { _, context in "user \(context["id"]!)" }
+        }
         try router.get("/stream") { _, _ in
             HTTPServerResponse(
                 status: .ok,
@@ -25,10 +30,10 @@ import Testing
         return router
     }
 
-    @Test(arguments: [true, false])
-    func logsOneLinePerRequestWithItsFacts(_ idFirst: Bool) async throws {
+    @Test(arguments: [true, false], [false, true])
+    func logsOneLinePerRequestWithItsFacts(_ idFirst: Bool, _ asyncHandler: Bool) async throws {
         let records = LogRecords()
-        let router = try Self.router(records, idFirst: idFirst)
+        let router = try Self.router(records, idFirst: idFirst, asyncHandler: asyncHandler)
         let response = try await router.route(
             MW.request(.get, "/users/42?verbose=1", [RequestIDMiddleware.fieldName: "req-7"]))
         #expect(response.head.status == .ok)

@@ -5,10 +5,11 @@ import Testing
 
 /// MetricsMiddleware: request counters by method and status class, and a latency timer.
 @Suite(.timeLimit(.minutes(2))) struct MiddlewareMetricsTests {
-    @Test func countsRequestsByStatusClassAndTimesThem() async throws {
+    @Test(arguments: [false, true]) func countsRequestsByStatusClassAndTimesThem(_ asyncChain: Bool) async throws {
         struct Boom: Error {}
         let metrics = TestMetrics()
         var router = HTTPRouter()
+        if asyncChain { router.use(MW.AsyncOnly()) }
         router.use(MetricsMiddleware(factory: metrics))
         try router.get("/ok") { _, _ in "ok" }
         try router.get("/fail") { _, _ -> String in throw Boom() }

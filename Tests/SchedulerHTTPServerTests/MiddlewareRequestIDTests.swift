@@ -4,23 +4,28 @@ import Testing
 
 /// RequestIDMiddleware: a sane client id is kept, others replaced, and handlers see the id.
 @Suite(.timeLimit(.minutes(2))) struct MiddlewareRequestIDTests {
-    static func router() throws -> HTTPRouter {
+    /// `/id` answers the id it sees; with `asyncHandler` the middleware's async form runs.
+    static func router(asyncHandler: Bool = false) throws -> HTTPRouter {
         var router = HTTPRouter()
         router.use(RequestIDMiddleware())
-        try router.get("/id") { request, _ in request.requestID ?? "none" }
+        if asyncHandler {
+            try router.get("/id") { request, _ async in request.requestID ?? "none" }
+        } else {
+            try router.get("/id") { request, _ in request.requestID ?? "none" }
+        }
         return router
     }
 
-    @Test func keepsASaneClientID() async throws {
-        let response = try await Self.router().route(
+    @Test(arguments: [false, true]) func keepsASaneClientID(_ asyncHandler: Bool) async throws {
+        let response = try await Self.router(asyncHandler: asyncHandler).route(
             MW.request(.get, "/id", [RequestIDMiddleware.fieldName: "abc-123_x.y:z"]))
         #expect(response.head.headerFields[RequestIDMiddleware.fieldName] == "abc-123_x.y:z")
         #expect(try await MW.bytes(response) == Array("abc-123_x.y:z".utf8))
     }
 
-    @Test(arguments: ["has space", String(repeating: "a", count: 129), "semi;colon", "quote\"", "é"])
-    func replacesAnInsaneClientID(_ sent: String) async throws {
-        let response = try await Self.router().route(MW.request(.get, "/id", [RequestIDMiddleware.fieldName: sent]))
+    @Test(arguments: ["has space", String(repeating: "a", count: 129), "semi;colon", "quote\"", "é"], [false, true])
+    func replacesAnInsaneClientID(_ sent: String, _ asyncHandler: Bool) async throws {
+        let response = try await Self.router(asyncHandler: asyncHandler).route(MW.request(.get, "/id", [RequestIDMiddleware.fieldName: sent]))
         let id = try #require(response.head.headerFields[RequestIDMiddleware.fieldName])
         #expect(id != sent)
         #expect(id.count == 32 && id.allSatisfy(\.isHexDigit))

@@ -10,6 +10,16 @@ import Synchronization
 /// Shared pieces of the middleware tests: requests, a loopback server for a router, zlib and
 /// Python decoders, a capturing log handler.
 enum MW {
+    /// A plain (async only) middleware: put first, it makes the router run every middleware's
+    /// async form, where synchronous handlers would get their synchronous forms.
+    struct AsyncOnly: HTTPMiddleware {
+        func handle(_ request: HTTPServerRequest, context: RouteContext, next: HTTPNext) async throws
+            -> HTTPServerResponse
+        {
+            try await next(request, context)
+        }
+    }
+
     static let local = SocketAddress(ip: IPAddress("127.0.0.1")!, port: 80)
 
     static func request(

@@ -44,7 +44,9 @@ NAMES = [OURS, C, NGINX, HB, NIO]
 PLAIN, ROUTED = "plain handler", "router + request id + logging"
 ROUTED_LINE = "router + request id + logging (LineLogHandler)"
 ROUTED_BUFFERED = "router + request id + logging (LineLogHandler, 64 KiB buffer)"
-ROUTER_MODES = {PLAIN: "plain", ROUTED: "routed", ROUTED_LINE: "routed-line", ROUTED_BUFFERED: "routed-buffered"}
+ROUTED_ASYNC = "router + request id + logging (LineLogHandler, 64 KiB buffer), async handler"
+ROUTER_MODES = {PLAIN: "plain", ROUTED: "routed", ROUTED_LINE: "routed-line", ROUTED_BUFFERED: "routed-buffered",
+                ROUTED_ASYNC: "routed-async"}
 ROUTER_WORKLOAD = ("users", "/users/42", [])
 WORKLOADS = [
     ("plaintext", "/", []),
@@ -385,10 +387,10 @@ def alloc_sites(seconds=2):
 
 
 def run_router_row():
-    """The router row's rounds: plain handler and the three routed servers, alternating order."""
-    router_row = {PLAIN: [], ROUTED: [], ROUTED_LINE: [], ROUTED_BUFFERED: []}
+    """The router row's rounds: plain handler and the four routed servers, alternating order."""
+    router_row = {PLAIN: [], ROUTED: [], ROUTED_LINE: [], ROUTED_BUFFERED: [], ROUTED_ASYNC: []}
     for round_index in range(ROUNDS):
-        order = [PLAIN, ROUTED, ROUTED_LINE, ROUTED_BUFFERED]
+        order = [PLAIN, ROUTED, ROUTED_LINE, ROUTED_BUFFERED, ROUTED_ASYNC]
         for name in (order if round_index % 2 == 0 else order[::-1]):
             result = one_run(name, ROUTER_WORKLOAD[0])
             router_row[name].append(result)
@@ -407,7 +409,7 @@ def router_only():
              "%d s, medians; load average %.2f before, %.2f after." % (ROUNDS, SECONDS, load_before[0],
                                                                      os.getloadavg()[0]), "",
              "| server | requests/s | vs plain | server CPU µs/req | rounds (req/s) |", "| --- | ---: | ---: | ---: | --- |"]
-    for name in (PLAIN, ROUTED, ROUTED_LINE, ROUTED_BUFFERED):
+    for name in (PLAIN, ROUTED, ROUTED_LINE, ROUTED_BUFFERED, ROUTED_ASYNC):
         rps = med(row[name], "rps")
         lines.append("| %s | %.0f | %.2fx | %.2f | %s |" % (
             name, rps, rps / plain, med(row[name], "cpu_us_per_req"), ", ".join("%.0f" % r["rps"] for r in row[name])))
@@ -580,7 +582,8 @@ def write_results(saved):
         row = saved["router_row"]
         plain_rps = med(row[PLAIN], "rps")
         for name, handler in ((ROUTED, "swift-log's StreamLogHandler"), (ROUTED_LINE, "LineLogHandler"),
-                              (ROUTED_BUFFERED, "LineLogHandler with a 64 KiB buffer")):
+                              (ROUTED_BUFFERED, "LineLogHandler with a 64 KiB buffer"),
+                              (ROUTED_ASYNC, "the same with an async handler, so the async chain")):
             if not row.get(name):
                 continue
             routed_rps = med(row[name], "rps")

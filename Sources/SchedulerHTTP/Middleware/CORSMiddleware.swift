@@ -7,7 +7,7 @@ public import HTTPTypes
 /// An origin that is not allowed gets its answer without those fields (so the browser refuses
 /// it); a preflight from one gets 204 without them. `Vary: Origin` is added whenever the answer
 /// depends on the origin (a list of origins, or credentials).
-public struct CORSMiddleware: HTTPMiddleware {
+public struct CORSMiddleware: HTTPSynchronousMiddleware {
     /// Which origins may read the answers.
     public enum AllowedOrigins: Sendable, Equatable {
         /// Any origin: `*`, or the request's origin echoed when credentials are allowed.
@@ -48,31 +48,44 @@ public struct CORSMiddleware: HTTPMiddleware {
     public func handle(_ request: HTTPServerRequest, context: RouteContext, next: HTTPNext) async throws
         -> HTTPServerResponse
     {
+        if let preflight = preflight(request) { return preflight }
+        return finish(try await next(request, context), for: request)
+    }
+
+    /// Answers a preflight, or calls `next` and marks its answer, synchronously.
+    public func handle(_ request: HTTPServerRequest, context: RouteContext, next: HTTPSyncNext) throws
+        -> HTTPServerResponse
+    {
+        if let preflight = preflight(request) { return preflight }
+        return finish(try next(request, context), for: request)
+    }
+
+    /// The answer to a preflight request (`OPTIONS` with `Access-Control-Request-Method`), else nil.
+    private func preflight(_ request: HTTPServerRequest) -> HTTPServerResponse? {
         let fields = request.head.headerFields
-        guard let origin = fields[.origin] else {
-            var response = try await next(request, context)
-            if dependsOnOrigin { response.head.headerFields.addVary("Origin") }
-            return response
-        }
-        let allowed = isAllowed(origin)
-        if request.head.method == .options, let asked = fields[.accessControlRequestMethod] {
-            var response = HTTPServerResponse(status: .noContent)
-            response.head.headerFields.addVary("Origin")
-            response.head.headerFields.addVary("Access-Control-Request-Method")
-            response.head.headerFields.addVary("Access-Control-Request-Headers")
-            guard allowed, allowedMethods.contains(where: { $0.rawValue == asked }) else { return response }
-            setOrigin(origin, on: &response.head.headerFields)
-            response.head.headerFields[.accessControlAllowMethods] = allowedMethods.map(\.rawValue).joined(
-                separator: ", ")
-            let headers =
-                allowedHeaders.isEmpty ? fields[.accessControlRequestHeaders] : allowedHeaders.joined(separator: ", ")
-            if let headers, !headers.isEmpty { response.head.headerFields[.accessControlAllowHeaders] = headers }
-            if let maxAge { response.head.headerFields[.accessControlMaxAge] = "\(maxAge)" }
-            return response
-        }
-        var response = try await next(request, context)
+        guard let origin = fields[.origin], request.head.method == .options,
+            let asked = fields[.accessControlRequestMethod]
+        else { return nil }
+        var response = HTTPServerResponse(status: .noContent)
+        response.head.headerFields.addVary("Origin")
+        response.head.headerFields.addVary("Access-Control-Request-Method")
+        response.head.headerFields.addVary("Access-Control-Request-Headers")
+        guard isAllowed(origin), allowedMethods.contains(where: { $0.rawValue == asked }) else { return response }
+        setOrigin(origin, on: &response.head.headerFields)
+        response.head.headerFields[.accessControlAllowMethods] = allowedMethods.map(\.rawValue).joined(
+            separator: ", ")
+        let headers =
+            allowedHeaders.isEmpty ? fields[.accessControlRequestHeaders] : allowedHeaders.joined(separator: ", ")
+        if let headers, !headers.isEmpty { response.head.headerFields[.accessControlAllowHeaders] = headers }
+        if let maxAge { response.head.headerFields[.accessControlMaxAge] = "\(maxAge)" }
+        return response
+    }
+
+    /// The CORS fields of an answer to an ordinary (not preflight) request.
+    private func finish(_ response: HTTPServerResponse, for request: HTTPServerRequest) -> HTTPServerResponse {
+        var response = response
         if dependsOnOrigin { response.head.headerFields.addVary("Origin") }
-        guard allowed else { return response }
+        guard let origin = request.head.headerFields[.origin], isAllowed(origin) else { return response }
         setOrigin(origin, on: &response.head.headerFields)
         if !exposedHeaders.isEmpty {
             response.head.headerFields[.accessControlExposeHeaders] = exposedHeaders.joined(separator: ", ")

@@ -10,7 +10,7 @@ import HTTPTypes
 /// `Cache-Control: no-transform`, 206 and bodiless statuses. A streamed body is compressed as
 /// a stream: each write is deflated and flushed (`Z_SYNC_FLUSH`), so the client can decode
 /// every chunk as it arrives. A strong `ETag` becomes weak, since the bytes change.
-public struct CompressionMiddleware: HTTPMiddleware {
+public struct CompressionMiddleware: HTTPSynchronousMiddleware {
     /// Bodies with fewer bytes than this are sent as they are (a stream of unknown length is
     /// always compressed).
     public var minimumSize: Int
@@ -27,7 +27,22 @@ public struct CompressionMiddleware: HTTPMiddleware {
     public func handle(_ request: HTTPServerRequest, context: RouteContext, next: HTTPNext) async throws
         -> HTTPServerResponse
     {
-        var response = try await next(request, context)
+        try compressed(try await next(request, context), for: request)
+    }
+
+    /// Calls `next` and compresses its answer when that is worth it and the client accepts it,
+    /// synchronously.
+    public func handle(_ request: HTTPServerRequest, context: RouteContext, next: HTTPSyncNext) throws
+        -> HTTPServerResponse
+    {
+        try compressed(try next(request, context), for: request)
+    }
+
+    /// `response` compressed for what `request` accepts, or as it is.
+    private func compressed(_ response: HTTPServerResponse, for request: HTTPServerRequest) throws
+        -> HTTPServerResponse
+    {
+        var response = response
         guard Self.mayCompress(response.head) else { return response }
         if let count = response.body.byteCount, count < minimumSize { return response }
         response.head.headerFields.addVary("Accept-Encoding")

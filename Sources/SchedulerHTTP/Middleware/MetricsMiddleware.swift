@@ -8,7 +8,7 @@ public import Metrics
 /// The labels are `<prefix>.requests` and `<prefix>.request.duration` (prefix `http` unless
 /// told). A handler that throws counts as `5xx`. The time runs until the response head is
 /// ready (the writing of a streamed body is not included).
-public struct MetricsMiddleware: HTTPMiddleware {
+public struct MetricsMiddleware: HTTPSynchronousMiddleware {
     /// The start of the metric labels.
     public let prefix: String
     private let factory: (any MetricsFactory)?
@@ -28,6 +28,23 @@ public struct MetricsMiddleware: HTTPMiddleware {
         let route = context.route.isEmpty ? "unmatched" : context.route
         do {
             let response = try await next(request, context)
+            record(method: method, route: route, status: response.head.status.code, since: start)
+            return response
+        } catch {
+            record(method: method, route: route, status: 500, since: start)
+            throw error
+        }
+    }
+
+    /// Calls `next` and records the request, synchronously.
+    public func handle(_ request: HTTPServerRequest, context: RouteContext, next: HTTPSyncNext) throws
+        -> HTTPServerResponse
+    {
+        let start = ContinuousClock.now
+        let method = request.head.method.rawValue
+        let route = context.route.isEmpty ? "unmatched" : context.route
+        do {
+            let response = try next(request, context)
             record(method: method, route: route, status: response.head.status.code, since: start)
             return response
         } catch {

@@ -7,7 +7,7 @@ import Synchronization
 ///
 /// The id is set on the request head before `next` runs, so later middleware and handlers read
 /// it as ``HTTPServerRequest/requestID``, and it is put into the response.
-public struct RequestIDMiddleware: HTTPMiddleware {
+public struct RequestIDMiddleware: HTTPSynchronousMiddleware {
     /// `X-Request-ID`.
     public static let fieldName = HTTPField.Name("X-Request-ID")!
     private let generate: @Sendable () -> String
@@ -21,13 +21,30 @@ public struct RequestIDMiddleware: HTTPMiddleware {
     public func handle(_ request: HTTPServerRequest, context: RouteContext, next: HTTPNext) async throws
         -> HTTPServerResponse
     {
-        let sent = request.head.headerFields.firstValue(Self.fieldName)
-        let id = sent.flatMap { Self.isSane($0) ? $0 : nil } ?? generate()
         var request = request
-        request.head.headerFields.setSingle(Self.fieldName, id)
+        let id = identify(&request)
         var response = try await next(request, context)
         response.head.headerFields.setSingle(Self.fieldName, id)
         return response
+    }
+
+    /// Sets the id on the request and on the response, synchronously.
+    public func handle(_ request: HTTPServerRequest, context: RouteContext, next: HTTPSyncNext) throws
+        -> HTTPServerResponse
+    {
+        var request = request
+        let id = identify(&request)
+        var response = try next(request, context)
+        response.head.headerFields.setSingle(Self.fieldName, id)
+        return response
+    }
+
+    /// The request's id (kept or generated), set on its head.
+    private func identify(_ request: inout HTTPServerRequest) -> String {
+        let sent = request.head.headerFields.firstValue(Self.fieldName)
+        let id = sent.flatMap { Self.isSane($0) ? $0 : nil } ?? generate()
+        request.head.headerFields.setSingle(Self.fieldName, id)
+        return id
     }
 
     /// Whether a client's id may be kept: 1 to 128 characters of `A-Za-z0-9-_.:+/=`.

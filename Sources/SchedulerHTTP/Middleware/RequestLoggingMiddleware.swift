@@ -8,7 +8,7 @@ public import Logging
 /// A streamed body is logged when it has been written (its bytes and time included); a handler
 /// that throws is logged as 500 with the error and the error is thrown on. Put it after
 /// ``RequestIDMiddleware`` or before it: the id is read from the request or the response.
-public struct RequestLoggingMiddleware: HTTPMiddleware {
+public struct RequestLoggingMiddleware: HTTPSynchronousMiddleware {
     /// Where the lines go.
     public let logger: Logger
     /// The level of each line (`.info` unless told).
@@ -37,18 +37,39 @@ public struct RequestLoggingMiddleware: HTTPMiddleware {
         // Below the logger's level: nothing to measure or format.
         guard logger.logLevel <= level else { return try await next(request, context) }
         let start = ContinuousClock.now
-        let target = request.head.path ?? ""
-        let line = Line(
-            method: request.head.method.rawValue,
-            path: String(targetPath(target)),
-            requestID: request.requestID)
-        var response: HTTPServerResponse
+        let line = Line(request)
+        let response: HTTPServerResponse
         do {
             response = try await next(request, context)
         } catch {
             log(line, status: 500, bytes: 0, since: start, error: error)
             throw error
         }
+        return finish(response, of: request, line, since: start)
+    }
+
+    /// Calls `next` and logs the answer, synchronously.
+    public func handle(_ request: HTTPServerRequest, context: RouteContext, next: HTTPSyncNext) throws
+        -> HTTPServerResponse
+    {
+        guard logger.logLevel <= level else { return try next(request, context) }
+        let start = ContinuousClock.now
+        let line = Line(request)
+        let response: HTTPServerResponse
+        do {
+            response = try next(request, context)
+        } catch {
+            log(line, status: 500, bytes: 0, since: start, error: error)
+            throw error
+        }
+        return finish(response, of: request, line, since: start)
+    }
+
+    /// Logs `response` now, or when its streamed body has been written.
+    private func finish(
+        _ response: HTTPServerResponse, of request: HTTPServerRequest, _ line: Line,
+        since start: ContinuousClock.Instant
+    ) -> HTTPServerResponse {
         let status = response.head.status.code
         let id = response.head.headerFields.firstValue(RequestIDMiddleware.fieldName)
         let finished = id == nil || id == line.requestID
@@ -62,6 +83,7 @@ public struct RequestLoggingMiddleware: HTTPMiddleware {
                 log(finished, status: status, bytes: 0, since: start)
                 return response
             }
+            var response = response
             response.body = .stream(length: length) { [self] writer in
                 let before = writer.bytesWritten
                 do {
@@ -72,6 +94,7 @@ public struct RequestLoggingMiddleware: HTTPMiddleware {
                 }
                 log(finished, status: status, bytes: writer.bytesWritten - before, since: start)
             }
+            return response
         }
         return response
     }
@@ -80,6 +103,19 @@ public struct RequestLoggingMiddleware: HTTPMiddleware {
         let method: String
         let path: String
         let requestID: String?
+
+        init(method: String, path: String, requestID: String?) {
+            self.method = method
+            self.path = path
+            self.requestID = requestID
+        }
+
+        /// Method, path without the query, and request id of `request`.
+        init(_ request: HTTPServerRequest) {
+            self.init(
+                method: request.head.method.rawValue, path: String(targetPath(request.head.path ?? "")),
+                requestID: request.requestID)
+        }
     }
 
     private func log(

@@ -18,9 +18,11 @@ public import HTTPTypes
 public struct HTTPRouter: HTTPResponder {
     private var trie = TrieBox()
     private var middlewares: [any HTTPMiddleware] = [] {
-        didSet { chain = HTTPRouter.chain(middlewares, trie) }
+        didSet { rebuildChains() }
     }
     private var chain: HTTPNext?
+    /// The global middleware's synchronous chain, when every global middleware has one.
+    private var syncChain: HTTPSyncHandler?
 
     /// An empty router.
     public init() {}
@@ -37,13 +39,31 @@ public struct HTTPRouter: HTTPResponder {
         _ handler: @escaping @Sendable (HTTPServerRequest, RouteContext) async throws -> Result
     ) throws(RouterError) {
         let wrapped = middleware.wrapping { request, context in try await handler(request, context).response() }
-        try add(method: method, path: path, handler: wrapped)
+        try add(method: method, path: path, handler: wrapped, sync: nil)
+    }
+
+    /// Adds a synchronous `handler` for `method` at `path`: it runs on the connection's loop thread
+    /// with no async frame when every middleware in front of it is an ``HTTPSynchronousMiddleware``.
+    public mutating func on<Result: HTTPResponseConvertible>(
+        _ method: HTTPRequest.Method, _ path: String, middleware: [any HTTPMiddleware] = [],
+        _ handler: @escaping @Sendable (HTTPServerRequest, RouteContext) throws -> Result
+    ) throws(RouterError) {
+        let (wrapped, sync) = Route.synchronous(handler, middleware)
+        try add(method: method, path: path, handler: wrapped, sync: sync)
     }
 
     /// Adds a GET route (which also answers HEAD).
     public mutating func get<Result: HTTPResponseConvertible>(
         _ path: String, middleware: [any HTTPMiddleware] = [],
         _ handler: @escaping @Sendable (HTTPServerRequest, RouteContext) async throws -> Result
+    ) throws(RouterError) {
+        try on(.get, path, middleware: middleware, handler)
+    }
+
+    /// Adds a synchronous GET route (which also answers HEAD).
+    public mutating func get<Result: HTTPResponseConvertible>(
+        _ path: String, middleware: [any HTTPMiddleware] = [],
+        _ handler: @escaping @Sendable (HTTPServerRequest, RouteContext) throws -> Result
     ) throws(RouterError) {
         try on(.get, path, middleware: middleware, handler)
     }
@@ -56,10 +76,26 @@ public struct HTTPRouter: HTTPResponder {
         try on(.post, path, middleware: middleware, handler)
     }
 
+    /// Adds a synchronous POST route.
+    public mutating func post<Result: HTTPResponseConvertible>(
+        _ path: String, middleware: [any HTTPMiddleware] = [],
+        _ handler: @escaping @Sendable (HTTPServerRequest, RouteContext) throws -> Result
+    ) throws(RouterError) {
+        try on(.post, path, middleware: middleware, handler)
+    }
+
     /// Adds a PUT route.
     public mutating func put<Result: HTTPResponseConvertible>(
         _ path: String, middleware: [any HTTPMiddleware] = [],
         _ handler: @escaping @Sendable (HTTPServerRequest, RouteContext) async throws -> Result
+    ) throws(RouterError) {
+        try on(.put, path, middleware: middleware, handler)
+    }
+
+    /// Adds a synchronous PUT route.
+    public mutating func put<Result: HTTPResponseConvertible>(
+        _ path: String, middleware: [any HTTPMiddleware] = [],
+        _ handler: @escaping @Sendable (HTTPServerRequest, RouteContext) throws -> Result
     ) throws(RouterError) {
         try on(.put, path, middleware: middleware, handler)
     }
@@ -72,6 +108,14 @@ public struct HTTPRouter: HTTPResponder {
         try on(.delete, path, middleware: middleware, handler)
     }
 
+    /// Adds a synchronous DELETE route.
+    public mutating func delete<Result: HTTPResponseConvertible>(
+        _ path: String, middleware: [any HTTPMiddleware] = [],
+        _ handler: @escaping @Sendable (HTTPServerRequest, RouteContext) throws -> Result
+    ) throws(RouterError) {
+        try on(.delete, path, middleware: middleware, handler)
+    }
+
     /// Adds the routes `build` registers under `prefix` (e.g. `/api/v1`), each behind `middleware`.
     public mutating func group(
         _ prefix: String, middleware: [any HTTPMiddleware] = [], _ build: (inout HTTPRouteGroup) throws -> Void
@@ -79,7 +123,7 @@ public struct HTTPRouter: HTTPResponder {
         var group = HTTPRouteGroup(prefix: prefix, middleware: middleware)
         try build(&group)
         for route in group.routes {
-            try add(method: route.method, path: route.path, handler: route.handler)
+            try add(method: route.method, path: route.path, handler: route.handler, sync: route.sync)
         }
     }
 
@@ -108,7 +152,13 @@ public struct HTTPRouter: HTTPResponder {
         }
         context.arrival = RouteArrival(
             method: request.head.method, path: request.head.path, lookup: found, decoded: decoded)
+        if let syncChain, found.isSynchronous { return try syncChain(request, context) }
         return try await chain(request, context)
+    }
+
+    private mutating func rebuildChains() {
+        chain = HTTPRouter.chain(middlewares, trie)
+        syncChain = middlewares.isEmpty ? nil : HTTPRouter.syncChain(middlewares, trie)
     }
 
     /// The global middleware in front of the route dispatch, built when a middleware or route is
@@ -126,6 +176,27 @@ public struct HTTPRouter: HTTPResponder {
             }
             return try await HTTPRouter.dispatch(request, HTTPRouter.lookup(request, box), box, context: nil)
                 .run(request)
+        }
+    }
+
+    /// The synchronous form of ``chain(_:_:)``. A synchronous middleware does not change the
+    /// method or path; if one did anyway and the new target has only an async handler, the answer
+    /// is 500 (the chain cannot suspend).
+    private static func syncChain(_ middlewares: [any HTTPMiddleware], _ box: TrieBox) -> HTTPSyncHandler? {
+        middlewares.wrappingSync { request, context in
+            let dispatch: Dispatch
+            if let arrival = context.arrival, arrival.method == request.head.method,
+                arrival.path == request.head.path
+            {
+                dispatch = HTTPRouter.dispatch(request, arrival.lookup, box, context: arrival.decoded ? context : nil)
+            } else {
+                dispatch = HTTPRouter.dispatch(request, HTTPRouter.lookup(request, box), box, context: nil)
+            }
+            guard let response = try dispatch.runSync(request) else {
+                return .status(
+                    .internalServerError, "a synchronous middleware changed the path to a route with an async handler")
+            }
+            return response
         }
     }
 
@@ -160,20 +231,30 @@ public struct HTTPRouter: HTTPResponder {
                 let name = match.parameters.first { PercentDecoding.decode(String($0.1)) == nil }?.0 ?? ""
                 return .answer(.status(.badRequest, "bad percent-encoding in path parameter \(name)"))
             }
-            return .handler(route.handler, context)
+            return .handler(route, context)
         }
     }
 
     /// A request's dispatch: a ready answer, or a route handler to call with its context.
     private enum Dispatch {
         case answer(HTTPServerResponse)
-        case handler(HTTPNext, RouteContext)
+        case handler(Route, RouteContext)
 
         /// The answer, or the handler's.
         @inline(__always) func run(_ request: HTTPServerRequest) async throws -> HTTPServerResponse {
             switch self {
             case .answer(let response): return response
-            case .handler(let handler, let context): return try await handler(request, context)
+            case .handler(let route, let context):
+                if let sync = route.sync { return try sync(request, context) }
+                return try await route.handler(request, context)
+            }
+        }
+
+        /// The answer, or the synchronous handler's; nil when the route's handler is async.
+        @inline(__always) func runSync(_ request: HTTPServerRequest) throws -> HTTPServerResponse? {
+            switch self {
+            case .answer(let response): return response
+            case .handler(let route, let context): return try route.sync?(request, context)
             }
         }
     }
@@ -209,22 +290,43 @@ public struct HTTPRouter: HTTPResponder {
         case notFound
         case otherMethods(Set<String>)
         case route(Route, RouteTrie<Route>.Match)
+
+        /// Whether the request can be answered without suspending (no async handler on its way).
+        var isSynchronous: Bool {
+            if case .route(let route, _) = self { return route.sync != nil }
+            return true
+        }
     }
 
-    private mutating func add(method: HTTPRequest.Method, path: String, handler: @escaping HTTPNext) throws(RouterError) {
+    private mutating func add(
+        method: HTTPRequest.Method, path: String, handler: @escaping HTTPNext, sync: HTTPSyncHandler?
+    ) throws(RouterError) {
         guard path.first == "/" else { throw .invalidPattern(path, "a route path starts with /") }
-        chain = nil  // it holds the trie too: let a router nobody shares change its trie in place
+        chain = nil  // they hold the trie too: let a router nobody shares change its trie in place
+        syncChain = nil
         if !isKnownUniquelyReferenced(&trie) { trie = trie.copy() }
-        try trie.trie.insert(path: path, method: method.rawValue, value: Route(pattern: path, handler: handler))
+        try trie.trie.insert(path: path, method: method.rawValue, value: Route(pattern: path, handler: handler, sync: sync))
         trie.methods.insert(method.rawValue)
-        chain = HTTPRouter.chain(middlewares, trie)
+        rebuildChains()
     }
 }
 
 /// One registered route.
 struct Route: Sendable {
     let pattern: String
+    /// The handler behind the route's middleware.
     let handler: HTTPNext
+    /// The same, all synchronous, when the handler and every middleware of the route are.
+    let sync: HTTPSyncHandler?
+
+    /// The async and (when the middleware allows) synchronous chains of a synchronous handler.
+    static func synchronous<Result: HTTPResponseConvertible>(
+        _ handler: @escaping @Sendable (HTTPServerRequest, RouteContext) throws -> Result,
+        _ middleware: [any HTTPMiddleware]
+    ) -> (HTTPNext, HTTPSyncHandler?) {
+        let terminal: HTTPSyncHandler = { request, context in try handler(request, context).response() }
+        return (middleware.wrapping { request, context in try terminal(request, context) }, middleware.wrappingSync(terminal))
+    }
 }
 
 /// The trie behind a router value, copied before a change when another value shares it.
@@ -254,53 +356,5 @@ final class TrieBox: @unchecked Sendable {
         copy.catchAll = node.catchAll.map { Self.copy($0) }
         copy.values = node.values
         return copy
-    }
-}
-
-/// Routes registered under a common prefix and middleware; see ``HTTPRouter/group(_:middleware:_:)``.
-public struct HTTPRouteGroup {
-    let prefix: String
-    let middleware: [any HTTPMiddleware]
-    fileprivate(set) var routes: [(method: HTTPRequest.Method, path: String, handler: HTTPNext)] = []
-
-    init(prefix: String, middleware: [any HTTPMiddleware]) {
-        self.prefix = prefix.hasSuffix("/") ? String(prefix.dropLast()) : prefix
-        self.middleware = middleware
-    }
-
-    /// Adds `handler` for `method` at the group's prefix followed by `path`.
-    public mutating func on<Result: HTTPResponseConvertible>(
-        _ method: HTTPRequest.Method, _ path: String, middleware routeMiddleware: [any HTTPMiddleware] = [],
-        _ handler: @escaping @Sendable (HTTPServerRequest, RouteContext) async throws -> Result
-    ) {
-        let wrapped = (middleware + routeMiddleware).wrapping { request, context in
-            try await handler(request, context).response()
-        }
-        routes.append((method, prefix + (path == "/" ? "" : path), wrapped))
-    }
-
-    /// Adds a GET route under the prefix.
-    public mutating func get<Result: HTTPResponseConvertible>(
-        _ path: String, middleware: [any HTTPMiddleware] = [],
-        _ handler: @escaping @Sendable (HTTPServerRequest, RouteContext) async throws -> Result
-    ) {
-        on(.get, path, middleware: middleware, handler)
-    }
-
-    /// Adds a POST route under the prefix.
-    public mutating func post<Result: HTTPResponseConvertible>(
-        _ path: String, middleware: [any HTTPMiddleware] = [],
-        _ handler: @escaping @Sendable (HTTPServerRequest, RouteContext) async throws -> Result
-    ) {
-        on(.post, path, middleware: middleware, handler)
-    }
-
-    /// A nested group: its prefix follows this one's, its middleware runs after this one's.
-    public mutating func group(
-        _ prefix: String, middleware: [any HTTPMiddleware] = [], _ build: (inout HTTPRouteGroup) throws -> Void
-    ) rethrows {
-        var inner = HTTPRouteGroup(prefix: self.prefix + prefix, middleware: self.middleware + middleware)
-        try build(&inner)
-        routes += inner.routes
     }
 }

@@ -3,20 +3,22 @@
 // RequestIDMiddleware and RequestLoggingMiddleware (one swift-log line per request, written to
 // standard error, which the bench sends to /dev/null): `routed` logs through swift-log's
 // StreamLogHandler, `routed-line` through SchedulerHTTP's LineLogHandler, `routed-buffered` through
-// LineLogHandler with a 64 KiB buffer (flushed every 100 ms). 127.0.0.1 only.
-// Usage: RouterOverheadServer PORT plain|routed|routed-line|routed-buffered
+// LineLogHandler with a 64 KiB buffer (flushed every 100 ms); `routed-async` is `routed-buffered`
+// with the handler declared `async`, so the router runs the middleware's async forms instead of the
+// synchronous chain. 127.0.0.1 only.
+// Usage: RouterOverheadServer PORT plain|routed|routed-line|routed-buffered|routed-async
 import Glibc
 import Logging
 import SchedulerCore
 
 let arguments = CommandLine.arguments
-guard arguments.count == 3, let port = UInt16(arguments[1]), ["plain", "routed", "routed-line", "routed-buffered"].contains(arguments[2]) else {
-    fputs("usage: RouterOverheadServer PORT plain|routed|routed-line|routed-buffered\n", stderr)
+guard arguments.count == 3, let port = UInt16(arguments[1]), ["plain", "routed", "routed-line", "routed-buffered", "routed-async"].contains(arguments[2]) else {
+    fputs("usage: RouterOverheadServer PORT plain|routed|routed-line|routed-buffered|routed-async\n", stderr)
     exit(2)
 }
 if arguments[2] == "routed-line" {
     LoggingSystem.bootstrap(LineLogHandler.standardError)
-} else if arguments[2] == "routed-buffered" {
+} else if arguments[2] == "routed-buffered" || arguments[2] == "routed-async" {
     LoggingSystem.bootstrap { LineLogHandler(label: $0, bufferSize: 64 << 10) }
 } else {
     LoggingSystem.bootstrap(StreamLogHandler.standardError)
@@ -34,7 +36,11 @@ if arguments[2] == "plain" {
     var router = HTTPRouter()
     router.use(RequestIDMiddleware())
     router.use(RequestLoggingMiddleware(logger: Logger(label: "requests")))
-    try router.get("/users/:id") { _, context in "user \(context["id"] ?? "")" }
+    if arguments[2] == "routed-async" {
+        try router.get("/users/:id") { _, context async in "user \(context["id"] ?? "")" }
+    } else {
+        try router.get("/users/:id") { _, context in "user \(context["id"] ?? "")" }
+    }
     server = try HTTPServer(address: address, configuration: configuration, responder: router)
 }
 await server.run()
