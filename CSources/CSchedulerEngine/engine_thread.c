@@ -4,6 +4,7 @@
 #include "engine_internal.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -206,4 +207,8 @@ int cse_loop_start(const cse_config *config, const cse_callbacks *callbacks, cse
 
 void cse_loop_destroy(cse_loop *loop) {
     if (loop) cse_loop_free(loop);
+}
+
+void cse_trim_heap(void) {
+    malloc_trim(0);
 }

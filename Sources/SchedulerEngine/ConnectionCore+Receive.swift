@@ -50,6 +50,7 @@ extension ConnectionCore {
         let handle = pointer.map { BufferHandle(pointer: $0) }
         var wakeBytes: (UnsafeContinuation<[UInt8], any Error>, Result<[UInt8], any Error>)?
         var wakeBuffer: (UnsafeContinuation<BufferHandle?, any Error>, Result<BufferHandle?, any Error>)?
+        var wakeParked: (@Sendable () -> Void)?
         var drop: BufferHandle?
         let pause = state.withLock { state -> Bool in
             if state.lifecycle.isClosingOrClosed {
@@ -75,6 +76,9 @@ extension ConnectionCore {
                         }
                         buffer.pointee.data += taken
                         buffer.pointee.length -= taken
+                    case .readable(let callback):
+                        // Parked: the bytes wait in the queue for the task the callback starts.
+                        wakeParked = callback
                     }
                 }
                 state.receive.append(handle)
@@ -96,12 +100,15 @@ extension ConnectionCore {
                 wakeBytes = (continuation, result.map { [] }.mapError { $0 as any Error })
             case .buffer(let continuation):
                 wakeBuffer = (continuation, result.map { nil }.mapError { $0 as any Error })
+            case .readable(let callback):
+                wakeParked = callback
             }
             return false
         }
         if let drop { cse_buffer_release(loop.handle, drop.pointer) }
         if let (continuation, result) = wakeBytes { continuation.resume(with: result) }
         if let (continuation, result) = wakeBuffer { continuation.resume(with: result) }
+        wakeParked?()
         return pause
     }
 
@@ -218,7 +225,9 @@ extension ConnectionCore {
     /// Parks `continuation` for the next chunk, or resumes it at once when one is there (or the
     /// stream has ended, failed or the task is cancelled). `covered`: see ``runCovered(_:)``.
     @usableFromInline
-    func awaitChunk(_ continuation: UnsafeContinuation<BufferHandle?, any Error>, covered: Bool) {
+    func awaitChunk(
+        _ continuation: UnsafeContinuation<BufferHandle?, any Error>, covered: Bool, parkable: Bool = false
+    ) {
         var resume = false
         let early = state.withLock { state -> Result<BufferHandle?, any Error>? in
             if Task.isCancelled { return .failure(CancellationError()) }
@@ -230,7 +239,7 @@ extension ConnectionCore {
             case .end: return .success(nil)
             case .fail(let failure): return .failure(receiveError(failure))
             case .wait:
-                state.receiveWaiter = ReceiveWaiter(kind: .buffer(continuation), covered: covered)
+                state.receiveWaiter = ReceiveWaiter(kind: .buffer(continuation), covered: covered, parkable: parkable)
                 return nil
             }
         }
@@ -241,9 +250,9 @@ extension ConnectionCore {
     /// Waits for the next chunk from a task other than the covered one, with its own
     /// cancellation handler.
     @usableFromInline
-    nonisolated(nonsending) func waitForChunkCancellable() async throws -> BufferHandle? {
+    nonisolated(nonsending) func waitForChunkCancellable(parkable: Bool = false) async throws -> BufferHandle? {
         try await withTaskCancellationHandler {
-            try await withUnsafeThrowingContinuation { awaitChunk($0, covered: false) }
+            try await withUnsafeThrowingContinuation { awaitChunk($0, covered: false, parkable: parkable) }
         } onCancel: {
             cancelReceiveWaiter(coveredOnly: false)
         }

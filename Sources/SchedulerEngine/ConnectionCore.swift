@@ -57,6 +57,8 @@ final class ConnectionCore: Sendable {
     /// straight to its waiting path (which looks again under the lock) and so takes the lock
     /// once per message instead of twice. A stale value only costs that second look.
     let receivedHint = Atomic<Int>(0)
+    /// Set by ``park(onReadable:)``: the `serve` handler's task gave the connection up.
+    let parked = Atomic<Bool>(false)
     /// The task whose cancellation `runCovered` watches for all its receives.
     let coveredTask = CoveredTask()
     @usableFromInline let loop: EngineLoop

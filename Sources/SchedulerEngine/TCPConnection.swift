@@ -64,22 +64,7 @@ public final class TCPConnection: Sendable {
     /// time, whichever of the two it is.
     @inlinable
     public nonisolated(nonsending) func recvBuffer() async throws -> TCPBuffer? {
-        let handle: BufferHandle?
-        switch try core.chunkIfReady() {
-        case .ready(let ready):
-            handle = ready
-        case .wait where core.isCoveredTask():
-            // A `serve` handler: its cancellation is already watched for the whole connection.
-            // The executor-inheriting continuation skips a hop (and its executor-preference
-            // lookup) at resumption; the one hop back to the caller's isolation below remains.
-            handle = try await _unsafeInheritExecutor_withUnsafeThrowingContinuation {
-                core.awaitChunk($0, covered: true)
-            }
-        case .wait:
-            handle = try await core.waitForChunkCancellable()
-        }
-        guard let handle else { return nil }
-        return TCPBuffer(handle, loop: core.loop)
+        try await recvBuffer(parkable: false)
     }
 
     /// Queues the bytes of `buffer` for sending, in order, without copying them, and takes the

@@ -188,7 +188,8 @@ public final class TCPServer: Sendable {
                                         operation: "connection handler"))
                             }
                         }
-                        await connection.close()
+                        // A parked connection belongs to the task its callback started.
+                        if !connection.core.wasParked { await connection.close() }
                     }
                 }
             }

@@ -153,6 +153,9 @@ int cse_enqueue_job(cse_loop *loop, void *job);
 /* 1 when called on `loop`'s own thread. */
 int cse_on_loop_thread(const cse_loop *loop);
 
+/* Hands whole free pages of every malloc arena back to the system (glibc's malloc_trim). */
+void cse_trim_heap(void);
+
 /* Connects a new non-blocking TCP socket to `destination` on `loop`, from `source` when not
  * NULL (bound first; port 0 lets the kernel pick the port at connect time, with
  * IP_BIND_ADDRESS_NO_PORT), giving up after timeout_ns (0: no limit) with -ETIMEDOUT.

@@ -24,6 +24,12 @@ final class ConnectionDeadlines: Sendable {
         /// No deadline (a handler is running).
         func disarm() { deadline.store(0, ordering: .relaxed) }
 
+        /// Since when the connection has waited for its next request (nanoseconds), 0 when it
+        /// does not: the sweeper parks it after ``ConnectionDeadlines/parkAfter``.
+        let idleSince = Atomic<Int64>(0)
+        /// Parks the connection (set once by its driver; weak, so the slot keeps nothing alive).
+        let park = FutexMutex<(@Sendable () -> Bool)?>(nil)
+
         /// What a connection taken over by another protocol (a WebSocket) does when the server
         /// starts draining: say goodbye in its own protocol, then close.
         let onDrain = FutexMutex<(@Sendable () -> Void)?>(nil)
@@ -36,6 +42,13 @@ final class ConnectionDeadlines: Sendable {
     }
 
     private let slots = SlotRegistry<Slot>()
+    private let parked = Atomic<Int>(0)
+
+    /// Connections parked now.
+    var parkedCount: Int { parked.load(ordering: .relaxed) }
+
+    /// A parked connection's task started again.
+    func unparked() { parked.subtract(1, ordering: .relaxed) }
     private let draining = Atomic<Bool>(false)
 
     /// Set by a shutdown: connections finish their current request, then close.
@@ -58,7 +71,14 @@ final class ConnectionDeadlines: Sendable {
     /// How often the sweeper looks.
     let tick: Duration
 
-    init(tick: Duration) { self.tick = tick }
+    /// How long a connection waits for its next request before it is parked (nanoseconds;
+    /// 0: never).
+    let parkAfter: Int64
+
+    init(tick: Duration, parkAfter: Duration? = nil) {
+        self.tick = tick
+        self.parkAfter = parkAfter?.nanoseconds ?? 0
+    }
 
     /// A slot for `connection`, looked at by every sweep until ``remove(_:)``.
     func register(_ connection: TCPConnection) -> Slot { slots.insert(Slot(connection: connection)) }
@@ -66,17 +86,32 @@ final class ConnectionDeadlines: Sendable {
     /// Stops looking at `slot`.
     func remove(_ slot: Slot) { slots.remove(slot) }
 
-    /// Closes expired connections every `tick` until the task is cancelled.
+    /// Closes expired connections and parks idle ones every `tick` until the task is cancelled.
     func sweep() async {
         while !Task.isCancelled {
             do { try await Task.sleep(for: tick) } catch { return }
             let now = ConnectionDeadlines.now()
+            var parked = 0
             for slot in slots.snapshot() {
                 let deadline = slot.deadline.load(ordering: .relaxed)
-                guard deadline != 0, deadline <= now else { continue }
-                slot.disarm()
-                slot.connection.closeNow()
+                if deadline != 0, deadline <= now {
+                    slot.disarm()
+                    slot.connection.closeNow()
+                    continue
+                }
+                let idle = slot.idleSince.load(ordering: .relaxed)
+                guard parkAfter != 0, idle != 0, now - idle >= parkAfter else { continue }
+                // Parked once per idle period (the driver sets the time again when it next waits);
+                // tried again next tick while its task is not in the parkable wait yet.
+                if let park = slot.park.withLock({ $0 }), park() {
+                    slot.idleSince.store(0, ordering: .relaxed)
+                    self.parked.add(1, ordering: .relaxed)
+                    parked += 1
+                }
             }
+            // The parked tasks' memory went back to the loop threads' malloc arenas: hand whole
+            // free pages back to the system (glibc keeps them otherwise).
+            if parked >= 64 { TCPConnection.releaseFreedMemory() }
         }
     }
 

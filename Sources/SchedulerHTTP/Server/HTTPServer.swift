@@ -57,6 +57,12 @@ public final class HTTPServer: Service {
         state.withLock { $0.listeners.first?.tcp.address ?? $0.firstAddress ?? SocketAddress(ip: IPAddress(ipv4: 0), port: 0) }
     }
 
+    /// Keep-alive connections parked right now: open, idle, and holding no task (see
+    /// ``Configuration/parkIdleAfter``).
+    public var parkedConnections: Int {
+        state.withLock { $0.listeners.reduce(0) { $0 + $1.registry.parkedCount } }
+    }
+
     /// What the engine runs on, e.g. `io_uring SINGLE_ISSUER DEFER_TASKRUN NODROP`.
     public var features: String { state.withLock { $0.listeners.first?.tcp.features ?? "" } }
 
@@ -65,7 +71,7 @@ public final class HTTPServer: Service {
     @discardableResult
     public func listen(on address: SocketAddress) throws(EngineError) -> SocketAddress {
         let tcp = try TCPServer(address: address, configuration: configuration.engine)
-        let listener = Listener(tcp: tcp)
+        let listener = Listener(tcp: tcp, parkAfter: configuration.parkIdleAfter)
         let start = state.withLock { state -> Bool in
             state.listeners.append(listener)
             if state.firstAddress == nil { state.firstAddress = tcp.address }
@@ -186,12 +192,13 @@ public final class HTTPServer: Service {
         let sweeper = Task { await registry.sweep() }
         let serving = Task {
             await listener.tcp.serve { connection in
+                // The driver removes the slot when the connection ends (perhaps in a later task,
+                // if it was parked while idle).
                 let slot = registry.register(connection)
-                defer { registry.remove(slot) }
                 let driver = ServerConnection(
                     connection: connection, responder: responder, configuration: configuration,
                     deadline: slot, registry: registry, localAddress: local)
-                await driver.run()
+                await driver.serve()
             }
             sweeper.cancel()
         }
@@ -226,10 +233,15 @@ struct ServerState {
 /// One listening address of a server, its connections' deadlines and the task serving it.
 final class Listener: Sendable {
     let tcp: TCPServer
-    let registry = ConnectionDeadlines(tick: .milliseconds(100))
+    let registry: ConnectionDeadlines
     private let serving = FutexMutex<Task<Void, Never>?>(nil)
     private let observation = FutexMutex<ReleaseObservation?>(nil)
     private let stopping = FutexMutex<Task<Void, Never>?>(nil)
+
+    init(tcp: TCPServer, parkAfter: Duration?) {
+        self.tcp = tcp
+        registry = ConnectionDeadlines(tick: .milliseconds(100), parkAfter: parkAfter)
+    }
 
     /// The task that stops this listener, started by the first caller with `body`.
     func stopOnce(_ body: @escaping @Sendable () async -> Void) -> Task<Void, Never> {
@@ -246,8 +258,6 @@ final class Listener: Sendable {
         get { observation.withLock { $0 } }
         set { observation.withLock { $0 = newValue } }
     }
-
-    init(tcp: TCPServer) { self.tcp = tcp }
 
     var task: Task<Void, Never>? { serving.withLock { $0 } }
 

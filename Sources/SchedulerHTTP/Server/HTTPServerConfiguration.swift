@@ -17,6 +17,9 @@ extension HTTPServer {
         public var headerTimeout: Duration
         /// A connection with no request this long after its last response is closed.
         public var idleTimeout: Duration
+        /// A keep-alive connection waiting this long for its next request gives up its task (and
+        /// the task's memory); the next bytes start a new one. nil keeps every connection's task.
+        public var parkIdleAfter: Duration?
         /// Where the server logs: handler errors, listeners starting and stopping.
         public var logger: Logger
         /// Called with every error a handler throws (after the server has answered 500); the
@@ -28,7 +31,8 @@ extension HTTPServer {
             set { engine.maxConnectionsPerThread = newValue }
         }
 
-        /// The defaults: 16 MiB bodies, 64 KiB heads, 100 fields, 10 s header and 60 s idle timeouts.
+        /// The defaults: 16 MiB bodies, 64 KiB heads, 100 fields, 10 s header and 60 s idle timeouts,
+        /// idle connections parked after 250 ms.
         public init(engine: TCPServer.Configuration = TCPServer.Configuration()) {
             self.engine = engine
             maxBodySize = 16 << 20
@@ -36,6 +40,7 @@ extension HTTPServer {
             maxHeaderFields = 100
             headerTimeout = .seconds(10)
             idleTimeout = .seconds(60)
+            parkIdleAfter = .milliseconds(100)
             let logger = Logger(label: "scheduler-core.http")
             self.logger = logger
             onHandlerError = { error, request in

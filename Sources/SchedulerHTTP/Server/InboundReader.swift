@@ -27,6 +27,8 @@ enum InboundFailure: Error {
     case reject(status: HTTPResponse.Status, reason: String)
     /// The peer closed or the connection failed: nothing to answer.
     case closed
+    /// The connection was parked while waiting for a request's first byte: its task may end.
+    case parked
 }
 
 /// Reads requests off one connection: receives chunks, feeds the parser, keeps what it has
@@ -93,7 +95,8 @@ final class InboundReader {
                     continue
                 }
             }
-            guard try await receive() else {
+            // Waiting for a request's first byte: the wait may be parked.
+            guard try await receive(parkable: !announced) else {
                 if start < inbox.count || announced {
                     throw .reject(status: .badRequest, reason: "connection closed inside a request head")
                 }
@@ -166,12 +169,22 @@ final class InboundReader {
         return step
     }
 
+    /// Gives back the inbox's memory while the connection is parked (nothing is buffered then).
+    func releaseIdleMemory() {
+        if start == inbox.count {
+            inbox = []
+            start = 0
+        }
+    }
+
     /// Receives one more chunk into the inbox; false at end of stream.
-    private func receive() async throws(InboundFailure) -> Bool {
+    private func receive(parkable: Bool = false) async throws(InboundFailure) -> Bool {
         if atEOF { return false }
         await beforeWaiting()
         let buffer: TCPBuffer?
-        do { buffer = try await connection.recvBuffer() } catch { throw .closed }
+        do { buffer = try await connection.recvBuffer(parkable: parkable) } catch is ConnectionParked {
+            throw .parked
+        } catch { throw .closed }
         guard let buffer else {
             atEOF = true
             return false

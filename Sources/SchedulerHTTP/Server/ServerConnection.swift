@@ -1,4 +1,5 @@
 import HTTPTypes
+import Synchronization
 import SchedulerEngine
 import SchedulerPool
 
@@ -17,6 +18,12 @@ final class ServerConnection {
     /// when the connection next waits for bytes (or this passes `flushThreshold`).
     private var pending: [UInt8] = []
     private var sendFailed = false
+    /// Set when the wait for the next request was parked: the task ends, the connection stays.
+    private var parked = false
+    /// The parked task's end and the callback for the next bytes, counted: they may come in
+    /// either order, and the second starts the task that serves on (so one task at a time
+    /// touches this driver).
+    private let parkArrivals = Atomic<Int>(0)
     private static let flushThreshold = 64 << 10
 
     init(
@@ -35,22 +42,63 @@ final class ServerConnection {
                 maxHeadBytes: configuration.maxHeadSize, maxFieldCount: configuration.maxHeaderFields),
             maxBodySize: configuration.maxBodySize)
         let headerTimeout = configuration.headerTimeout
-        reader.onRequestStarted = { [deadline] in deadline.arm(headerTimeout) }
+        reader.onRequestStarted = { [deadline] in
+            deadline.idleSince.store(0, ordering: .relaxed)
+            deadline.arm(headerTimeout)
+        }
         reader.beforeWaiting = { [unowned self] in await self.flush() }
         reader.bodyWait = { [deadline] waiting in
             if waiting { deadline.arm(headerTimeout) } else { deadline.disarm() }
         }
+        if configuration.parkIdleAfter != nil {
+            let weakSelf = WeakDriver(driver: self)
+            deadline.park.withLock { $0 = { weakSelf.driver?.park() ?? false } }
+        }
     }
 
-    func run() async {
+    /// Serves the connection until it closes, or until it is parked while idle: a task started
+    /// when its next bytes arrive then goes on.
+    func serve() async {
+        if await run() { return }
+        deadline.park.withLock { $0 = nil }
+        registry.remove(deadline)
+    }
+
+    /// Serves requests; true when parked (the connection stays open), false once it is closed.
+    private func run() async -> Bool {
         deadline.arm(configuration.headerTimeout)
         while await serveOne() {
             if registry.isDraining && !reader.hasBufferedBytes { break }
             deadline.arm(configuration.idleTimeout)
+            deadline.idleSince.store(ConnectionDeadlines.now(), ordering: .relaxed)
+        }
+        if parked {
+            parked = false
+            reader.releaseIdleMemory()
+            pending = []
+            parkArrival()
+            return true
         }
         deadline.disarm()
         await flush()
         await connection.close()
+        return false
+    }
+
+    /// Parks the connection if its task waits for a request's first byte; the next bytes (or
+    /// its end) start a task that serves on.
+    private func park() -> Bool {
+        let driver = DriverRef(driver: self)
+        return connection.park { driver.driver.parkArrival() }
+    }
+
+    /// One of the two events a park waits for (see `parkArrivals`); the second starts a task.
+    private func parkArrival() {
+        guard parkArrivals.add(1, ordering: .acquiringAndReleasing).newValue == 2 else { return }
+        parkArrivals.store(0, ordering: .relaxed)
+        registry.unparked()
+        let driver = DriverRef(driver: self)
+        Task(executorPreference: connection.executor) { await driver.driver.serve() }
     }
 
     /// Sends what is pending; false once a send has failed.
@@ -69,8 +117,10 @@ final class ServerConnection {
             guard let next = try await reader.nextHead() else { return false }
             head = next
         } catch {
-            if case .reject(let status, let reason) = error {
-                await sendError(status, reason, version: .http1_1, method: .get)
+            switch error {
+            case .reject(let status, let reason): await sendError(status, reason, version: .http1_1, method: .get)
+            case .parked: parked = true
+            case .closed: break
             }
             return false
         }
@@ -195,4 +245,17 @@ final class ServerConnection {
     static func forbidsBody(_ status: HTTPResponse.Status) -> Bool {
         status.code == 204 || status.code == 304 || status.kind == .informational
     }
+}
+
+/// A driver handed to the task that serves a parked connection on.
+private struct DriverRef: @unchecked Sendable {
+    // @unchecked: the park handoff (`parkArrivals`) lets one task at a time use the driver.
+    let driver: ServerConnection
+}
+
+/// The driver as its deadline slot's park hook sees it (weak: the slot keeps nothing alive).
+private final class WeakDriver: @unchecked Sendable {
+    // @unchecked: the sweeper only calls `park()`, which touches the immutable connection.
+    weak var driver: ServerConnection?
+    init(driver: ServerConnection) { self.driver = driver }
 }
