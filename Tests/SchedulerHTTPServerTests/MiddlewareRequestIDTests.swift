@@ -28,7 +28,7 @@ import Testing
         let response = try await Self.router(asyncHandler: asyncHandler).route(MW.request(.get, "/id", [RequestIDMiddleware.fieldName: sent]))
         let id = try #require(response.head.headerFields[RequestIDMiddleware.fieldName])
         #expect(id != sent)
-        #expect(id.count == 32 && id.allSatisfy(\.isHexDigit))
+        #expect(Self.isGenerated(id))
         #expect(try await MW.bytes(response) == Array(id.utf8))
     }
 
@@ -43,10 +43,26 @@ import Testing
         #expect(try await MW.bytes(first) == Array(a.utf8))
     }
 
-    @Test func generatedIDsAreDistinctHex() {
-        let ids = (0..<10_000).map { _ in RequestIDMiddleware.randomID() }
+    /// 15 characters of `0-9A-Za-z-_`, which a client could send back and have kept.
+    static func isGenerated(_ id: String) -> Bool {
+        id.utf8.count == 15
+            && id.utf8.allSatisfy { byte in
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                    UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "-"), UInt8(ascii: "_"):
+                    true
+                default: false
+                }
+            }
+    }
+
+    @Test func generatedIDsAreDistinctAndShareTheProcessPrefix() {
+        let ids = (0..<100_000).map { _ in RequestIDMiddleware.randomID() }
         #expect(Set(ids).count == ids.count)
-        #expect(ids.allSatisfy { $0.utf8.count == 32 && $0.allSatisfy(\.isHexDigit) && $0 == $0.lowercased() })
+        #expect(ids.allSatisfy(Self.isGenerated))
+        #expect(Set(ids.map { $0.prefix(7) }).count == 1)
+        // The counter part is scrambled: consecutive ids differ in more than their last character.
+        #expect(zip(ids, ids.dropFirst()).filter { $0.dropLast() == $1.dropLast() }.count < 100)
     }
 
     @Test func customGenerator() async throws {

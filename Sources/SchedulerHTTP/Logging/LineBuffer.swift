@@ -28,7 +28,7 @@ final class LineBuffer: Sendable {
 
     /// Adds a whole line; writes the buffer when it is full (inside the lock, so writes keep the
     /// order in which lines were added).
-    func append(_ line: [UInt8]) {
+    func append(_ line: UnsafeRawBufferPointer) {
         pending.withLock { bytes in
             bytes.append(contentsOf: line)
             if bytes.count >= size { LineBuffer.drain(&bytes, to: fileDescriptor) }
@@ -45,20 +45,23 @@ final class LineBuffer: Sendable {
     /// Writes `bytes` (retrying short writes and EINTR) and empties it, keeping its capacity. A
     /// failed write drops the lines: a log line is not worth failing a request for.
     static func drain(_ bytes: inout [UInt8], to fileDescriptor: Int32) {
-        bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let written = write(fileDescriptor, raw.baseAddress! + offset, raw.count - offset)
-                if written > 0 {
-                    offset += written
-                } else if written < 0 && errno == EINTR {
-                    continue
-                } else {
-                    return
-                }
+        bytes.withUnsafeBytes { writeAll($0, to: fileDescriptor) }
+        bytes.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes `raw` whole (retrying short writes and EINTR); a failed write drops it.
+    static func writeAll(_ raw: UnsafeRawBufferPointer, to fileDescriptor: Int32) {
+        var offset = 0
+        while offset < raw.count {
+            let written = write(fileDescriptor, raw.baseAddress! + offset, raw.count - offset)
+            if written > 0 {
+                offset += written
+            } else if written < 0 && errno == EINTR {
+                continue
+            } else {
+                return
             }
         }
-        bytes.removeAll(keepingCapacity: true)
     }
 
     /// The buffer for `fileDescriptor`: the one already made for it (its size and interval

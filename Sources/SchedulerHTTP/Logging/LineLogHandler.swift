@@ -71,35 +71,72 @@ public struct LineLogHandler: LogHandler {
 
     /// Writes the event's line.
     public func log(event: LogEvent) {
-        var line: [UInt8] = []
-        line.reserveCapacity(64 + label.utf8.count + event.message.description.utf8.count)
-        LineTimestamp.append(to: &line)
-        line.append(UInt8(ascii: " "))
-        line.append(contentsOf: event.level.rawValue.utf8)
-        line.append(UInt8(ascii: " "))
-        line.append(contentsOf: label.utf8)
-        line.append(contentsOf: ": ".utf8)
-        line.append(contentsOf: event.message.description.utf8)
-        if let error = event.error {
-            line.append(contentsOf: " error: ".utf8)
-            line.append(contentsOf: "\(error)".utf8)
-        }
-        if includeMetadata {
-            var all = metadata
-            if let provided = metadataProvider?.get() { all.merge(provided) { _, new in new } }
-            if let explicit = event.metadata { all.merge(explicit) { _, new in new } }
-            for (key, value) in all.sorted(by: { $0.key < $1.key }) {
-                line.append(UInt8(ascii: " "))
-                line.append(contentsOf: key.utf8)
-                line.append(UInt8(ascii: "="))
-                line.append(contentsOf: value.description.utf8)
+        let message = event.message.description
+        let error = event.error.map { "\($0)" }
+        guard includeMetadata else {
+            let capacity = message.utf8.count + (error.map { $0.utf8.count + 8 } ?? 0)
+            write(level: event.level, messageCapacity: capacity) { line in
+                line.append(message)
+                if let error {
+                    line.append(" error: ")
+                    line.append(error)
+                }
             }
+            return
+        }
+        var line: [UInt8] = []
+        line.reserveCapacity(64 + label.utf8.count + message.utf8.count)
+        appendPrefix(event.level, to: &line)
+        line.append(contentsOf: message.utf8)
+        if let error {
+            line.append(contentsOf: " error: ".utf8)
+            line.append(contentsOf: error.utf8)
+        }
+        var all = metadata
+        if let provided = metadataProvider?.get() { all.merge(provided) { _, new in new } }
+        if let explicit = event.metadata { all.merge(explicit) { _, new in new } }
+        for (key, value) in all.sorted(by: { $0.key < $1.key }) {
+            line.append(UInt8(ascii: " "))
+            line.append(contentsOf: key.utf8)
+            line.append(UInt8(ascii: "="))
+            line.append(contentsOf: value.description.utf8)
         }
         line.append(UInt8(ascii: "\n"))
+        line.withUnsafeBytes { output($0) }
+    }
+
+    /// Writes one line at `level` whose message `message` appends (at most `messageCapacity`
+    /// bytes; more is cut), built on the stack: the line `log(event:)` writes for that message
+    /// without error or metadata, for callers that hold this handler and know it prints none
+    /// (``RequestLoggingMiddleware``), with no `String` message and no swift-log event built.
+    func write(level: Logger.Level, messageCapacity: Int, _ message: (inout LineBytes) -> Void) {
+        let capacity = 48 + label.utf8.count + max(messageCapacity, 0)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { memory in
+            var line = LineBytes(memory)
+            appendPrefix(level, to: &line)
+            message(&line)
+            line.endLine()
+            output(line.bytes)
+        }
+    }
+
+    /// Time, level and label, as every line starts.
+    private func appendPrefix<Sink: LineSink>(_ level: Logger.Level, to line: inout Sink) {
+        LineTimestamp.append(to: &line)
+        line.append(UInt8(ascii: " "))
+        for byte in level.rawValue.utf8 { line.append(byte) }
+        line.append(UInt8(ascii: " "))
+        for byte in label.utf8 { line.append(byte) }
+        line.append(UInt8(ascii: ":"))
+        line.append(UInt8(ascii: " "))
+    }
+
+    /// A whole line to the buffer, or to the descriptor at once.
+    private func output(_ line: UnsafeRawBufferPointer) {
         if let buffer {
             buffer.append(line)
         } else {
-            LineBuffer.drain(&line, to: fileDescriptor)
+            LineBuffer.writeAll(line, to: fileDescriptor)
         }
     }
 }

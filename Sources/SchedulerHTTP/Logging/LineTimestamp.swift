@@ -8,14 +8,14 @@ import Musl
 /// `localtime`, no `strftime`, no time zone file read per line.
 enum LineTimestamp {
     /// Appends the current time to `line`.
-    static func append(to line: inout [UInt8]) {
+    static func append<Sink: LineSink>(to line: inout Sink) {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         append(seconds: Int64(now.tv_sec), milliseconds: Int(now.tv_nsec / 1_000_000), to: &line)
     }
 
     /// Appends the time `seconds` after the Unix epoch (and `milliseconds`) to `line`.
-    static func append(seconds: Int64, milliseconds: Int, to line: inout [UInt8]) {
+    static func append<Sink: LineSink>(seconds: Int64, milliseconds: Int, to line: inout Sink) {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = Int(seconds - days * 86_400)
         let (year, month, day) = civil(daysSinceEpoch: days)
@@ -48,7 +48,7 @@ enum LineTimestamp {
         return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
-    private static func digits(_ value: Int, _ count: Int, _ line: inout [UInt8]) {
+    private static func digits<Sink: LineSink>(_ value: Int, _ count: Int, _ line: inout Sink) {
         var divisor = 1
         for _ in 1..<count { divisor *= 10 }
         var rest = max(0, value)

@@ -42,9 +42,10 @@ public struct CompressionMiddleware: HTTPSynchronousMiddleware {
     private func compressed(_ response: HTTPServerResponse, for request: HTTPServerRequest) throws
         -> HTTPServerResponse
     {
-        var response = response
-        guard Self.mayCompress(response.head) else { return response }
+        // The size first: the common small answer costs one comparison.
         if let count = response.body.byteCount, count < minimumSize { return response }
+        guard Self.mayCompress(response.head) else { return response }
+        var response = response
         response.head.headerFields.addVary("Accept-Encoding")
         guard let format = ContentCodingNegotiation.choose(request.head.headerFields[.acceptEncoding]) else {
             return response
@@ -82,7 +83,10 @@ public struct CompressionMiddleware: HTTPSynchronousMiddleware {
 
     /// Types whose bytes are compressed already.
     static func isCompressedType(_ contentType: String) -> Bool {
-        let type = contentType.split(separator: ";").first.map { $0.trimmed.lowercased() } ?? ""
+        let essence = contentType.prefix { $0 != ";" }.trimmed
+        // Text types (the usual answer) are decided without building a lowercased copy.
+        if essence.utf8.count >= 5, essence.utf8.prefix(5).elementsEqual("text/".utf8) { return false }
+        let type = essence.lowercased()
         if type == "image/svg+xml" { return false }
         if type.hasPrefix("image/") || type.hasPrefix("video/") || type.hasPrefix("audio/") { return true }
         return compressedTypes.contains(type)

@@ -22,13 +22,18 @@ public struct RequestLoggingMiddleware: HTTPSynchronousMiddleware {
         // known to drop it (the logger is a constant, so is its handler).
         if let lines = logger.handler as? LineLogHandler {
             withMetadata = lines.includeMetadata
+            self.lines = lines.includeMetadata ? nil : lines
         } else {
             withMetadata = true
+            lines = nil
         }
     }
 
     /// Whether lines carry the values as metadata too (not for a ``LineLogHandler`` that prints none).
     private let withMetadata: Bool
+    /// The logger's handler when it is a ``LineLogHandler`` that prints no metadata: lines then go
+    /// to it directly, built on the stack (the same bytes, no message `String`, no swift-log event).
+    private let lines: LineLogHandler?
 
     /// Calls `next` and logs the answer.
     public func handle(_ request: HTTPServerRequest, context: RouteContext, next: HTTPNext) async throws
@@ -123,6 +128,26 @@ public struct RequestLoggingMiddleware: HTTPSynchronousMiddleware {
     ) {
         let elapsed = ContinuousClock.now - start
         let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+        if let lines, error == nil {
+            let capacity = line.method.utf8.count + line.path.utf8.count + 72 + (line.requestID?.utf8.count ?? 0)
+            lines.write(level: level, messageCapacity: capacity) { text in
+                text.append(line.method)
+                text.append(UInt8(ascii: " "))
+                text.append(line.path)
+                text.append(UInt8(ascii: " "))
+                text.append(decimal: status)
+                text.append(UInt8(ascii: " "))
+                text.append(decimal: bytes)
+                text.append("B ")
+                text.append(decimal: Int(micros))
+                text.append("µs")
+                if let id = line.requestID {
+                    text.append(" id=")
+                    text.append(id)
+                }
+            }
+            return
+        }
         let statusText = String(status)
         let bytesText = String(bytes)
         let microsText = String(micros)

@@ -11,6 +11,15 @@ extension HTTPFields {
 
     /// Sets `name` to `value` alone: appends when no such field is there (no rebuilding of the
     /// field list), else replaces every field of that name as the subscript does.
+    /// Fields holding only `Content-Type: type`, with room for a few more (a request id, `Vary`,
+    /// `Content-Encoding`) so middleware adds them without growing the storage again.
+    static func contentType(_ type: String) -> HTTPFields {
+        var fields = HTTPFields()
+        fields.reserveCapacity(4)
+        fields.append(HTTPField(name: .contentType, value: type))
+        return fields
+    }
+
     mutating func setSingle(_ name: HTTPField.Name, _ value: String) {
         if contains(name) {
             self[name] = value

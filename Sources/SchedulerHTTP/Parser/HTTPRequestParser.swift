@@ -79,7 +79,10 @@ public struct HTTPRequestParser {
         var authority: String? = nil
         var path: String? = nil
         var fields = HTTPFields()
-        fields.reserveCapacity(core.fields.count)
+        // Room for the fields but Host (it becomes the authority): none, and no allocation, for
+        // a request that sends Host alone.
+        let kept = core.fields.count - (core.facts.hostField >= 0 ? 1 : 0)
+        if kept > 0 { fields.reserveCapacity(kept) }
         for (index, span) in core.fields.enumerated() {
             if index == core.facts.hostField {
                 authority = String(decoding: UnsafeRawBufferPointer(rebasing: p[Int(span.valueStart)..<Int(span.valueEnd)]), as: UTF8.self)

@@ -20,7 +20,7 @@ extension String: HTTPResponseConvertible {
 extension Array: HTTPResponseConvertible where Element == UInt8 {
     /// 200, `application/octet-stream`.
     public func response() throws -> HTTPServerResponse {
-        HTTPServerResponse(status: .ok, headerFields: [.contentType: "application/octet-stream"], body: .bytes(self))
+        HTTPServerResponse(status: .ok, headerFields: .contentType("application/octet-stream"), body: .bytes(self))
     }
 }
 
@@ -43,6 +43,6 @@ public struct JSONResponse<Value: Encodable & Sendable>: HTTPResponseConvertible
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(value)
         return HTTPServerResponse(
-            status: status, headerFields: [.contentType: "application/json"], body: .bytes(Array(data)))
+            status: status, headerFields: .contentType("application/json"), body: .bytes(Array(data)))
     }
 }

@@ -16,6 +16,10 @@ public final class HTTPRequestBody: AsyncSequence, @unchecked Sendable {
     public private(set) var trailers: HTTPFields?
     private var finished = false
 
+    /// The body of every request without one: shared, since reading it changes nothing (no
+    /// bytes ready, no source), which saves an allocation per bodyless request.
+    static let empty = HTTPRequestBody(bytes: [])
+
     init(bytes: [UInt8]) {
         ready = bytes.isEmpty ? nil : bytes
         source = nil

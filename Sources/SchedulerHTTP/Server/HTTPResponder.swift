@@ -44,7 +44,7 @@ public struct HTTPServerRequest: Sendable {
         remoteAddress: SocketAddress? = nil
     ) {
         self.head = head
-        self.body = HTTPRequestBody(bytes: body)
+        self.body = body.isEmpty ? .empty : HTTPRequestBody(bytes: body)
         self.localAddress = localAddress
         self.remoteAddress = remoteAddress
     }

@@ -132,7 +132,7 @@ final class ServerConnection {
             return false
         }
         let request = HTTPServerRequest(
-            head: head.request, body: head.hasBody ? HTTPRequestBody(source: reader) : HTTPRequestBody(bytes: []),
+            head: head.request, body: head.hasBody ? HTTPRequestBody(source: reader) : .empty,
             localAddress: localAddress, remoteAddress: connection.peerAddress)
         var keepAlive = head.keepAlive && !registry.isDraining
         let response: HTTPServerResponse
