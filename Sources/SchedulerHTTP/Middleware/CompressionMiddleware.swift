@@ -53,8 +53,9 @@ public struct CompressionMiddleware: HTTPSynchronousMiddleware {
         let level = self.level
         switch response.body.storage {
         case .bytes(let bytes):
-            let compressed = try Deflater.compress(bytes, format: format, level: level)
-            response.body = .bytes(compressed)
+            response.body = .bytes(try Deflater.compress(bytes, format: format, level: level))
+        case .text(let text):
+            response.body = .bytes(try Deflater.compress(Array(text.utf8), format: format, level: level))
         case .stream(_, let produce):
             let deflater = try Deflater(format, level: level)
             response.body = .transformedStream(

@@ -82,6 +82,8 @@ public struct RequestLoggingMiddleware: HTTPSynchronousMiddleware {
         switch response.body.storage {
         case .bytes(let bytes):
             log(finished, status: status, bytes: bytes.count, since: start)
+        case .text(let text):
+            log(finished, status: status, bytes: text.utf8.count, since: start)
         case .stream(let length, let produce):
             if request.head.method == .head {
                 // The server never runs a HEAD response's producer.

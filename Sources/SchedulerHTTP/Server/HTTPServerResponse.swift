@@ -31,7 +31,7 @@ public struct HTTPServerResponse: Sendable {
     public static func text(_ text: String, status: HTTPResponse.Status = .ok) -> HTTPServerResponse {
         HTTPServerResponse(
             status: status, headerFields: .contentType("text/plain; charset=utf-8"),
-            body: .bytes(Array(text.utf8)))
+            body: .string(text))
     }
 
     /// A response with `status`, no body and `text` as a short plain-text explanation.
@@ -44,6 +44,8 @@ public struct HTTPServerResponse: Sendable {
 public struct HTTPResponseBody: Sendable {
     enum Storage: Sendable {
         case bytes([UInt8])
+        /// A string's UTF-8 bytes, copied straight into the send buffer (no array per response).
+        case text(String)
         case stream(length: Int?, @Sendable (HTTPBodyWriter) async throws -> Void)
     }
     let storage: Storage
@@ -58,7 +60,7 @@ public struct HTTPResponseBody: Sendable {
 
     /// The UTF-8 bytes of `text`, sent with `Content-Length`.
     public static func string(_ text: String) -> HTTPResponseBody {
-        HTTPResponseBody(storage: .bytes(Array(text.utf8)))
+        HTTPResponseBody(storage: .text(text))
     }
 
     /// A body the handler writes as it produces it: chunked (or close-delimited to HTTP/1.0),
@@ -74,6 +76,7 @@ public struct HTTPResponseBody: Sendable {
     public var byteCount: Int? {
         switch storage {
         case .bytes(let bytes): bytes.count
+        case .text(let text): text.utf8.count
         case .stream(let length, _): length
         }
     }
@@ -82,7 +85,10 @@ public struct HTTPResponseBody: Sendable {
 extension HTTPResponseBody {
     /// The body's bytes when they are known in advance (nil for a stream).
     public var bytes: [UInt8]? {
-        if case .bytes(let bytes) = storage { return bytes }
-        return nil
+        switch storage {
+        case .bytes(let bytes): bytes
+        case .text(let text): Array(text.utf8)
+        case .stream: nil
+        }
     }
 }

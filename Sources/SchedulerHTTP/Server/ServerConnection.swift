@@ -194,6 +194,13 @@ final class ServerConnection {
                 if !isHead && !Self.forbidsBody(response.head.status) { pending.append(contentsOf: bytes) }
                 if pending.count >= Self.flushThreshold || !keepAlive { return await flush() }
                 return !sendFailed
+            case .text(let text):
+                ResponseHead.encode(
+                    response.head, framing: .length(text.utf8.count), keepAlive: keepAlive, version: version,
+                    date: date.current(), into: &pending)
+                if !isHead && !Self.forbidsBody(response.head.status) { pending.append(contentsOf: text.utf8) }
+                if pending.count >= Self.flushThreshold || !keepAlive { return await flush() }
+                return !sendFailed
             case .stream(let length, let produce):
                 if let length {
                     try await stream(response.head, framing: .length(length), isHead: isHead, version: version,
