@@ -66,6 +66,8 @@ let package = Package(
         .target(name: "CZlib", path: "CSources/CZlib", linkerSettings: [.linkedLibrary("z")]),
         // UTF-8 validation of WebSocket text on AVX2/SSSE3, chosen at run time (no -march flag).
         .target(name: "CSchedulerUTF8", path: "CSources/CSchedulerUTF8"),
+        // The HTTP head parser's fast path: well-formed field lines in bulk, SSE2 where present.
+        .target(name: "CSchedulerHTTPScan", path: "CSources/CSchedulerHTTPScan"),
 
         // Swift modules
         .target(name: "SchedulerPool", dependencies: ["CSchedulerAllocator"]),
@@ -89,7 +91,7 @@ let package = Package(
         .target(
             name: "SchedulerHTTP",
             dependencies: [
-                "SchedulerPool", "SchedulerEngine", "CZlib", "CSchedulerUTF8",
+                "SchedulerPool", "SchedulerEngine", "CZlib", "CSchedulerUTF8", "CSchedulerHTTPScan",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

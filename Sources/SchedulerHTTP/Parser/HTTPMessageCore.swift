@@ -1,11 +1,18 @@
+import CSchedulerHTTPScan
 import HTTPTypes
 
-/// Where one field line sits in the head: offsets from the head's first byte.
-struct FieldSpan {
-    var nameStart: Int32
-    var nameEnd: Int32
-    var valueStart: Int32
-    var valueEnd: Int32
+/// Where one field line sits in the head: offsets from the head's first byte. The C scanner's
+/// span, so that its bulk results append to the parser's list as they are.
+@usableFromInline typealias FieldSpan = csched_http_field_span
+
+extension FieldSpan {
+    @usableFromInline init(nameStart: Int, nameEnd: Int, valueStart: Int, valueEnd: Int) {
+        self.init(name_start: Int32(nameStart), name_end: Int32(nameEnd), value_start: Int32(valueStart), value_end: Int32(valueEnd))
+    }
+    @inlinable var nameStart: Int { Int(name_start) }
+    @inlinable var nameEnd: Int { Int(name_end) }
+    @inlinable var valueStart: Int { Int(value_start) }
+    @inlinable var valueEnd: Int { Int(value_end) }
 }
 
 /// What the head's framing fields said, gathered line by line while scanning.
@@ -86,7 +93,7 @@ struct HTTPMessageCore {
     var headLength = 0
     var start = StartLine()
     var facts = HeadFacts()
-    var fields: [FieldSpan] = []
+    var fields = FieldSpans()
     var trailers: HTTPFields? = nil
     var trailerBytes = 0
     var framing: HTTPBodyFraming = .none
@@ -201,7 +208,7 @@ struct HTTPMessageCore {
         start = StartLine()
         headLength = 0
         facts = HeadFacts()
-        fields.removeAll(keepingCapacity: true)
+        fields.removeAll()
         trailers = nil
         trailerBytes = 0
         framing = .none
@@ -234,6 +241,12 @@ struct HTTPMessageCore {
                     return false
                 }
                 inStartLine = false
+                lineStart = i
+            }
+            // Well-formed field lines in bulk; the line it stops in front of (the empty line, one
+            // cut short, one with an error) goes through the careful path below.
+            if !inStartLine && i == lineStart && i < window {
+                try fieldLinesInBulk(p, &i, window)
                 lineStart = i
             }
             // A line that starts with whitespace is rejected as soon as its first byte is seen.
@@ -356,6 +369,17 @@ struct HTTPMessageCore {
                 start.versionStart = i
                 requestLinePart = .version
             case .version:
+                // "HTTP/1.1" or "HTTP/1.0" whole, as one eight-byte compare; anything else (or a
+                // version split across reads) goes byte by byte below.
+                if i == start.versionStart && i &+ 8 <= window {
+                    let word = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                    if word == http11Word || word == http10Word {
+                        facts.minorVersion = word == http10Word ? 0 : 1
+                        i &+= 8
+                        requestLinePart = .lineEnd
+                        continue
+                    }
+                }
                 let expected: StaticString = "HTTP/"
                 while i < window {
                     let k = i - start.versionStart
@@ -533,21 +557,46 @@ struct HTTPMessageCore {
         if fields.count >= limits.maxFieldCount {
             throw HTTPParseError(.tooManyFields, at: streamOffset + s)
         }
-        if fields.capacity == 0 { fields.reserveCapacity(min(limits.maxFieldCount, 32)) }
-        fields.append(FieldSpan(nameStart: Int32(s), nameEnd: Int32(nameEnd), valueStart: Int32(vs), valueEnd: Int32(ve)))
-        try noteFramingField(p, s, nameEnd, vs, ve)
+        fields.append(FieldSpan(nameStart: s, nameEnd: nameEnd, valueStart: vs, valueEnd: ve))
+        try noteFramingField(p, s, nameEnd, vs, ve, index: fields.count - 1)
+    }
+
+    /// Takes the well-formed field lines from `i` (a line start) with the C scanner, 16 at a
+    /// time written straight into `fields`, and notes their framing fields in order; `i` ends at
+    /// the first line it left.
+    mutating func fieldLinesInBulk(_ p: UnsafeRawBufferPointer, _ i: inout Int, _ window: Int) throws(HTTPParseError) {
+        guard let base = p.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
+        while true {
+            let room = min(limits.maxFieldCount - fields.count, 16)
+            if room <= 0 { return }
+            let first = fields.count
+            var next = 0
+            let taken = fields.appendInPlace(room: room) { spans in
+                csched_http_field_lines(base, i, window, spans, room, &next)
+            }
+            for k in first..<(first + taken) {
+                let span = fields[k]
+                // Only names as long as a framing field's are looked at more closely.
+                if (framingNameLengths >> UInt32(truncatingIfNeeded: span.nameEnd - span.nameStart)) & 1 != 0 {
+                    try noteFramingField(p, span.nameStart, span.nameEnd, span.valueStart, span.valueEnd, index: k)
+                }
+            }
+            i = next
+            if taken < room { return }
+        }
     }
 
     /// Reads the fields that decide framing and connection handling as they are scanned.
-    mutating func noteFramingField(_ p: UnsafeRawBufferPointer, _ ns: Int, _ ne: Int, _ vs: Int, _ ve: Int)
-        throws(HTTPParseError)
+    mutating func noteFramingField(
+        _ p: UnsafeRawBufferPointer, _ ns: Int, _ ne: Int, _ vs: Int, _ ve: Int, index: Int
+    ) throws(HTTPParseError)
     {
         switch ne - ns {
         case 4:
             if equalsLowercased(p, ns, ne, "host") {
                 facts.hostCount += 1
                 if facts.hostCount > 1 && isRequest { throw HTTPParseError(.duplicateHost, at: streamOffset + ns) }
-                facts.hostField = fields.count - 1
+                facts.hostField = index
             }
         case 6:
             if equalsLowercased(p, ns, ne, "expect") {
@@ -557,6 +606,15 @@ struct HTTPMessageCore {
             if equalsLowercased(p, ns, ne, "upgrade") { facts.upgradeField = true }
         case 10:
             if equalsLowercased(p, ns, ne, "connection") {
+                // The usual single values first; a list takes the general path.
+                if equalsLowercased(p, vs, ve, "keep-alive") {
+                    facts.connectionKeepAlive = true
+                    return
+                }
+                if equalsLowercased(p, vs, ve, "close") {
+                    facts.connectionClose = true
+                    return
+                }
                 try forEachListMember(p, vs, ve) { ms, me in
                     if equalsLowercased(p, ms, me, "close") {
                         facts.connectionClose = true
@@ -814,6 +872,14 @@ struct HTTPMessageCore {
         return (false, next)
     }
 }
+
+/// The lengths of the field names `noteFramingField` reads (Host, Expect, Upgrade, Connection,
+/// Content-Length, Transfer-Encoding) as bits of a mask.
+let framingNameLengths: UInt32 = 1 << 4 | 1 << 6 | 1 << 7 | 1 << 10 | 1 << 14 | 1 << 17
+
+/// "HTTP/1.1" and "HTTP/1.0" as the little-endian words an eight-byte load of them gives.
+let http11Word = UInt64(0x312E_312F_5054_5448)
+let http10Word = UInt64(0x302E_312F_5054_5448)
 
 /// Calls `body` with each non-empty member of a comma-separated list, trimmed of OWS.
 @inline(__always)

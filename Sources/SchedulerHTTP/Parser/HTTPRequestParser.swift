@@ -29,12 +29,32 @@ public struct HTTPRequestParser {
     /// Parses the next event from `buffer`, which starts at the first byte not yet consumed.
     public mutating func next(_ buffer: UnsafeRawBufferPointer) throws(HTTPParseError) -> HTTPParserStep<HTTPRequest> {
         let (event, consumed) = try core.step(buffer)
+        guard case .head = event else { return otherStep(event, consumed, buffer) }
+        let request = try buildRequest(buffer)
+        let length = core.headLength
+        core.headConsumed()
+        return HTTPParserStep(event: .head(request), consumed: length)
+    }
+
+    /// As `next(_:)`, but a head comes as spans into `buffer` (`HTTPRequestHeadView`): checked
+    /// exactly as `next(_:)` checks it, framing and all, with no swift-http-types value built.
+    /// The view is valid only while `buffer`'s bytes are.
+    public mutating func nextView(_ buffer: UnsafeRawBufferPointer) throws(HTTPParseError)
+        -> HTTPParserStep<HTTPRequestHeadView>
+    {
+        let (event, consumed) = try core.step(buffer)
+        guard case .head = event else { return otherStep(event, consumed, buffer) }
+        let view = HTTPRequestHeadView(buffer: buffer, start: core.start, spans: core.fields)
+        let length = core.headLength
+        core.headConsumed()
+        return HTTPParserStep(event: .head(view), consumed: length)
+    }
+
+    /// A step that is not a head: body bytes, the end, or more needed.
+    mutating func otherStep<Head>(_ event: CoreEvent, _ consumed: Int, _ buffer: UnsafeRawBufferPointer)
+        -> HTTPParserStep<Head>
+    {
         switch event {
-        case .head:
-            let request = try buildRequest(buffer)
-            let length = core.headLength
-            core.headConsumed()
-            return HTTPParserStep(event: .head(request), consumed: length)
         case .body(let range):
             core.advance(by: consumed, ended: false)
             return HTTPParserStep(event: .body(UnsafeRawBufferPointer(rebasing: buffer[range])), consumed: consumed)
@@ -42,7 +62,7 @@ public struct HTTPRequestParser {
             let trailers = core.trailers
             core.advance(by: consumed, ended: true)
             return HTTPParserStep(event: .end(trailers: trailers), consumed: consumed)
-        case .needMore:
+        case .head, .needMore:
             core.advance(by: consumed, ended: false)
             return HTTPParserStep(event: .needMore, consumed: consumed)
         }

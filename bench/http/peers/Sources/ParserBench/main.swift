@@ -1,11 +1,14 @@
 // `make bench-parser`: request-head parsing throughput (bytes/s) of scheduler-core's
 // HTTPRequestParser against llhttp (the copy inside swift-nio, CNIOLLHTTP, as NIOHTTP1 uses it),
 // on the same three inputs, each parsed as a stream of keep-alive requests one after another.
-// - ours: `HTTPRequestParser.next` until `.end`, which builds the swift-http-types
+// - ours: `HTTPRequestParser.nextView` until `.end`: the head checked (strict RFC 9112, framing
+//   fields read) and handed over as byte spans, the same output as llhttp's callbacks.
+// - ours+types: `HTTPRequestParser.next` until `.end`, which also builds the swift-http-types
 //   `HTTPRequest` (method, path, authority, HTTPFields) for each head: what a server gets.
 // - llhttp: `llhttp_execute` over the same bytes with callbacks for the URL, each header field
 //   and value and the message end that only count (llhttp leaves building a head to its user).
-// Usage: ParserBench [SECONDS_PER_CASE]  (prints one `key=value` line per case and parser)
+// Usage: ParserBench [SECONDS_PER_CASE [PARSER]]  (one `key=value` line per case and parser;
+// PARSER picks one of them, for a profile)
 import CNIOLLHTTP
 import Glibc
 import SchedulerCore
@@ -49,7 +52,40 @@ func now() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
-/// Parses `bytes` as one keep-alive request after another for `seconds`; returns bytes/s.
+/// Parses `bytes` as one keep-alive request after another for `seconds`, heads as byte spans;
+/// returns bytes/s.
+func benchOursView(_ bytes: [UInt8]) -> (Double, Int) {
+    var parser = HTTPRequestParser()
+    var messages = 0
+    var checksum = 0
+    let start = now()
+    var elapsed = 0.0
+    bytes.withUnsafeBytes { buffer in
+        while elapsed < seconds {
+            for _ in 0..<1000 {
+                var rest = buffer
+                loop: while true {
+                    let step = try! parser.nextView(rest)
+                    switch step.event {
+                    case .head(let head):
+                        // What llhttp's callbacks count: the target's and every name's and value's bytes.
+                        checksum &+= head.target.count
+                        for k in 0..<head.fieldCount { checksum &+= head.fieldName(k).count &+ head.fieldValue(k).count }
+                    case .end: break loop
+                    default: break
+                    }
+                    rest = UnsafeRawBufferPointer(rebasing: rest[step.consumed...])
+                }
+                messages += 1
+            }
+            elapsed = now() - start
+        }
+    }
+    precondition(checksum > 0)
+    return (Double(messages * bytes.count) / elapsed, messages)
+}
+
+/// As `benchOursView`, with each head built as a swift-http-types `HTTPRequest`.
 func benchOurs(_ bytes: [UInt8]) -> (Double, Int) {
     var parser = HTTPRequestParser()
     var messages = 0
@@ -121,8 +157,10 @@ func benchLLHTTP(_ bytes: [UInt8]) -> (Double, Int) {
 
 for (name, text) in [("techempower", techEmpower), ("browser", browser), ("40-headers", fortyHeaders)] {
     let bytes = Array(text.utf8)
-    for parserName in ["ours", "llhttp"] {
-        let (rate, messages) = parserName == "ours" ? benchOurs(bytes) : benchLLHTTP(bytes)
+    let only = CommandLine.arguments.count > 2 ? CommandLine.arguments[2] : nil
+    for parserName in ["ours", "llhttp", "ours+types"] where only == nil || only == parserName {
+        let (rate, messages) =
+            parserName == "ours" ? benchOursView(bytes) : parserName == "llhttp" ? benchLLHTTP(bytes) : benchOurs(bytes)
         print(
             "case=\(name) parser=\(parserName) bytes=\(bytes.count) messages=\(messages) bytes_per_s=\(Int(rate)) ns_per_request=\(Double(Int(10e9 * Double(bytes.count) / rate)) / 10)"
         )

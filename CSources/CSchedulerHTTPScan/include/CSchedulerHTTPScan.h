@@ -1,0 +1,41 @@
+/* CSchedulerHTTPScan: the fast path of SchedulerHTTP's head parser, field lines in bulk.
+ *
+ * `csched_http_field_lines` walks well-formed field lines (RFC 9112 section 5: a token name, a
+ * colon, optional whitespace, field bytes, optional whitespace, CRLF or LF) and records where each
+ * name and trimmed value sit. It never judges a bad line: it stops in front of anything that is
+ * not plainly well-formed (the empty line ending the head, a line cut short by the end of the
+ * bytes, a control byte, a bare CR, whitespace before the colon or at the start of a line, a
+ * non-token byte in the name) and leaves that line to the Swift parser, which names the error
+ * and its byte offset. So the bytes this accepts are exactly the ones the careful path accepts.
+ *
+ * Field bytes are checked 16 at a time with SSE2 (every x86-64 CPU has it; no -march flag) and a
+ * byte at a time elsewhere. Portable C11; no system calls, no allocation. */
+#ifndef CSCHEDULER_HTTP_SCAN_H
+#define CSCHEDULER_HTTP_SCAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Where one field line's parts sit, as offsets from the start of the scanned bytes. */
+typedef struct csched_http_field_span {
+    int32_t name_start;
+    int32_t name_end;
+    int32_t value_start;
+    int32_t value_end;
+} csched_http_field_span;
+
+/** Scans well-formed field lines from `p[start]` (the start of a line) up to `p[end]`, writing at
+ * most `room` spans to `out`. Returns how many lines it took; `*next` is the offset of the first
+ * line it did not take (its start, never inside it). Offsets must fit in int32_t. */
+size_t csched_http_field_lines(const uint8_t *p, size_t start, size_t end, csched_http_field_span *out,
+                               size_t room, size_t *next);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
