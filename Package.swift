@@ -118,7 +118,10 @@ let package = Package(
         .executableTarget(name: "DurableBenchmark", dependencies: ["SchedulerPool"], path: "bench/durable"),
         .executableTarget(
             name: "RouterBenchmark",
-            dependencies: ["SchedulerHTTP", "SchedulerPool", .product(name: "HTTPTypes", package: "swift-http-types")],
+            dependencies: [
+                "SchedulerHTTP", "SchedulerPool", .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "bench/router"),
 
         .executableTarget(

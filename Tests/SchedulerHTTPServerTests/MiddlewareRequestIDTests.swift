@@ -32,6 +32,23 @@ import Testing
         #expect(try await MW.bytes(response) == Array(id.utf8))
     }
 
+    /// A generated id is the request's (`requestID`) and the response's, but not written into the
+    /// request's header fields (no copy of them per request); a replaced insane one is.
+    @Test func aGeneratedIDIsTheRequestsWithoutTouchingItsFields() async throws {
+        var router = HTTPRouter()
+        router.use(RequestIDMiddleware())
+        try router.get("/fields") { request, _ in
+            "\(request.requestID ?? "none") \(request.head.headerFields[RequestIDMiddleware.fieldName] ?? "none")"
+        }
+        let generated = try await router.route(MW.request(.get, "/fields"))
+        let id = try #require(generated.head.headerFields[RequestIDMiddleware.fieldName])
+        #expect(try await MW.bytes(generated) == Array("\(id) none".utf8))
+        let replaced = try await router.route(MW.request(.get, "/fields", [RequestIDMiddleware.fieldName: "bad id"]))
+        let newID = try #require(replaced.head.headerFields[RequestIDMiddleware.fieldName])
+        #expect(newID != "bad id")
+        #expect(try await MW.bytes(replaced) == Array("\(newID) \(newID)".utf8))
+    }
+
     @Test func generatesADistinctIDPerRequestAlsoFor404() async throws {
         let router = try Self.router()
         let first = try await router.route(MW.request(.get, "/id"))

@@ -2,9 +2,13 @@
 protocol LineSink {
     /// Appends one byte.
     mutating func append(_ byte: UInt8)
+    /// Appends `text`'s UTF-8 bytes.
+    mutating func append(_ text: String)
 }
 
-extension Array: LineSink where Element == UInt8 {}
+extension Array: LineSink where Element == UInt8 {
+    mutating func append(_ text: String) { append(contentsOf: text.utf8) }
+}
 
 /// A log line built in memory the caller provides (the stack, for a line of usual length): no
 /// heap allocation per line. Bytes past `capacity` are dropped, so a caller that sized the

@@ -36,6 +36,8 @@ public struct LineLogHandler: LogHandler {
     /// Bytes gathered before a write (0: every line is written at once).
     public let bufferSize: Int
     private let buffer: LineBuffer?
+    /// `" <level> <label>: "` for each level, in `Logger.Level`'s order: what follows the time.
+    private let prefixes: [String]
 
     /// Writes lines for `label` to `fileDescriptor`, each at once, or through a buffer of
     /// `bufferSize` bytes written at least every `flushInterval` (the first handler of a
@@ -48,6 +50,7 @@ public struct LineLogHandler: LogHandler {
         self.fileDescriptor = fileDescriptor
         self.includeMetadata = includeMetadata
         self.bufferSize = max(bufferSize, 0)
+        prefixes = Logger.Level.allCases.map { " \($0.rawValue) \(label): " }
         buffer = bufferSize > 0
             ? LineBuffer.shared(fileDescriptor: fileDescriptor, size: bufferSize, interval: max(flushInterval, .milliseconds(1)))
             : nil
@@ -123,12 +126,20 @@ public struct LineLogHandler: LogHandler {
     /// Time, level and label, as every line starts.
     private func appendPrefix<Sink: LineSink>(_ level: Logger.Level, to line: inout Sink) {
         LineTimestamp.append(to: &line)
-        line.append(UInt8(ascii: " "))
-        for byte in level.rawValue.utf8 { line.append(byte) }
-        line.append(UInt8(ascii: " "))
-        for byte in label.utf8 { line.append(byte) }
-        line.append(UInt8(ascii: ":"))
-        line.append(UInt8(ascii: " "))
+        line.append(prefixes[Self.index(of: level)])
+    }
+
+    /// `level`'s place in `Logger.Level.allCases`.
+    private static func index(of level: Logger.Level) -> Int {
+        switch level {
+        case .trace: 0
+        case .debug: 1
+        case .info: 2
+        case .notice: 3
+        case .warning: 4
+        case .error: 5
+        case .critical: 6
+        }
     }
 
     /// A whole line to the buffer, or to the descriptor at once.

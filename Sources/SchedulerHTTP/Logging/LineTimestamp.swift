@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import Synchronization
 
 /// The current UTC time as `2026-12-05T09:20:31.123Z`, formatted by arithmetic: no
 /// `localtime`, no `strftime`, no time zone file read per line.
@@ -18,21 +19,56 @@ enum LineTimestamp {
     static func append<Sink: LineSink>(seconds: Int64, milliseconds: Int, to line: inout Sink) {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = Int(seconds - days * 86_400)
-        let (year, month, day) = civil(daysSinceEpoch: days)
-        digits(Int(year), 4, &line)
+        let (year, month, day) = date(daysSinceEpoch: days)
+        pair(year / 100, &line)
+        pair(year % 100, &line)
         line.append(UInt8(ascii: "-"))
-        digits(month, 2, &line)
+        pair(month, &line)
         line.append(UInt8(ascii: "-"))
-        digits(day, 2, &line)
+        pair(day, &line)
         line.append(UInt8(ascii: "T"))
-        digits(secondOfDay / 3600, 2, &line)
+        pair(secondOfDay / 3600, &line)
         line.append(UInt8(ascii: ":"))
-        digits(secondOfDay / 60 % 60, 2, &line)
+        pair(secondOfDay / 60 % 60, &line)
         line.append(UInt8(ascii: ":"))
-        digits(secondOfDay % 60, 2, &line)
+        pair(secondOfDay % 60, &line)
         line.append(UInt8(ascii: "."))
-        digits(milliseconds, 3, &line)
+        line.append(UInt8(ascii: "0") + UInt8(min(max(milliseconds, 0), 999) / 100))
+        pair(milliseconds % 100, &line)
         line.append(UInt8(ascii: "Z"))
+    }
+
+    /// Year (0-9999), month and day of a day, through a one-word cache of the last day asked
+    /// for: every line of a day shares it, so the calendar arithmetic runs once a day.
+    private static func date(daysSinceEpoch days: Int64) -> (Int, Int, Int) {
+        let cached = lastDate.load(ordering: .relaxed)
+        if cached != 0, Int64(Int32(truncatingIfNeeded: cached >> 32)) == days {
+            return (Int(cached >> 16 & 0xFFFF), Int(cached >> 8 & 0xFF), Int(cached & 0xFF))
+        }
+        let (fullYear, month, day) = civil(daysSinceEpoch: days)
+        let year = Int(min(max(fullYear, 0), 9999))
+        if (Int64(Int32.min)...Int64(Int32.max)).contains(days) {
+            let packed = UInt64(UInt32(truncatingIfNeeded: days)) << 32 | UInt64(year) << 16 | UInt64(month) << 8
+                | UInt64(day)
+            lastDate.store(packed, ordering: .relaxed)
+        }
+        return (year, month, day)
+    }
+
+    /// Day since the epoch (high 32 bits), year, month and day of the last date formatted; 0: none.
+    private static let lastDate = Atomic<UInt64>(0)
+
+    /// "00" to "99".
+    private static let pairs: StaticString =
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+
+    /// Appends `value` (0-99) as two digits.
+    @inline(__always)
+    private static func pair<Sink: LineSink>(_ value: Int, _ line: inout Sink) {
+        let index = 2 * min(max(value, 0), 99)
+        let table = pairs.utf8Start
+        line.append(table[index])
+        line.append(table[index + 1])
     }
 
     /// Year, month and day of the proleptic Gregorian calendar (Howard Hinnant's days-to-civil).
@@ -46,16 +82,5 @@ enum LineTimestamp {
         let day = Int(dayOfYear - (153 * monthIndex + 2) / 5 + 1)
         let month = Int(monthIndex < 10 ? monthIndex + 3 : monthIndex - 9)
         return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
-
-    private static func digits<Sink: LineSink>(_ value: Int, _ count: Int, _ line: inout Sink) {
-        var divisor = 1
-        for _ in 1..<count { divisor *= 10 }
-        var rest = max(0, value)
-        while divisor > 0 {
-            line.append(UInt8(ascii: "0") + UInt8(rest / divisor % 10))
-            rest %= divisor
-            divisor /= 10
-        }
     }
 }

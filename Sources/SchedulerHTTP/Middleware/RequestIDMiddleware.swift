@@ -5,8 +5,10 @@ import Synchronization
 /// 128 characters of letters, digits and `-_.:+/=`), else a new one (15 characters, see
 /// ``randomID()``).
 ///
-/// The id is set on the request head before `next` runs, so later middleware and handlers read
-/// it as ``HTTPServerRequest/requestID``, and it is put into the response.
+/// The id is given to the request before `next` runs, so later middleware and handlers read it
+/// as ``HTTPServerRequest/requestID``, and it is put into the response. A generated id is not
+/// written into the request's header fields (that would copy them on every request); a client's
+/// id that is not sane is replaced there by the generated one.
 public struct RequestIDMiddleware: HTTPSynchronousMiddleware {
     /// `X-Request-ID`.
     public static let fieldName = HTTPField.Name("X-Request-ID")!
@@ -39,11 +41,16 @@ public struct RequestIDMiddleware: HTTPSynchronousMiddleware {
         return response
     }
 
-    /// The request's id (kept or generated), set on its head.
+    /// The request's id (kept or generated), given to the request.
     private func identify(_ request: inout HTTPServerRequest) -> String {
         let sent = request.head.headerFields.firstValue(Self.fieldName)
-        let id = sent.flatMap { Self.isSane($0) ? $0 : nil } ?? generate()
-        request.head.headerFields.setSingle(Self.fieldName, id)
+        if let sent, Self.isSane(sent) {
+            request.assignedRequestID = sent
+            return sent
+        }
+        let id = generate()
+        request.assignedRequestID = id
+        if sent != nil { request.head.headerFields.setSingle(Self.fieldName, id) }
         return id
     }
 
@@ -99,6 +106,8 @@ public struct RequestIDMiddleware: HTTPSynchronousMiddleware {
 }
 
 extension HTTPServerRequest {
-    /// The request's `X-Request-ID` (set by ``RequestIDMiddleware``), or nil.
-    public var requestID: String? { head.headerFields.firstValue(RequestIDMiddleware.fieldName) }
+    /// The request's id: the one ``RequestIDMiddleware`` gave it, else its `X-Request-ID`, or nil.
+    public var requestID: String? {
+        assignedRequestID ?? head.headerFields.firstValue(RequestIDMiddleware.fieldName)
+    }
 }

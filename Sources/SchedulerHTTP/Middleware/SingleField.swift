@@ -9,17 +9,25 @@ extension HTTPFields {
         return nil
     }
 
-    /// Sets `name` to `value` alone: appends when no such field is there (no rebuilding of the
-    /// field list), else replaces every field of that name as the subscript does.
     /// Fields holding only `Content-Type: type`, with room for a few more (a request id, `Vary`,
     /// `Content-Encoding`) so middleware adds them without growing the storage again.
     static func contentType(_ type: String) -> HTTPFields {
+        contentType(HTTPField(name: .contentType, value: type))
+    }
+
+    /// The same for a field already made (checked once, not per response).
+    static func contentType(_ field: HTTPField) -> HTTPFields {
         var fields = HTTPFields()
         fields.reserveCapacity(4)
-        fields.append(HTTPField(name: .contentType, value: type))
+        fields.append(field)
         return fields
     }
 
+    /// `Content-Type: text/plain; charset=utf-8`, made once.
+    static let plainText = HTTPField(name: .contentType, value: "text/plain; charset=utf-8")
+
+    /// Sets `name` to `value` alone: appends when no such field is there (no rebuilding of the
+    /// field list), else replaces every field of that name as the subscript does.
     mutating func setSingle(_ name: HTTPField.Name, _ value: String) {
         if contains(name) {
             self[name] = value

@@ -138,20 +138,11 @@ public struct HTTPRouter: HTTPResponder {
     /// empty when none matches), e.g. to label metrics by route; a middleware that changes the
     /// request's path changes where it goes, and the route sees its own context.
     public func respond(to request: HTTPServerRequest) async throws -> HTTPServerResponse {
-        let found = HTTPRouter.lookup(request, trie)
-        guard let chain else { return try await HTTPRouter.dispatch(request, found, trie, context: nil).run(request) }
-        var context = RouteContext()
-        var decoded = false
-        if case .route(let route, let match) = found {
-            if let routeContext = HTTPRouter.context(of: route, match) {
-                context = routeContext
-                decoded = true
-            } else {
-                context = RouteContext(route: route.pattern)
-            }
-        }
-        context.arrival = RouteArrival(
-            method: request.head.method, path: request.head.path, lookup: found, decoded: decoded)
+        let method = request.head.method
+        let path = request.head.path
+        var (found, context) = HTTPRouter.lookup(method, path, trie)
+        guard let chain else { return try await HTTPRouter.run(request, found, context, trie) }
+        context.arrival = RouteArrival(method: method, path: path, lookup: found)
         if let syncChain, found.isSynchronous { return try syncChain(request, context) }
         return try await chain(request, context)
     }
@@ -162,20 +153,16 @@ public struct HTTPRouter: HTTPResponder {
     }
 
     /// The global middleware in front of the route dispatch, built when a middleware or route is
-    /// added (never per request). The dispatch reuses the lookup made on arrival unless a
-    /// middleware changed the method or the path.
+    /// added (never per request). The dispatch reuses the lookup made on arrival, and the context
+    /// the middleware passed on, unless a middleware changed the method or the path.
     private static func chain(_ middlewares: [any HTTPMiddleware], _ box: TrieBox) -> HTTPNext? {
         if middlewares.isEmpty { return nil }
         return middlewares.wrapping { request, context in
-            if let arrival = context.arrival, arrival.method == request.head.method,
-                arrival.path == request.head.path
-            {
-                return try await HTTPRouter.dispatch(
-                    request, arrival.lookup, box, context: arrival.decoded ? context : nil
-                ).run(request)
+            if let arrival = context.arrival, arrival.matches(request) {
+                return try await HTTPRouter.run(request, arrival.lookup, context, box)
             }
-            return try await HTTPRouter.dispatch(request, HTTPRouter.lookup(request, box), box, context: nil)
-                .run(request)
+            let (found, fresh) = HTTPRouter.lookup(request, box)
+            return try await HTTPRouter.run(request, found, fresh, box)
         }
     }
 
@@ -184,117 +171,18 @@ public struct HTTPRouter: HTTPResponder {
     /// is 500 (the chain cannot suspend).
     private static func syncChain(_ middlewares: [any HTTPMiddleware], _ box: TrieBox) -> HTTPSyncHandler? {
         middlewares.wrappingSync { request, context in
-            let dispatch: Dispatch
-            if let arrival = context.arrival, arrival.method == request.head.method,
-                arrival.path == request.head.path
-            {
-                dispatch = HTTPRouter.dispatch(request, arrival.lookup, box, context: arrival.decoded ? context : nil)
+            let response: HTTPServerResponse?
+            if let arrival = context.arrival, arrival.matches(request) {
+                response = try HTTPRouter.runSync(request, arrival.lookup, context, box)
             } else {
-                dispatch = HTTPRouter.dispatch(request, HTTPRouter.lookup(request, box), box, context: nil)
+                let (found, fresh) = HTTPRouter.lookup(request, box)
+                response = try HTTPRouter.runSync(request, found, fresh, box)
             }
-            guard let response = try dispatch.runSync(request) else {
+            guard let response else {
                 return .status(
                     .internalServerError, "a synchronous middleware changed the path to a route with an async handler")
             }
             return response
-        }
-    }
-
-    /// What `found` says to do with `request`: answer it, or call a matched route's handler with
-    /// `context` when given, else the context made from the match. Synchronous, so the handler is
-    /// called from the chain's own frame (one async call fewer per request).
-    private static func dispatch(_ request: HTTPServerRequest, _ found: Lookup, _ box: TrieBox, context: RouteContext?)
-        -> Dispatch
-    {
-        switch found {
-        case .asterisk:
-            guard request.head.method == .options else {
-                return .answer(.status(.badRequest, "* is a target for OPTIONS only"))
-            }
-            var response = HTTPServerResponse(status: .ok)
-            response.head.headerFields[.allow] = box.allMethods()
-            return .answer(response)
-        case .notFound:
-            return .answer(.status(.notFound))
-        case .otherMethods(var methods):
-            if methods.contains("GET") { methods.insert("HEAD") }
-            if request.head.method == .options {
-                var response = HTTPServerResponse(status: .noContent)
-                response.head.headerFields[.allow] = (methods.union(["OPTIONS"])).sorted().joined(separator: ", ")
-                return .answer(response)
-            }
-            var response = HTTPServerResponse.status(.methodNotAllowed)
-            response.head.headerFields[.allow] = methods.sorted().joined(separator: ", ")
-            return .answer(response)
-        case .route(let route, let match):
-            guard let context = context ?? self.context(of: route, match) else {
-                let name = match.parameters.first { PercentDecoding.decode(String($0.1)) == nil }?.0 ?? ""
-                return .answer(.status(.badRequest, "bad percent-encoding in path parameter \(name)"))
-            }
-            return .handler(route, context)
-        }
-    }
-
-    /// A request's dispatch: a ready answer, or a route handler to call with its context.
-    private enum Dispatch {
-        case answer(HTTPServerResponse)
-        case handler(Route, RouteContext)
-
-        /// The answer, or the handler's.
-        @inline(__always) func run(_ request: HTTPServerRequest) async throws -> HTTPServerResponse {
-            switch self {
-            case .answer(let response): return response
-            case .handler(let route, let context):
-                if let sync = route.sync { return try sync(request, context) }
-                return try await route.handler(request, context)
-            }
-        }
-
-        /// The answer, or the synchronous handler's; nil when the route's handler is async.
-        @inline(__always) func runSync(_ request: HTTPServerRequest) throws -> HTTPServerResponse? {
-            switch self {
-            case .answer(let response): return response
-            case .handler(let route, let context): return try route.sync?(request, context)
-            }
-        }
-    }
-
-    /// Where `request` goes in `box`'s routes.
-    private static func lookup(_ request: HTTPServerRequest, _ box: TrieBox) -> Lookup {
-        let target = request.head.path ?? "/"
-        if target == "*" { return .asterisk }
-        let path = targetPath(target)
-        guard let match = box.trie.match(path) else { return .notFound }
-        let method = request.head.method
-        guard let route = match.values[method.rawValue] ?? (method == .head ? match.values["GET"] : nil) else {
-            return .otherMethods(Set(match.values.keys))
-        }
-        return .route(route, match)
-    }
-
-    /// The context a matched route gets: its pattern, parameters percent-decoded (nil when one
-    /// does not decode) and what `**` matched.
-    private static func context(of route: Route, _ match: RouteTrie<Route>.Match) -> RouteContext? {
-        var context = RouteContext(route: route.pattern)
-        for (name, raw) in match.parameters {
-            guard let value = PercentDecoding.decode(String(raw)) else { return nil }
-            context.parameters[name] = value
-        }
-        context.catchAll = match.catchAll.map(String.init)
-        return context
-    }
-
-    /// The outcome of looking a request up.
-    enum Lookup: Sendable {
-        case asterisk
-        case notFound
-        case otherMethods(Set<String>)
-        case route(Route, RouteTrie<Route>.Match)
-
-        /// Whether the request can be answered without suspending (no async handler on its way).
-        var isSynchronous: Bool {
-            if case .route(let route, _) = self { return route.sync != nil }
-            return true
         }
     }
 
@@ -311,13 +199,19 @@ public struct HTTPRouter: HTTPResponder {
     }
 }
 
-/// One registered route.
-struct Route: Sendable {
+/// One registered route (a class: a request's lookup and context hold it with one reference).
+final class Route: Sendable {
     let pattern: String
     /// The handler behind the route's middleware.
     let handler: HTTPNext
     /// The same, all synchronous, when the handler and every middleware of the route are.
     let sync: HTTPSyncHandler?
+
+    init(pattern: String, handler: @escaping HTTPNext, sync: HTTPSyncHandler?) {
+        self.pattern = pattern
+        self.handler = handler
+        self.sync = sync
+    }
 
     /// The async and (when the middleware allows) synchronous chains of a synchronous handler.
     static func synchronous<Result: HTTPResponseConvertible>(
@@ -350,7 +244,7 @@ final class TrieBox: @unchecked Sendable {
 
     private static func copy(_ node: RouteTrie<Route>.Node) -> RouteTrie<Route>.Node {
         let copy = RouteTrie<Route>.Node()
-        copy.literals = node.literals.mapValues { Self.copy($0) }
+        copy.literals = node.literals.map { Self.copy($0) }
         copy.parameter = node.parameter.map { ($0.name, Self.copy($0.node)) }
         copy.wildcard = node.wildcard.map { Self.copy($0) }
         copy.catchAll = node.catchAll.map { Self.copy($0) }

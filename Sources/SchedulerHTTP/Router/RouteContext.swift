@@ -2,8 +2,10 @@ import HTTPTypes
 
 /// What the router found for a request: its path parameters, decoded.
 public struct RouteContext: Sendable {
-    /// `:name` parameters of the route, percent-decoded, by name.
-    public var parameters: [String: String]
+    /// The parameters' names in the route's order (shared with the route: no copy per request).
+    var names: [String] = []
+    /// Their decoded values, held inline for up to three.
+    var values = SmallList<String>()
     /// What `**` matched (raw, without the leading slash), if the route has one.
     public var catchAll: String?
     /// The route pattern that matched, e.g. `/users/:id` (empty when none did).
@@ -13,13 +15,41 @@ public struct RouteContext: Sendable {
 
     /// A context with the given parameters.
     public init(parameters: [String: String] = [:], catchAll: String? = nil, route: String = "") {
-        self.parameters = parameters
         self.catchAll = catchAll
+        self.route = route
+        self.parameters = parameters
+    }
+
+    /// A context for `route` without parameters (the router's own, built per request).
+    init(route: String) {
         self.route = route
     }
 
+    /// `:name` parameters of the route, percent-decoded, by name.
+    public var parameters: [String: String] {
+        get {
+            var all: [String: String] = [:]
+            for index in 0..<values.count { all[names[index]] = values[index] }
+            return all
+        }
+        set {
+            let sorted = newValue.sorted { $0.key < $1.key }
+            names = sorted.map(\.key)
+            values = SmallList()
+            for pair in sorted { values.append(pair.value) }
+        }
+    }
+
     /// The parameter `name`, or nil.
-    public subscript(_ name: String) -> String? { parameters[name] }
+    public subscript(_ name: String) -> String? {
+        // The last of a name wins, as when the parameters were a dictionary filled in order.
+        var index = values.count - 1
+        while index >= 0 {
+            if names[index] == name { return values[index] }
+            index -= 1
+        }
+        return nil
+    }
 }
 
 /// The router's lookup of a request as it arrived, so the dispatch after the global middleware
@@ -28,6 +58,10 @@ struct RouteArrival: Sendable {
     let method: HTTPRequest.Method
     let path: String?
     let lookup: HTTPRouter.Lookup
-    /// Whether the context's parameters are the matched route's, decoded.
-    let decoded: Bool
+
+    /// Whether `request` still has the method and path it arrived with (read again only when a
+    /// middleware changed its head).
+    func matches(_ request: HTTPServerRequest) -> Bool {
+        !request.headChanged || (method == request.head.method && path == request.head.path)
+    }
 }

@@ -30,13 +30,20 @@ public struct HTTPClosureResponder: HTTPResponder {
 /// A request as a handler sees it: the head, the body as a stream, and where it came in.
 public struct HTTPServerRequest: Sendable {
     /// Method, target, and header fields.
-    public var head: HTTPRequest
+    public var head: HTTPRequest {
+        didSet { headChanged = true }
+    }
+    /// Whether a middleware changed `head` on this request's way (the router then checks whether
+    /// the method or path changed; otherwise it trusts the lookup it made on arrival).
+    var headChanged = false
     /// The body, read as it arrives; empty for requests without one.
     public let body: HTTPRequestBody
     /// The server address the request came to (a tenant's pool address, say).
     public let localAddress: SocketAddress
     /// The client's address.
     public let remoteAddress: SocketAddress?
+    /// The id ``RequestIDMiddleware`` gave the request, read through ``requestID``.
+    var assignedRequestID: String?
 
     /// A request for tests and in-process routing, with a body of ready bytes.
     public init(

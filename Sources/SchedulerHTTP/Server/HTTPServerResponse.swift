@@ -30,7 +30,7 @@ public struct HTTPServerResponse: Sendable {
     /// A `text/plain; charset=utf-8` response.
     public static func text(_ text: String, status: HTTPResponse.Status = .ok) -> HTTPServerResponse {
         HTTPServerResponse(
-            status: status, headerFields: .contentType("text/plain; charset=utf-8"),
+            status: status, headerFields: .contentType(HTTPFields.plainText),
             body: .string(text))
     }
 

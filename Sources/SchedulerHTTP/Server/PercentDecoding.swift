@@ -21,6 +21,13 @@ public enum PercentDecoding {
         return String(validating: bytes, as: UTF8.self)
     }
 
+    /// ``decode(_:)`` of a path segment's UTF-8 bytes: a segment without `%` becomes its `String`
+    /// straight away.
+    static func decode(segment: UnsafeBufferPointer<UInt8>) -> String? {
+        let text = String(decoding: segment, as: UTF8.self)
+        return segment.contains(UInt8(ascii: "%")) ? decode(text) : text
+    }
+
     private static func hexValue(_ byte: UInt8) -> UInt8? {
         switch byte {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
