@@ -9,44 +9,62 @@ import SchedulerPool
 /// Lines waiting to be written to one file descriptor, shared by every buffered
 /// ``LineLogHandler`` that writes there, so lines keep their order across loggers.
 ///
-/// Written with one `write(2)` when `size` bytes have gathered, by a flusher thread every
-/// `interval`, by ``LineLogHandler/flush()``, and at exit; a line is never split between writes.
-final class LineBuffer: Sendable {
+/// Lines are built in place in the buffer (no copy). It is written with one `write(2)` when the
+/// next line would not fit, by a flusher thread every `interval`, by ``LineLogHandler/flush()``,
+/// and at exit; a line is never split between writes.
+final class LineBuffer: @unchecked Sendable {
+    // @unchecked: `storage` is read and written only under `filled`'s lock.
     let fileDescriptor: Int32
     let size: Int
     let interval: Duration
-    private let pending: FutexMutex<[UInt8]>
+    private let storage: UnsafeMutablePointer<UInt8>
+    /// How many bytes of `storage` hold lines not yet written.
+    private let filled = FutexMutex(0)
 
     private init(fileDescriptor: Int32, size: Int, interval: Duration) {
         self.fileDescriptor = fileDescriptor
         self.size = size
         self.interval = interval
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(size)
-        pending = FutexMutex(bytes)
+        storage = .allocate(capacity: size)
     }
 
-    /// Adds a whole line; writes the buffer when it is full (inside the lock, so writes keep the
-    /// order in which lines were added).
+    deinit { storage.deallocate() }
+
+    /// Adds the line `build` writes (at most `capacity` bytes; more is cut) straight into the
+    /// buffer, after writing what is there when it would not fit (inside the lock, so writes keep
+    /// the order in which lines were added). A line longer than the buffer is written alone.
+    func appendLine(capacity: Int, _ build: (inout LineBytes) -> Void) {
+        filled.withLock { count in
+            if count + capacity > size {
+                LineBuffer.writeAll(UnsafeRawBufferPointer(start: storage, count: count), to: fileDescriptor)
+                count = 0
+            }
+            if capacity > size {
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { memory in
+                    var line = LineBytes(memory)
+                    build(&line)
+                    LineBuffer.writeAll(line.bytes, to: fileDescriptor)
+                }
+                return
+            }
+            var line = LineBytes(UnsafeMutableBufferPointer(start: storage + count, count: capacity))
+            build(&line)
+            count += line.count
+        }
+    }
+
+    /// Adds a whole line.
     func append(_ line: UnsafeRawBufferPointer) {
-        pending.withLock { bytes in
-            bytes.append(contentsOf: line)
-            if bytes.count >= size { LineBuffer.drain(&bytes, to: fileDescriptor) }
-        }
+        appendLine(capacity: line.count) { $0.append(line.bindMemory(to: UInt8.self)) }
     }
 
-    /// Writes whatever is buffered.
+    /// Writes whatever is buffered. A failed write drops the lines: a log line is not worth
+    /// failing a request for.
     func flush() {
-        pending.withLock { bytes in
-            if !bytes.isEmpty { LineBuffer.drain(&bytes, to: fileDescriptor) }
+        filled.withLock { count in
+            if count > 0 { LineBuffer.writeAll(UnsafeRawBufferPointer(start: storage, count: count), to: fileDescriptor) }
+            count = 0
         }
-    }
-
-    /// Writes `bytes` (retrying short writes and EINTR) and empties it, keeping its capacity. A
-    /// failed write drops the lines: a log line is not worth failing a request for.
-    static func drain(_ bytes: inout [UInt8], to fileDescriptor: Int32) {
-        bytes.withUnsafeBytes { writeAll($0, to: fileDescriptor) }
-        bytes.removeAll(keepingCapacity: true)
     }
 
     /// Writes `raw` whole (retrying short writes and EINTR); a failed write drops it.

@@ -39,16 +39,16 @@ struct LineBytes: LineSink {
         append(UInt8(ascii: "\n"))
     }
 
-    /// Appends `text`'s UTF-8 bytes.
-    mutating func append(_ text: String) {
-        var text = text
-        text.withUTF8 { append($0) }
+    /// Appends `text`'s UTF-8 bytes (read in place: no copy of the string).
+    mutating func append(_ text: borrowing String) {
+        let done: Void? = text.utf8.withContiguousStorageIfAvailable { append($0) }
+        if done == nil { for byte in text.utf8 { append(byte) } }
     }
 
-    /// Appends `text`'s UTF-8 bytes.
-    mutating func append(_ text: Substring) {
-        var text = text
-        text.withUTF8 { append($0) }
+    /// Appends `text`'s UTF-8 bytes (read in place: no copy of the substring).
+    mutating func append(_ text: borrowing Substring) {
+        let done: Void? = text.utf8.withContiguousStorageIfAvailable { append($0) }
+        if done == nil { for byte in text.utf8 { append(byte) } }
     }
 
     /// Appends `bytes`.

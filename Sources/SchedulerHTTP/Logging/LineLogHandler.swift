@@ -114,12 +114,20 @@ public struct LineLogHandler: LogHandler {
     /// (``RequestLoggingMiddleware``), with no `String` message and no swift-log event built.
     func write(level: Logger.Level, messageCapacity: Int, _ message: (inout LineBytes) -> Void) {
         let capacity = 48 + label.utf8.count + max(messageCapacity, 0)
+        if let buffer {
+            buffer.appendLine(capacity: capacity) { line in
+                appendPrefix(level, to: &line)
+                message(&line)
+                line.endLine()
+            }
+            return
+        }
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { memory in
             var line = LineBytes(memory)
             appendPrefix(level, to: &line)
             message(&line)
             line.endLine()
-            output(line.bytes)
+            LineBuffer.writeAll(line.bytes, to: fileDescriptor)
         }
     }
 

@@ -29,7 +29,8 @@ extension HTTPFields {
     /// Sets `name` to `value` alone: appends when no such field is there (no rebuilding of the
     /// field list), else replaces every field of that name as the subscript does.
     mutating func setSingle(_ name: HTTPField.Name, _ value: String) {
-        if contains(name) {
+        // A plain scan: `contains(_:)` walks a lazy filtered view of the fields.
+        if firstValue(name) != nil {
             self[name] = value
         } else {
             append(HTTPField(name: name, value: value))

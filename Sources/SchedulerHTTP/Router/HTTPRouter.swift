@@ -225,9 +225,10 @@ final class Route: Sendable {
 
 /// The trie behind a router value, copied before a change when another value shares it.
 final class TrieBox: @unchecked Sendable {
-    // @unchecked: never changed while shared (HTTPRouter copies it first), so reads need no lock.
-    var trie = RouteTrie<Route>()
-    var methods: Set<String> = []
+    // @unchecked: never changed while shared (HTTPRouter copies it first), so reads need no lock
+    // and no dynamic exclusivity check per request.
+    @exclusivity(unchecked) var trie = RouteTrie<Route>()
+    @exclusivity(unchecked) var methods: Set<String> = []
 
     func copy() -> TrieBox {
         let copy = TrieBox()

@@ -6,18 +6,19 @@
 /// so its cost depends on the path's depth, not on how many routes there are.
 struct RouteTrie<Value> {
     // @unchecked: a router changes a trie only while no other value shares it (TrieBox), so a
-    // node a request reads is never written.
+    // node a request reads is never written; for the same reason the properties need no dynamic
+    // exclusivity check on every read (`@exclusivity(unchecked)`: a lookup reads several per segment).
     final class Node: @unchecked Sendable {
-        var literals = LiteralChildren<Node>()
-        var parameter: (name: String, node: Node)?
-        var wildcard: Node?
-        var catchAll: Node?
+        @exclusivity(unchecked) var literals = LiteralChildren<Node>()
+        @exclusivity(unchecked) var parameter: (name: String, node: Node)?
+        @exclusivity(unchecked) var wildcard: Node?
+        @exclusivity(unchecked) var catchAll: Node?
         /// Values by method at a route's end, in the order they were added (a route has few).
-        var values: [(method: String, value: Value)] = []
+        @exclusivity(unchecked) var values: [(method: String, value: Value)] = []
         /// The names of the `:name` parameters on the way from the root to this node, in order (a
         /// node is reached by one pattern prefix only, so a match needs to record only where each
         /// parameter's bytes are).
-        var parameterNames: [String] = []
+        @exclusivity(unchecked) var parameterNames: [String] = []
 
         /// The value for `method`, or nil.
         func value(for method: String) -> Value? {
