@@ -69,6 +69,38 @@ import Testing
         #expect(records.all[0].metadata["error"] != nil)
     }
 
+    /// Sets the status of the response it gets back (after the handler made it).
+    struct SetStatus: HTTPSynchronousMiddleware {
+        let status: HTTPResponse.Status
+        func handle(_ request: HTTPServerRequest, context: RouteContext, next: HTTPNext) async throws
+            -> HTTPServerResponse
+        {
+            var response = try await next(request, context)
+            response.head.status = status
+            return response
+        }
+        func handle(_ request: HTTPServerRequest, context: RouteContext, next: HTTPSyncNext) throws
+            -> HTTPServerResponse
+        {
+            var response = try next(request, context)
+            response.head.status = status
+            return response
+        }
+    }
+
+    /// The logged status is the response's as it leaves: changed by a middleware after the handler
+    /// made it, or set in a head the handler built itself.
+    @Test func logsTheStatusTheResponseLeavesWith() async throws {
+        let records = LogRecords()
+        var router = HTTPRouter()
+        router.use(RequestLoggingMiddleware(logger: records.logger()))
+        try router.get("/made", middleware: [SetStatus(status: .created)]) { _, _ in "made" }
+        try router.get("/head") { _, _ in HTTPServerResponse(head: HTTPResponse(status: .accepted)) }
+        #expect(try await router.route(MW.request(.get, "/made")).head.status == .created)
+        #expect(try await router.route(MW.request(.get, "/head")).head.status == .accepted)
+        #expect(records.all.map { $0.metadata["http.status"] } == ["201", "202"])
+    }
+
     @Test func logs404And405() async throws {
         let records = LogRecords()
         let router = try Self.router(records)

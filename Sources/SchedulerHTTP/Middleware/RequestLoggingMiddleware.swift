@@ -100,7 +100,7 @@ public struct RequestLoggingMiddleware: HTTPSynchronousMiddleware {
     private func finish(
         _ response: HTTPServerResponse, of request: HTTPServerRequest, _ context: RouteContext, since start: Int64
     ) -> HTTPServerResponse {
-        let status = response.head.status.code
+        let status = response.statusCode
         let bytes: Int
         switch response.body.storage {
         case .bytes(let body): bytes = body.count
@@ -140,7 +140,9 @@ public struct RequestLoggingMiddleware: HTTPSynchronousMiddleware {
     /// The method and path (without the query) as the router read them on arrival (no second
     /// read of the head), else from the head.
     private static func methodAndPath(_ request: HTTPServerRequest, _ context: RouteContext) -> (String, Substring) {
-        if let arrival = context.arrival { return (arrival.method.rawValue, targetPath(arrival.path ?? "")) }
+        if context.arrival != nil {
+            return (context.arrival.unsafelyUnwrapped.method.rawValue, targetPath(context.arrival?.path ?? ""))
+        }
         return (request.head.method.rawValue, targetPath(request.head.path ?? ""))
     }
 

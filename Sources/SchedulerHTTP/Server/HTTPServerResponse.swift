@@ -6,7 +6,12 @@ public import HTTPTypes
 /// fields the handler set itself are kept.
 public struct HTTPServerResponse: Sendable {
     /// The status and header fields.
-    public var head: HTTPResponse
+    public var head: HTTPResponse {
+        didSet { knownStatusCode = -1 }
+    }
+    /// `head.status.code` as set by an initializer, -1 once `head` changed (the status getter
+    /// parses the status field each time).
+    private var knownStatusCode: Int = -1
     /// The body: bytes known in advance, or a stream the handler writes.
     public var body: HTTPResponseBody
     /// For a `101 Switching Protocols` (a WebSocket route's): what takes the connection over
@@ -19,7 +24,12 @@ public struct HTTPServerResponse: Sendable {
     ) {
         self.head = HTTPResponse(status: status, headerFields: headerFields)
         self.body = body
+        knownStatusCode = status.code
     }
+
+    /// The status code (`head.status.code`), without parsing the status field when no one changed
+    /// the head since it was made.
+    var statusCode: Int { knownStatusCode >= 0 ? knownStatusCode : head.status.code }
 
     /// A response from a ready-made head and a body.
     public init(head: HTTPResponse, body: HTTPResponseBody = .empty) {

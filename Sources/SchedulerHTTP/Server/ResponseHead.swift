@@ -17,16 +17,19 @@ enum ResponseHead {
         date: [UInt8], into out: inout [UInt8]
     ) {
         // RFC 9110 §6.2: a server sends the highest version it conforms to, also to 1.0 clients.
+        // The status getter parses the status field: read it once.
+        let status = head.status
+        let code = status.code
         out.append(contentsOf: http11)
-        appendDecimal(head.status.code, to: &out)
+        appendDecimal(code, to: &out)
         out.append(space)
-        out.append(contentsOf: head.status.reasonPhrase.utf8)
+        out.append(contentsOf: status.reasonPhrase.utf8)
         out.append(contentsOf: crlf)
         for field in head.headerFields {
             switch field.name {
             case .contentLength, .transferEncoding, .date: continue
             // A 101's `Connection: Upgrade` is the handler's; other answers get the server's.
-            case .connection where head.status.code != 101: continue
+            case .connection where code != 101: continue
             default: break
             }
             out.append(contentsOf: field.name.rawName.utf8)
@@ -39,7 +42,7 @@ enum ResponseHead {
         out.append(contentsOf: crlf)
         switch framing {
         case .length(let count):
-            if !(head.status.code == 204 || head.status.code == 304 || head.status.kind == .informational) {
+            if !(code == 204 || code == 304 || status.kind == .informational) {
                 out.append(contentsOf: contentLengthName)
                 appendDecimal(count, to: &out)
                 out.append(contentsOf: crlf)

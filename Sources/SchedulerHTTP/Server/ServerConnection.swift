@@ -191,14 +191,14 @@ final class ServerConnection {
                 ResponseHead.encode(
                     response.head, framing: .length(bytes.count), keepAlive: keepAlive, version: version,
                     date: date.current(), into: &pending)
-                if !isHead && !Self.forbidsBody(response.head.status) { pending.append(contentsOf: bytes) }
+                if !isHead && !Self.forbidsBody(code: response.statusCode) { pending.append(contentsOf: bytes) }
                 if pending.count >= Self.flushThreshold || !keepAlive { return await flush() }
                 return !sendFailed
             case .text(let text):
                 ResponseHead.encode(
                     response.head, framing: .length(text.utf8.count), keepAlive: keepAlive, version: version,
                     date: date.current(), into: &pending)
-                if !isHead && !Self.forbidsBody(response.head.status) { pending.append(contentsOf: text.utf8) }
+                if !isHead && !Self.forbidsBody(code: response.statusCode) { pending.append(contentsOf: text.utf8) }
                 if pending.count >= Self.flushThreshold || !keepAlive { return await flush() }
                 return !sendFailed
             case .stream(let length, let produce):
@@ -249,8 +249,9 @@ final class ServerConnection {
         await send(response, version: version, method: method, keepAlive: false)
     }
 
-    static func forbidsBody(_ status: HTTPResponse.Status) -> Bool {
-        status.code == 204 || status.code == 304 || status.kind == .informational
+    /// Whether a response with status `code` has no body (204, 304, 1xx).
+    static func forbidsBody(code: Int) -> Bool {
+        code == 204 || code == 304 || (100..<200).contains(code)
     }
 }
 
