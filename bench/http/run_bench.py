@@ -60,8 +60,24 @@ def run(cmd, **kw):
     subprocess.run(cmd, check=True, cwd=ROOT, **kw)
 
 
+def drop_local_objects(scratch, package):
+    """Deletes the release objects of this repository's own targets in a scratch path that builds
+    them as a path dependency, and touches that package's manifest: SwiftPM's incremental build
+    there kept stale objects after a struct's layout changed in SchedulerHTTP (the server then
+    crashed on a bad pointer). Costs a rebuild of our modules, not of the dependencies."""
+    release = os.path.join(ROOT, scratch, "x86_64-unknown-linux-gnu", "release")
+    if not os.path.isdir(release):
+        return
+    for folder in ("Sources", "CSources"):
+        for target in os.listdir(os.path.join(ROOT, folder)):
+            shutil.rmtree(os.path.join(release, target + ".build"), ignore_errors=True)
+    os.utime(os.path.join(ROOT, package, "Package.swift"))
+
+
 def build():
     os.makedirs(BIN, exist_ok=True)
+    drop_local_objects(SCRATCH, "Examples")
+    drop_local_objects(PEERS_SCRATCH, "bench/http/peers")
     run(["gcc", "-O2", "-Wall", "-o", os.path.join(BIN, "uring_http"), os.path.join(HERE, "uring_http.c"), "-luring"])
     run(["gcc", "-O2", "-Wall", "-shared", "-fPIC", "-o", os.path.join(BIN, "malloc_count.so"),
          os.path.join(HERE, "malloc_count.c")])
