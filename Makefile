@@ -22,7 +22,7 @@ DOC_MODULES := SchedulerPool SchedulerSocket SchedulerEngine SchedulerCore
 # The C that `make format` formats with .clang-format.
 C_SOURCES = $(shell git ls-files '*.c' '*.h')
 
-.PHONY: test-postgres bench-shared deps run test examples readme-check consumer-check docs format-deps fuzz test-posix test-io_uring sanitize bench bench-pool bench-echo bench-durable bench-http bench-client bench-parser bench-router bench-ws-codec bench-ws wasm-test mutants format lint clean
+.PHONY: test-postgres bench-shared deps run test examples readme-check consumer-check docs format-deps fuzz test-posix test-io_uring sanitize bench bench-pool bench-echo bench-durable bench-http bench-client bench-parser bench-router bench-json bench-ws-codec bench-ws wasm-test mutants format lint clean
 
 # Installs the Debian packages the build and tests need, only where missing.
 deps:
@@ -126,7 +126,12 @@ readme-check:
 consumer-check: deps
 	@bash tools/consumer-check.sh
 
-bench: deps bench-pool bench-echo bench-durable bench-router bench-http bench-client bench-shared bench-ws-codec bench-ws
+bench: deps bench-pool bench-echo bench-durable bench-router bench-json bench-http bench-client bench-shared bench-ws-codec bench-ws
+
+# JSONBytesEncoder against Foundation's JSONEncoder on the same values: ns per encode and the ratio.
+bench-json:
+	$(SWIFT) build -c release --product json-bench
+	.build/release/json-bench | tee bench/results/json.txt
 
 # HTTPRouter with 10 routes and with 1,000, same run: ns per routed request and the ratio.
 bench-router:

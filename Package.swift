@@ -32,6 +32,7 @@ let package = Package(
         .executable(name: "durable-bench", targets: ["DurableBenchmark"]),
         .executable(name: "engine-lock-bench", targets: ["EngineLockBenchmark"]),
         .executable(name: "router-bench", targets: ["RouterBenchmark"]),
+        .executable(name: "json-bench", targets: ["JSONBenchmark"]),
         .executable(name: "ws-codec-bench", targets: ["WebSocketCodecBenchmark"]),
         .executable(name: "shared-bench", targets: ["SharedPoolBenchmark"]),
     ],
@@ -123,6 +124,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "bench/router"),
+
+        .executableTarget(name: "JSONBenchmark", dependencies: ["SchedulerHTTP"], path: "bench/json"),
 
         .executableTarget(
             name: "WebSocketCodecBenchmark", dependencies: ["SchedulerHTTP", "CSchedulerUTF8"], path: "bench/wscodec"),

@@ -37,12 +37,10 @@ public struct JSONResponse<Value: Encodable & Sendable>: HTTPResponseConvertible
         self.status = status
     }
 
-    /// The encoded response; throws the encoder's error.
+    /// The encoded response (`JSONBytesEncoder`: keys sorted, slashes not escaped); throws the
+    /// encoder's error.
     public func response() throws -> HTTPServerResponse {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(value)
-        return HTTPServerResponse(
-            status: status, headerFields: .contentType("application/json"), body: .bytes(Array(data)))
+        HTTPServerResponse(
+            status: status, headerFields: .contentType("application/json"), body: .bytes(try JSONBytesEncoder().encode(value)))
     }
 }
