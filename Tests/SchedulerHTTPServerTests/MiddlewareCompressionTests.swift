@@ -122,10 +122,10 @@ import Testing
     }
 
     @Test func excludedTypes() {
-        for type in ["image/png", "video/mp4", "audio/ogg", "application/zip", "application/gzip; x=1", "font/woff2"] {
+        for type in ["image/png", "video/mp4", "audio/ogg", "application/zip", "application/gzip; x=1", "font/woff2", " Image/PNG ; x=1", "APPLICATION/ZIP\t"] {
             #expect(CompressionMiddleware.isCompressedType(type), "\(type)")
         }
-        for type in ["text/html; charset=utf-8", "application/json", "image/svg+xml", "application/javascript"] {
+        for type in ["text/html; charset=utf-8", "application/json", "image/svg+xml", "application/javascript", "\tapplication/json ;charset=utf-8", "Text/Plain"] {
             #expect(!CompressionMiddleware.isCompressedType(type), "\(type)")
         }
     }

@@ -66,9 +66,11 @@ if CommandLine.arguments.count <= 2 {
 // by hand) and by HTTPRouter with RequestIDMiddleware and RequestLoggingMiddleware (LineLogHandler
 // with a 64 KiB buffer, to /dev/null), through `respond(to:)` as the server calls it. The server's
 // own per-request work (parse, write) is not in these numbers: it is the same for both.
-func measureResponder(_ responder: some HTTPResponder, count: Int, rounds: Int) async throws -> Double {
+func measureResponder(_ responder: some HTTPResponder, count: Int, rounds: Int, path: String = "/users/42") async throws
+    -> Double
+{
     let local = SocketAddress(ip: IPAddress("127.0.0.1")!, port: 80)
-    var head = HTTPRequest(method: .get, scheme: nil, authority: "a", path: "/users/42")
+    var head = HTTPRequest(method: .get, scheme: nil, authority: "a", path: path)
     head.headerFields[.userAgent] = "wrk"
     let request = HTTPServerRequest(head: head, localAddress: local)
     var best = Double.infinity
@@ -98,6 +100,25 @@ routed.use(RequestLoggingMiddleware(logger: requestLog))
 try routed.get("/users/:id") { _, context in "user \(context["id"] ?? "")" }
 var bare = HTTPRouter()
 try bare.get("/users/:id") { _, context in "user \(context["id"] ?? "")" }
+/// http-server's stack for `/` and `/json` (request id, logging, compression; `/json` as JSON).
+struct Greeting: Encodable { let message: String }
+func demoStack() -> HTTPRouter {
+    var router = HTTPRouter()
+    router.use(RequestIDMiddleware())
+    router.use(RequestLoggingMiddleware(logger: requestLog))
+    router.use(CompressionMiddleware(minimumSize: 1024))
+    try! router.get("/") { _, _ in "Hello, World!" }
+    try! router.get("/json", middleware: [CompressionMiddleware(minimumSize: 0)]) { _, _ in
+        JSONResponse(Greeting(message: "Hello, World!"))
+    }
+    return router
+}
+// `router-bench COUNT text|json` runs http-server's `/` or `/json` stack (for a profiler).
+if CommandLine.arguments.count > 2, ["text", "json"].contains(CommandLine.arguments[2]) {
+    let path = CommandLine.arguments[2] == "json" ? "/json" : "/"
+    print(try await measureResponder(demoStack(), count: count, rounds: 10, path: path))
+    exit(0)
+}
 // `router-bench COUNT plain|bare|routed` runs one of them alone (for a profiler).
 if CommandLine.arguments.count > 2 {
     let only: any HTTPResponder = switch CommandLine.arguments[2] {

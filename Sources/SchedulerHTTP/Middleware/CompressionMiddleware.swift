@@ -75,19 +75,33 @@ public struct CompressionMiddleware: HTTPSynchronousMiddleware {
     static func mayCompress(_ head: HTTPResponse) -> Bool {
         let code = head.status.code
         if code < 200 || code == 204 || code == 206 || code == 304 { return false }
-        let fields = head.headerFields
-        if fields[.contentEncoding] != nil || fields[.contentRange] != nil { return false }
-        if let cache = fields[.cacheControl], cache.lowercased().contains("no-transform") { return false }
-        guard let type = fields[.contentType] else { return true }
-        return !isCompressedType(type)
+        // One pass over the fields, no joined values: a field of these names is rare.
+        for field in head.headerFields {
+            switch field.name {
+            case .contentEncoding, .contentRange: return false
+            case .cacheControl where field.value.lowercased().contains("no-transform"): return false
+            case .contentType where isCompressedType(field.value): return false
+            default: continue
+            }
+        }
+        return true
     }
 
     /// Types whose bytes are compressed already.
     static func isCompressedType(_ contentType: String) -> Bool {
-        let essence = contentType.prefix { $0 != ";" }.trimmed
-        // Text types (the usual answer) are decided without building a lowercased copy.
-        if essence.utf8.count >= 5, essence.utf8.prefix(5).elementsEqual("text/".utf8) { return false }
-        let type = essence.lowercased()
+        var contentType = contentType
+        // On the UTF-8 bytes: the type before any parameter, without surrounding blanks.
+        let essence = contentType.withUTF8 { utf8 -> String? in
+            var start = 0
+            var end = utf8.firstIndex(of: UInt8(ascii: ";")) ?? utf8.count
+            while start < end, utf8[start] == 0x20 || utf8[start] == 0x09 { start += 1 }
+            while end > start, utf8[end - 1] == 0x20 || utf8[end - 1] == 0x09 { end -= 1 }
+            let essence = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(utf8)[start..<end])
+            // Text and JSON types (the usual answers) are decided without a lowercased copy.
+            if essence.starts(with: "text/".utf8) || essence.elementsEqual("application/json".utf8) { return nil }
+            return String(decoding: essence, as: UTF8.self)
+        }
+        guard let type = essence?.lowercased() else { return false }
         if type == "image/svg+xml" { return false }
         if type.hasPrefix("image/") || type.hasPrefix("video/") || type.hasPrefix("audio/") { return true }
         return compressedTypes.contains(type)

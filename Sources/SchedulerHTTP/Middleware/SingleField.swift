@@ -23,6 +23,9 @@ extension HTTPFields {
         return fields
     }
 
+    /// `Content-Type: application/json`, made once.
+    static let json = HTTPField(name: .contentType, value: "application/json")
+
     /// `Content-Type: text/plain; charset=utf-8`, made once.
     static let plainText = HTTPField(name: .contentType, value: "text/plain; charset=utf-8")
 

@@ -41,6 +41,6 @@ public struct JSONResponse<Value: Encodable & Sendable>: HTTPResponseConvertible
     /// encoder's error.
     public func response() throws -> HTTPServerResponse {
         HTTPServerResponse(
-            status: status, headerFields: .contentType("application/json"), body: .bytes(try JSONBytesEncoder().encode(value)))
+            status: status, headerFields: .contentType(HTTPFields.json), body: .bytes(try JSONBytesEncoder().encode(value)))
     }
 }
