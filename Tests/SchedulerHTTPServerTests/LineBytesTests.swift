@@ -21,6 +21,33 @@ import Testing
         #expect(Self.built(capacity: 32) { $0.append(decimal: value) } == String(value))
     }
 
+    static func clock(_ id: clockid_t) -> Int64 {
+        var spec = timespec()
+        clock_gettime(id, &spec)
+        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
+    }
+
+    /// A line's time taken from the monotonic clock the logging middleware read is the wall
+    /// clock's, also when the cached difference is more than a second old and is taken again.
+    @Test func wallClockFromTheMonotonicClock() {
+        for later in [Int64(0), 0, 2_000_000_000, 3_500_000_000] {
+            let wallBefore = Self.clock(CLOCK_REALTIME)
+            let derived = LineTimestamp.wallClock(monotonic: Self.clock(CLOCK_MONOTONIC) + later) - later
+            let wallAfter = Self.clock(CLOCK_REALTIME)
+            // Within the two reads, give or take a millisecond of slewing or scheduling.
+            #expect(derived >= wallBefore - 1_000_000 && derived <= wallAfter + 1_000_000, "\(later): \(derived - wallBefore) ns")
+        }
+        var line = ""
+        var derivedLine = ""
+        for _ in 0..<3 {
+            line = Self.built(capacity: 64) { LineTimestamp.append(to: &$0) }
+            derivedLine = Self.built(capacity: 64) { LineTimestamp.append(to: &$0, monotonic: Self.clock(CLOCK_MONOTONIC)) }
+            if line.prefix(19) == derivedLine.prefix(19) { break }  // the same second (one may cross it)
+        }
+        #expect(line.prefix(19) == derivedLine.prefix(19))
+        #expect(derivedLine.count == 24 && derivedLine.hasSuffix("Z"))
+    }
+
     @Test func aTooSmallLineIsCutAndStillEnded() {
         let line = Self.built(capacity: 8) { line in
             line.append("GET /a-long-path")

@@ -112,11 +112,12 @@ public struct LineLogHandler: LogHandler {
     /// bytes; more is cut), built on the stack: the line `log(event:)` writes for that message
     /// without error or metadata, for callers that hold this handler and know it prints none
     /// (``RequestLoggingMiddleware``), with no `String` message and no swift-log event built.
-    func write(level: Logger.Level, messageCapacity: Int, _ message: (inout LineBytes) -> Void) {
+    /// `monotonic`: `CLOCK_MONOTONIC` (ns) the caller read just now, the line's time from it.
+    func write(level: Logger.Level, messageCapacity: Int, monotonic: Int64? = nil, _ message: (inout LineBytes) -> Void) {
         let capacity = 48 + label.utf8.count + max(messageCapacity, 0)
         if let buffer {
             buffer.appendLine(capacity: capacity) { line in
-                appendPrefix(level, to: &line)
+                appendPrefix(level, to: &line, monotonic: monotonic)
                 message(&line)
                 line.endLine()
             }
@@ -124,7 +125,7 @@ public struct LineLogHandler: LogHandler {
         }
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { memory in
             var line = LineBytes(memory)
-            appendPrefix(level, to: &line)
+            appendPrefix(level, to: &line, monotonic: monotonic)
             message(&line)
             line.endLine()
             LineBuffer.writeAll(line.bytes, to: fileDescriptor)
@@ -132,8 +133,8 @@ public struct LineLogHandler: LogHandler {
     }
 
     /// Time, level and label, as every line starts.
-    private func appendPrefix<Sink: LineSink>(_ level: Logger.Level, to line: inout Sink) {
-        LineTimestamp.append(to: &line)
+    private func appendPrefix<Sink: LineSink>(_ level: Logger.Level, to line: inout Sink, monotonic: Int64? = nil) {
+        LineTimestamp.append(to: &line, monotonic: monotonic)
         line.append(prefixes[Self.index(of: level)])
     }
 

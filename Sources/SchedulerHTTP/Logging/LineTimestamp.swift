@@ -8,12 +8,45 @@ import Synchronization
 /// The current UTC time as `2026-12-05T09:20:31.123Z`, formatted by arithmetic: no
 /// `localtime`, no `strftime`, no time zone file read per line.
 enum LineTimestamp {
-    /// Appends the current time to `line`.
-    static func append<Sink: LineSink>(to line: inout Sink) {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        append(seconds: Int64(now.tv_sec), milliseconds: Int(now.tv_nsec / 1_000_000), to: &line)
+    /// Appends the current time to `line`; `monotonic`, when the caller has just read
+    /// `CLOCK_MONOTONIC` (ns), saves reading the wall clock (see `wallClock(monotonic:)`).
+    static func append<Sink: LineSink>(to line: inout Sink, monotonic: Int64? = nil) {
+        let wall: Int64
+        if let monotonic {
+            wall = wallClock(monotonic: monotonic)
+        } else {
+            var now = timespec()
+            clock_gettime(CLOCK_REALTIME, &now)
+            wall = Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+        }
+        let seconds = wall >= 0 ? wall / 1_000_000_000 : (wall - 999_999_999) / 1_000_000_000
+        append(seconds: seconds, milliseconds: Int((wall - seconds * 1_000_000_000) / 1_000_000), to: &line)
     }
+
+    /// The wall clock (ns since the epoch) at the moment `CLOCK_MONOTONIC` read `monotonic`: the
+    /// monotonic time plus their difference, read again once a second (so a wall clock set by
+    /// hand shows within a second; NTP's slewing is far below a millisecond a second).
+    static func wallClock(monotonic: Int64) -> Int64 {
+        let anchor = offsetAnchor.load(ordering: .acquiring)
+        if anchor != 0, monotonic >= anchor, monotonic - anchor < 1_000_000_000 {
+            return monotonic + wallOffset.load(ordering: .relaxed)
+        }
+        var wall = timespec()
+        var mono = timespec()
+        clock_gettime(CLOCK_REALTIME, &wall)
+        clock_gettime(CLOCK_MONOTONIC, &mono)
+        let monoNow = Int64(mono.tv_sec) * 1_000_000_000 + Int64(mono.tv_nsec)
+        let offset = Int64(wall.tv_sec) * 1_000_000_000 + Int64(wall.tv_nsec) - monoNow
+        // The offset first: a reader that sees the new anchor sees its offset.
+        wallOffset.store(offset, ordering: .relaxed)
+        offsetAnchor.store(monoNow, ordering: .releasing)
+        return monotonic + offset
+    }
+
+    /// `CLOCK_MONOTONIC` (ns) when `wallOffset` was taken; 0: never.
+    private static let offsetAnchor = Atomic<Int64>(0)
+    /// `CLOCK_REALTIME` minus `CLOCK_MONOTONIC`, in ns.
+    private static let wallOffset = Atomic<Int64>(0)
 
     /// Appends the time `seconds` after the Unix epoch (and `milliseconds`) to `line`.
     static func append<Sink: LineSink>(seconds: Int64, milliseconds: Int, to line: inout Sink) {

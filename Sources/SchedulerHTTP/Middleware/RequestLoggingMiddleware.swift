@@ -127,10 +127,11 @@ public struct RequestLoggingMiddleware: HTTPSynchronousMiddleware {
         }
         if let lines {
             // The usual line, built straight from the request: no Line, no message String.
-            let micros = Int(max(Self.now() - start, 0) / 1000)
+            let end = Self.now()
+            let micros = Int(max(end - start, 0) / 1000)
             let (method, path) = Self.methodAndPath(request, context)
             let id = request.requestID ?? response.head.headerFields.firstValue(RequestIDMiddleware.fieldName)
-            write(to: lines, method: method, path: path, status: status, bytes: bytes, micros: micros, id: id)
+            write(to: lines, method: method, path: path, status: status, bytes: bytes, micros: micros, id: id, at: end)
         } else {
             log(Line(request, context, response), status: status, bytes: bytes, since: start)
         }
@@ -148,10 +149,11 @@ public struct RequestLoggingMiddleware: HTTPSynchronousMiddleware {
 
     /// `GET /users/42 200 13B 152µs id=...` through `lines`, built on the stack.
     private func write(
-        to lines: Lines, method: String, path: Substring, status: Int, bytes: Int, micros: Int, id: String?
+        to lines: Lines, method: String, path: Substring, status: Int, bytes: Int, micros: Int, id: String?,
+        at monotonic: Int64? = nil
     ) {
         let capacity = method.utf8.count + path.utf8.count + 72 + (id?.utf8.count ?? 0)
-        lines.handler.write(level: level, messageCapacity: capacity) { text in
+        lines.handler.write(level: level, messageCapacity: capacity, monotonic: monotonic) { text in
             text.append(method)
             text.append(UInt8(ascii: " "))
             text.append(path)

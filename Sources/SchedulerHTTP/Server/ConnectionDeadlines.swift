@@ -9,7 +9,7 @@ import Synchronization
 /// handler runs; the sweeper closes connections whose deadline has passed. Registering and
 /// removing a connection takes a lock once each, not per request.
 final class ConnectionDeadlines: Sendable {
-    /// One connection's deadline, in nanoseconds of the continuous clock; 0 when disarmed.
+    /// One connection's deadline, in nanoseconds of `ConnectionDeadlines.now()`; 0 when disarmed.
     final class Slot: Sendable {
         let deadline = Atomic<Int64>(0)
         let connection: TCPConnection
@@ -115,9 +115,12 @@ final class ConnectionDeadlines: Sendable {
         }
     }
 
+    /// The monotonic clock at its coarse resolution (a clock tick, a few ms at most): deadlines
+    /// are seconds long and both arming and sweeping read this same clock, and the coarse read is
+    /// a load from the vDSO page where the precise one reads the TSC (several per request).
     static func now() -> Int64 {
         var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &spec)
         return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
     }
 }
