@@ -155,7 +155,10 @@ func benchLLHTTP(_ bytes: [UInt8]) -> (Double, Int) {
     return (Double(llhttpMessages * bytes.count) / elapsed, llhttpMessages)
 }
 
-for (name, text) in [("techempower", techEmpower), ("browser", browser), ("40-headers", fortyHeaders)] {
+// `ParserBench SECONDS [PARSER [CASE]]` runs one parser, or one parser on one case (for a profiler).
+let onlyCase = CommandLine.arguments.count > 3 ? CommandLine.arguments[3] : nil
+for (name, text) in [("techempower", techEmpower), ("browser", browser), ("40-headers", fortyHeaders)]
+where onlyCase == nil || onlyCase == name {
     let bytes = Array(text.utf8)
     let only = CommandLine.arguments.count > 2 ? CommandLine.arguments[2] : nil
     for parserName in ["ours", "llhttp", "ours+types"] where only == nil || only == parserName {
