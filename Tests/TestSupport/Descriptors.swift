@@ -60,6 +60,19 @@ public func openSocketCountSettling(atMost limit: Int, within seconds: Double = 
 /// Whether `descriptor` is an open descriptor of this process.
 public func isOpen(_ descriptor: Int32) -> Bool { fcntl(descriptor, F_GETFD) >= 0 }
 
+/// Waits up to `seconds` for `openDescriptorCountExcludingRings()` to be at most `limit` and
+/// returns the count it last saw: another test's thread (a server still shutting down, a child
+/// process's pipe) may hold a descriptor for a moment, while a leak stays.
+public func openDescriptorCountExcludingRingsSettling(atMost limit: Int, within seconds: Double = 2) -> Int {
+    let deadline = monotonicSeconds() + seconds
+    var count = openDescriptorCountExcludingRings()
+    while count > limit && monotonicSeconds() < deadline {
+        usleep(10_000)
+        count = openDescriptorCountExcludingRings()
+    }
+    return count
+}
+
 /// Waits up to 2 s for this process to hold no more descriptors than it held in `before`;
 /// returns what it holds beyond those if it still holds more (a leak), else nil. Other threads
 /// of the test runner may open and close descriptors of their own meanwhile, hence "no more
