@@ -15,6 +15,8 @@ import HTTPTypes
 /// ```
 public struct HTTPRequestParser {
     var core: HTTPMessageCore
+    /// Field names built for earlier heads of this stream (see `FieldNameCache`).
+    var names: FieldNameCache?
 
     /// A parser for the requests of one connection, bounded by `limits`. `requireHost: false`
     /// accepts HTTP/1.1 requests without Host (RFC 9112 §3.2 says 400; for tools and proxies).
@@ -68,6 +70,9 @@ public struct HTTPRequestParser {
         }
     }
 
+    /// Drops the field names kept from earlier heads (an idle connection's memory).
+    mutating func dropNameCache() { names = nil }
+
     /// Tells the parser the input has ended; throws `unexpectedEnd` inside a message.
     public mutating func finish() throws(HTTPParseError) {
         if core.isMidMessage { throw HTTPParseError(.unexpectedEnd, at: core.streamOffset + core.scanned) }
@@ -90,7 +95,7 @@ public struct HTTPRequestParser {
     /// The length of the last head in bytes (leading empty lines included).
     public var headLength: Int { core.headLength }
 
-    func buildRequest(_ p: UnsafeRawBufferPointer) throws(HTTPParseError) -> HTTPRequest {
+    mutating func buildRequest(_ p: UnsafeRawBufferPointer) throws(HTTPParseError) -> HTTPRequest {
         let s = core.start
         let base = core.streamOffset
         let method = try Self.method(p, s.methodStart, s.methodEnd, at: base)
@@ -108,7 +113,7 @@ public struct HTTPRequestParser {
                 authority = String(decoding: UnsafeRawBufferPointer(rebasing: p[Int(span.valueStart)..<Int(span.valueEnd)]), as: UTF8.self)
                 continue
             }
-            fields.append(try Self.field(p, span, at: base))
+            fields.append(try Self.field(p, span, at: base, names: &names))
         }
         let first = target[0]
         if method == .connect {
@@ -162,15 +167,17 @@ public struct HTTPRequestParser {
         return method
     }
 
-    static func field(_ p: UnsafeRawBufferPointer, _ span: FieldSpan, at base: Int) throws(HTTPParseError) -> HTTPField {
+    /// The field of `span`: a static name for the common ones, else one `names` kept from an
+    /// earlier head of this connection, else a new one (then kept there).
+    static func field(
+        _ p: UnsafeRawBufferPointer, _ span: FieldSpan, at base: Int, names: inout FieldNameCache?
+    ) throws(HTTPParseError) -> HTTPField {
         let nameBytes = UnsafeRawBufferPointer(rebasing: p[Int(span.nameStart)..<Int(span.nameEnd)])
         let name: HTTPField.Name
         if let known = knownFieldName(nameBytes) {
             name = known
-        } else if let parsed = HTTPField.Name(String(decoding: nameBytes, as: UTF8.self)) {
-            name = parsed
         } else {
-            throw HTTPParseError(.invalidFieldName, at: base + Int(span.nameStart))
+            name = try otherName(nameBytes, at: base + Int(span.nameStart), names: &names)
         }
         let valueBytes = UnsafeRawBufferPointer(rebasing: p[Int(span.valueStart)..<Int(span.valueEnd)])
         // ASCII values (nearly all) go in as a String, swift-http-types' fast path; values with
@@ -179,6 +186,32 @@ public struct HTTPRequestParser {
             return HTTPField(name: name, value: String(decoding: valueBytes, as: UTF8.self))
         }
         return HTTPField(name: name, value: valueBytes)
+    }
+}
+
+extension HTTPRequestParser {
+    /// A name that is not a static one: found in `names`, else built (and checked) and kept.
+    static func otherName(
+        _ bytes: UnsafeRawBufferPointer, at offset: Int, names: inout FieldNameCache?
+    ) throws(HTTPParseError) -> HTTPField.Name {
+        guard bytes.count <= FieldNameCache.maxLength else { return try newName(bytes, at: offset) }
+        let hash = FieldNameCache.hash(bytes)
+        if let cached = names?.name(bytes, hash: hash) { return cached }
+        let name = try newName(bytes, at: offset)
+        var cache = names.take() ?? FieldNameCache()
+        // A copy of this parser may share the cache: this one then keeps its own from now on.
+        if !isKnownUniquelyReferenced(&cache) { cache = cache.copy() }
+        cache.remember(name, bytes, hash: hash)
+        names = cache
+        return name
+    }
+
+    /// A new `HTTPField.Name` (swift-http-types checks the token once more).
+    static func newName(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws(HTTPParseError) -> HTTPField.Name {
+        guard let name = HTTPField.Name(String(decoding: bytes, as: UTF8.self)) else {
+            throw HTTPParseError(.invalidFieldName, at: offset)
+        }
+        return name
     }
 }
 

@@ -17,6 +17,9 @@ struct RequestStreamParser {
         parser = HTTPRequestParser(limits: limits)
     }
 
+    /// Drops what the parser keeps between requests but can build again (an idle connection's memory).
+    mutating func releaseIdleMemory() { parser.dropNameCache() }
+
     /// One step over `buffer`: what was found and how many bytes it used.
     mutating func next(_ buffer: UnsafeRawBufferPointer) throws(HTTPParseError) -> (ParsedStep, Int) {
         let step = try parser.next(buffer)
