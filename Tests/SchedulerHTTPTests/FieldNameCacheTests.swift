@@ -2,9 +2,9 @@ import HTTPTypes
 import SchedulerHTTP
 import Testing
 
-/// A parser keeps the field names it built for one connection's earlier heads and finds them
-/// again by their bytes: each head must still carry exactly the names its bytes spell.
-@Suite("HTTP field names kept across a connection's heads", .timeLimit(.minutes(2)))
+/// The parsers of a thread keep the field names they built and find them again by their bytes:
+/// each head must still carry exactly the names its bytes spell.
+@Suite("HTTP field names kept across heads", .timeLimit(.minutes(2)))
 struct FieldNameCacheTests {
     @Test func namesSeenAgainKeepTheirSpelling() {
         let one = "GET / HTTP/1.1\r\nHost: h\r\nX-Api-Key: a\r\nx-api-key: b\r\nX-API-KEY: c\r\nsec-ch-ua: d\r\n\r\n"
@@ -19,8 +19,8 @@ struct FieldNameCacheTests {
     }
 
     @Test func namesMatchAFreshParserOverManyHeads() throws {
-        // More distinct names than the parser keeps, some longer than it keeps, in random case:
-        // every head equals what a parser that never saw the earlier ones makes of it.
+        // More distinct names than are kept, some longer than are kept, in random case: every
+        // head of the stream equals what parsing that head alone makes of it.
         var generator = SplitMix(seed: 0x5EED_CAFE)
         let letters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_!#$%&'*+.^`|~")
         let pool: [String] = (0..<120).map { index in
@@ -54,7 +54,7 @@ struct FieldNameCacheTests {
         }
     }
 
-    @Test func aCopiedParserGoesOnWithItsOwnNames() throws {
+    @Test func aCopiedParserGoesOnWithTheRightNames() throws {
         var parser = HTTPRequestParser()
         _ = try firstHead(&parser, "GET / HTTP/1.1\r\nHost: h\r\nX-One: 1\r\n\r\n")
         var copy = parser

@@ -34,6 +34,24 @@ typedef struct csched_http_field_span {
 size_t csched_http_field_lines(const uint8_t *p, size_t start, size_t end, csched_http_field_span *out,
                                size_t room, size_t *next);
 
+/** A once-set flag for a value built on first use by whichever thread asks first (a request
+ * head's swift-http-types value): 0 unset, 1 being stored, 2 stored. Acquire and release order the
+ * value's bytes with the flag. */
+static inline uint32_t csched_http_once_state(const uint32_t *flag) {
+    return __atomic_load_n(flag, __ATOMIC_ACQUIRE);
+}
+
+/** Claims the right to store the value (0 -> 1); false when another thread has it. */
+static inline int csched_http_once_claim(uint32_t *flag) {
+    uint32_t expected = 0;
+    return __atomic_compare_exchange_n(flag, &expected, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+/** Publishes the stored value (1 -> 2). */
+static inline void csched_http_once_publish(uint32_t *flag) {
+    __atomic_store_n(flag, 2, __ATOMIC_RELEASE);
+}
+
 #ifdef __cplusplus
 }
 #endif

@@ -34,7 +34,7 @@ public struct VirtualHosts: HTTPResponder {
 
     /// Hands the request to its site's responder.
     public func respond(to request: HTTPServerRequest) async throws -> HTTPServerResponse {
-        if !byHost.isEmpty, let authority = request.head.authority,
+        if !byHost.isEmpty, let authority = request.authority,
             let site = byHost[Self.hostName(authority)]
         {
             return try await site.respond(to: request)

@@ -62,9 +62,8 @@ public struct CORSMiddleware: HTTPSynchronousMiddleware {
 
     /// The answer to a preflight request (`OPTIONS` with `Access-Control-Request-Method`), else nil.
     private func preflight(_ request: HTTPServerRequest) -> HTTPServerResponse? {
-        let fields = request.head.headerFields
-        guard let origin = fields[.origin], request.head.method == .options,
-            let asked = fields[.accessControlRequestMethod]
+        guard request.method == .options, let origin = request.headerValue(.origin),
+            let asked = request.headerValue(.accessControlRequestMethod)
         else { return nil }
         var response = HTTPServerResponse(status: .noContent)
         response.head.headerFields.addVary("Origin")
@@ -75,7 +74,7 @@ public struct CORSMiddleware: HTTPSynchronousMiddleware {
         response.head.headerFields[.accessControlAllowMethods] = allowedMethods.map(\.rawValue).joined(
             separator: ", ")
         let headers =
-            allowedHeaders.isEmpty ? fields[.accessControlRequestHeaders] : allowedHeaders.joined(separator: ", ")
+            allowedHeaders.isEmpty ? request.headerValue(.accessControlRequestHeaders) : allowedHeaders.joined(separator: ", ")
         if let headers, !headers.isEmpty { response.head.headerFields[.accessControlAllowHeaders] = headers }
         if let maxAge { response.head.headerFields[.accessControlMaxAge] = "\(maxAge)" }
         return response
@@ -85,7 +84,7 @@ public struct CORSMiddleware: HTTPSynchronousMiddleware {
     private func finish(_ response: HTTPServerResponse, for request: HTTPServerRequest) -> HTTPServerResponse {
         var response = response
         if dependsOnOrigin { response.head.headerFields.addVary("Origin") }
-        guard let origin = request.head.headerFields[.origin], isAllowed(origin) else { return response }
+        guard let origin = request.headerValue(.origin), isAllowed(origin) else { return response }
         setOrigin(origin, on: &response.head.headerFields)
         if !exposedHeaders.isEmpty {
             response.head.headerFields[.accessControlExposeHeaders] = exposedHeaders.joined(separator: ", ")

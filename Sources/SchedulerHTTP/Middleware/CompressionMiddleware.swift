@@ -47,7 +47,7 @@ public struct CompressionMiddleware: HTTPSynchronousMiddleware {
         guard Self.mayCompress(response.head) else { return response }
         var response = response
         response.head.headerFields.addVary("Accept-Encoding")
-        guard let format = ContentCodingNegotiation.choose(request.head.headerFields[.acceptEncoding]) else {
+        guard let format = ContentCodingNegotiation.choose(request.headerValue(.acceptEncoding)) else {
             return response
         }
         let level = self.level

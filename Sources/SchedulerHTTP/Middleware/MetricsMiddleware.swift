@@ -24,7 +24,7 @@ public struct MetricsMiddleware: HTTPSynchronousMiddleware {
         -> HTTPServerResponse
     {
         let start = ContinuousClock.now
-        let method = request.head.method.rawValue
+        let method = request.method.rawValue
         let route = context.route.isEmpty ? "unmatched" : context.route
         do {
             let response = try await next(request, context)
@@ -41,7 +41,7 @@ public struct MetricsMiddleware: HTTPSynchronousMiddleware {
         -> HTTPServerResponse
     {
         let start = ContinuousClock.now
-        let method = request.head.method.rawValue
+        let method = request.method.rawValue
         let route = context.route.isEmpty ? "unmatched" : context.route
         do {
             let response = try next(request, context)

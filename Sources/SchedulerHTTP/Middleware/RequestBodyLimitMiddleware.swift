@@ -17,12 +17,11 @@ public struct RequestBodyLimitMiddleware: HTTPMiddleware {
     public func handle(_ request: HTTPServerRequest, context: RouteContext, next: HTTPNext) async throws
         -> HTTPServerResponse
     {
-        let fields = request.head.headerFields
-        if let declared = fields[.contentLength] {
+        if let declared = request.headerValue(.contentLength) {
             guard let length = Int(declared), length <= maxBytes else { return tooLarge() }
             return try await next(request, context)
         }
-        guard fields[.transferEncoding] != nil else { return try await next(request, context) }
+        guard request.headerValue(.transferEncoding) != nil else { return try await next(request, context) }
         let bytes: [UInt8]
         do {
             bytes = try await request.body.collect(upTo: maxBytes)

@@ -43,7 +43,7 @@ public struct RequestIDMiddleware: HTTPSynchronousMiddleware {
 
     /// The request's id (kept or generated), given to the request.
     private func identify(_ request: inout HTTPServerRequest) -> String {
-        let sent = request.head.headerFields.firstValue(Self.fieldName)
+        let sent = request.firstHeaderValue(Self.fieldName)
         if let sent, Self.isSane(sent) {
             request.assignedRequestID = sent
             return sent
@@ -108,6 +108,6 @@ public struct RequestIDMiddleware: HTTPSynchronousMiddleware {
 extension HTTPServerRequest {
     /// The request's id: the one ``RequestIDMiddleware`` gave it, else its `X-Request-ID`, or nil.
     public var requestID: String? {
-        assignedRequestID ?? head.headerFields.firstValue(RequestIDMiddleware.fieldName)
+        assignedRequestID ?? firstHeaderValue(RequestIDMiddleware.fieldName)
     }
 }

@@ -107,7 +107,7 @@ public struct RequestLoggingMiddleware: HTTPSynchronousMiddleware {
         case .text(let text): bytes = text.utf8.count
         case .stream(let length, let produce):
             let line = Line(request, context, response)
-            if request.head.method == .head {
+            if request.method == .head {
                 // The server never runs a HEAD response's producer.
                 log(line, status: status, bytes: 0, since: start)
                 return response
@@ -144,7 +144,7 @@ public struct RequestLoggingMiddleware: HTTPSynchronousMiddleware {
         if context.arrival != nil {
             return (context.arrival.unsafelyUnwrapped.method.rawValue, targetPath(context.arrival?.path ?? ""))
         }
-        return (request.head.method.rawValue, targetPath(request.head.path ?? ""))
+        return (request.method.rawValue, targetPath(request.path ?? ""))
     }
 
     /// `GET /users/42 200 13B 152µs id=...` through `lines`, built on the stack.

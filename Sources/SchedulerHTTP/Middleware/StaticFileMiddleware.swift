@@ -47,9 +47,9 @@ public struct StaticFileMiddleware: HTTPMiddleware {
     public func handle(_ request: HTTPServerRequest, context: RouteContext, next: HTTPNext) async throws
         -> HTTPServerResponse
     {
-        let method = request.head.method
+        let method = request.method
         guard method == .get || method == .head else { return try await next(request, context) }
-        let target = request.head.path ?? "/"
+        let target = request.path ?? "/"
         let path = targetPath(target)
         let rest: Substring
         if urlPrefix == "/" {

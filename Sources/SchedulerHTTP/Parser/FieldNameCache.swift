@@ -1,14 +1,20 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import HTTPTypes
 
-/// The field names one connection's parser has built, found again by their bytes.
+/// The field names a thread's parsers have built, found again by their bytes.
 ///
-/// A keep-alive client sends the same names request after request (`sec-ch-ua`, `X-Api-Key`,
-/// ...), and building an `HTTPField.Name` for a name that is not one of the static ones (a
-/// `String`, swift-http-types' token check, a lowercased copy) costs several times more than
-/// finding it again. An open-addressed table keyed by a hash of the bytes, compared byte for
-/// byte before use, so a hit is exactly the name the bytes make. It starts at 8 slots and grows
-/// to 64; it keeps the first 48 names (a client that makes up new names does not churn it), and
-/// none over 64 bytes. Made on the first name that misses; a parser drops it with its idle memory.
+/// Clients send the same names request after request (`sec-ch-ua`, `X-Api-Key`, ...), and
+/// building an `HTTPField.Name` for a name that is not one of the static ones (a `String`,
+/// swift-http-types' token check, a lowercased copy) costs several times more than finding it
+/// again. An open-addressed table keyed by a hash of the bytes, compared byte for byte before
+/// use, so a hit is exactly the name the bytes make. It starts at 8 slots and grows to 64; it
+/// keeps the first 48 names (a client that makes up new names does not churn it), and none over
+/// 64 bytes. One per thread (`current`): an event loop's connections share its names, and no
+/// lock is taken.
 final class FieldNameCache {
     private struct Entry {
         let hash: UInt64
@@ -44,13 +50,24 @@ final class FieldNameCache {
         count += 1
     }
 
-    /// A copy with the same names (for a parser whose cache another copy of it shares).
-    func copy() -> FieldNameCache {
-        let copy = FieldNameCache()
-        copy.slots = slots
-        copy.count = count
-        return copy
+    /// This thread's cache, made on first use and released when the thread ends. Use it only
+    /// on the thread that got it (no `await` in between).
+    static var current: FieldNameCache {
+        if let stored = pthread_getspecific(threadKey) {
+            return Unmanaged<FieldNameCache>.fromOpaque(stored).takeUnretainedValue()
+        }
+        let cache = FieldNameCache()
+        pthread_setspecific(threadKey, Unmanaged.passRetained(cache).toOpaque())
+        return cache
     }
+
+    private static let threadKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key) { stored in
+            if let stored { Unmanaged<FieldNameCache>.fromOpaque(stored).release() }
+        }
+        return key
+    }()
 
     private func insert(_ entry: Entry) {
         let mask = slots.count &- 1

@@ -15,8 +15,6 @@ import HTTPTypes
 /// ```
 public struct HTTPRequestParser {
     var core: HTTPMessageCore
-    /// Field names built for earlier heads of this stream (see `FieldNameCache`).
-    var names: FieldNameCache?
 
     /// A parser for the requests of one connection, bounded by `limits`. `requireHost: false`
     /// accepts HTTP/1.1 requests without Host (RFC 9112 §3.2 says 400; for tools and proxies).
@@ -52,6 +50,21 @@ public struct HTTPRequestParser {
         return HTTPParserStep(event: .head(view), consumed: length)
     }
 
+    /// As `next(_:)`, but a head comes as a `LazyRequestHead`: checked as `next(_:)` checks it,
+    /// method and target included, its bytes copied, its `HTTPRequest` built only when asked for.
+    mutating func nextLazy(_ buffer: UnsafeRawBufferPointer) throws(HTTPParseError) -> HTTPParserStep<LazyRequestHead> {
+        let (event, consumed) = try core.step(buffer)
+        guard case .head = event else { return otherStep(event, consumed, buffer) }
+        let s = core.start
+        let method = try Self.method(buffer, s.methodStart, s.methodEnd, at: core.streamOffset)
+        try Self.checkTarget(buffer, s, method: method, at: core.streamOffset)
+        let length = core.headLength
+        let head = LazyRequestHead.make(
+            buffer, length: length, start: s, spans: core.fields, hostField: core.facts.hostField, method: method)
+        core.headConsumed()
+        return HTTPParserStep(event: .head(head), consumed: length)
+    }
+
     /// A step that is not a head: body bytes, the end, or more needed.
     mutating func otherStep<Head>(_ event: CoreEvent, _ consumed: Int, _ buffer: UnsafeRawBufferPointer)
         -> HTTPParserStep<Head>
@@ -69,9 +82,6 @@ public struct HTTPRequestParser {
             return HTTPParserStep(event: .needMore, consumed: consumed)
         }
     }
-
-    /// Drops the field names kept from earlier heads (an idle connection's memory).
-    mutating func dropNameCache() { names = nil }
 
     /// Tells the parser the input has ended; throws `unexpectedEnd` inside a message.
     public mutating func finish() throws(HTTPParseError) {
@@ -99,40 +109,74 @@ public struct HTTPRequestParser {
         let s = core.start
         let base = core.streamOffset
         let method = try Self.method(p, s.methodStart, s.methodEnd, at: base)
+        try Self.checkTarget(p, s, method: method, at: base)
+        return try Self.build(
+            p, s, spans: core.fields, hostField: core.facts.hostField, method: method, at: base, names: FieldNameCache.current)
+    }
+
+    /// Throws `invalidTarget` unless the target is origin-form, `*`, absolute-form or (for
+    /// CONNECT) authority-form: what `build` can make a request of.
+    static func checkTarget(_ p: UnsafeRawBufferPointer, _ s: StartLine, method: HTTPRequest.Method, at base: Int)
+        throws(HTTPParseError)
+    {
         let target = UnsafeRawBufferPointer(rebasing: p[s.targetStart..<s.targetEnd])
-        var scheme: String? = "http"
+        let first = target[0]
+        if method == .connect || first == UInt8(ascii: "/") || (first == UInt8(ascii: "*") && target.count == 1)
+            || absoluteForm(target) != nil
+        {
+            return
+        }
+        throw HTTPParseError(.invalidTarget, at: base + s.targetStart)
+    }
+
+    /// The swift-http-types request of a head that passed every check (`checkTarget` included):
+    /// Host becomes the authority, every other field line a field.
+    static func build<Spans: RandomAccessCollection<FieldSpan>>(
+        _ p: UnsafeRawBufferPointer, _ s: StartLine, spans: Spans, hostField: Int, method: HTTPRequest.Method,
+        at base: Int, names: FieldNameCache
+    ) throws(HTTPParseError) -> HTTPRequest {
+        let target = UnsafeRawBufferPointer(rebasing: p[s.targetStart..<s.targetEnd])
         var authority: String? = nil
-        var path: String? = nil
         var fields = HTTPFields()
         // Room for the fields but Host (it becomes the authority): none, and no allocation, for
         // a request that sends Host alone.
-        let kept = core.fields.count - (core.facts.hostField >= 0 ? 1 : 0)
+        let kept = spans.count - (hostField >= 0 ? 1 : 0)
         if kept > 0 { fields.reserveCapacity(kept) }
-        for (index, span) in core.fields.enumerated() {
-            if index == core.facts.hostField {
+        for (index, span) in spans.enumerated() {
+            if index == hostField {
                 authority = String(decoding: UnsafeRawBufferPointer(rebasing: p[Int(span.valueStart)..<Int(span.valueEnd)]), as: UTF8.self)
                 continue
             }
-            fields.append(try Self.field(p, span, at: base, names: &names))
+            fields.append(try field(p, span, at: base, names: names))
         }
-        let first = target[0]
-        if method == .connect {
-            // authority-form: host:port
-            scheme = nil
-            authority = String(decoding: target, as: UTF8.self)
-        } else if first == UInt8(ascii: "/") {
-            path = String(decoding: target, as: UTF8.self)
-        } else if first == UInt8(ascii: "*") && target.count == 1 {
-            path = "*"
-        } else if let (schemeEnd, authorityEnd) = Self.absoluteForm(target) {
-            scheme = String(decoding: target[0..<schemeEnd], as: UTF8.self).lowercased()
-            authority = String(decoding: target[(schemeEnd + 3)..<authorityEnd], as: UTF8.self)
-            let rest = target[authorityEnd...]
-            path = rest.first == UInt8(ascii: "/") ? String(decoding: rest, as: UTF8.self) : "/" + String(decoding: rest, as: UTF8.self)
-        } else {
+        guard let parts = targetParts(target, method: method) else {
             throw HTTPParseError(.invalidTarget, at: base + s.targetStart)
         }
-        return HTTPRequest(method: method, scheme: scheme, authority: authority, path: path, headerFields: fields)
+        if let fromTarget = parts.authority { authority = fromTarget }
+        return HTTPRequest(method: method, scheme: parts.scheme, authority: authority, path: parts.path, headerFields: fields)
+    }
+
+    /// The scheme, authority and path a target gives (the authority only for the absolute and
+    /// authority forms: otherwise it is Host's); nil for a target of no known form.
+    static func targetParts(_ target: UnsafeRawBufferPointer, method: HTTPRequest.Method)
+        -> (scheme: String?, authority: String?, path: String?)?
+    {
+        let first = target[0]
+        if method == .connect {
+            return (nil, String(decoding: target, as: UTF8.self), nil)  // authority-form: host:port
+        } else if first == UInt8(ascii: "/") {
+            return ("http", nil, String(decoding: target, as: UTF8.self))
+        } else if first == UInt8(ascii: "*") && target.count == 1 {
+            return ("http", nil, "*")
+        } else if let (schemeEnd, authorityEnd) = absoluteForm(target) {
+            let rest = target[authorityEnd...]
+            return (
+                String(decoding: target[0..<schemeEnd], as: UTF8.self).lowercased(),
+                String(decoding: target[(schemeEnd + 3)..<authorityEnd], as: UTF8.self),
+                rest.first == UInt8(ascii: "/") ? String(decoding: rest, as: UTF8.self) : "/" + String(decoding: rest, as: UTF8.self)
+            )
+        }
+        return nil
     }
 
     /// `scheme "://" authority`: returns where the scheme and the authority end.
@@ -167,17 +211,17 @@ public struct HTTPRequestParser {
         return method
     }
 
-    /// The field of `span`: a static name for the common ones, else one `names` kept from an
-    /// earlier head of this connection, else a new one (then kept there).
+    /// The field of `span`: a static name for the common ones, else one `names` (this thread's)
+    /// kept from an earlier head, else a new one (then kept there).
     static func field(
-        _ p: UnsafeRawBufferPointer, _ span: FieldSpan, at base: Int, names: inout FieldNameCache?
+        _ p: UnsafeRawBufferPointer, _ span: FieldSpan, at base: Int, names: FieldNameCache
     ) throws(HTTPParseError) -> HTTPField {
         let nameBytes = UnsafeRawBufferPointer(rebasing: p[Int(span.nameStart)..<Int(span.nameEnd)])
         let name: HTTPField.Name
         if let known = knownFieldName(nameBytes) {
             name = known
         } else {
-            name = try otherName(nameBytes, at: base + Int(span.nameStart), names: &names)
+            name = try otherName(nameBytes, at: base + Int(span.nameStart), names: names)
         }
         let valueBytes = UnsafeRawBufferPointer(rebasing: p[Int(span.valueStart)..<Int(span.valueEnd)])
         // ASCII values (nearly all) go in as a String, swift-http-types' fast path; values with
@@ -192,17 +236,13 @@ public struct HTTPRequestParser {
 extension HTTPRequestParser {
     /// A name that is not a static one: found in `names`, else built (and checked) and kept.
     static func otherName(
-        _ bytes: UnsafeRawBufferPointer, at offset: Int, names: inout FieldNameCache?
+        _ bytes: UnsafeRawBufferPointer, at offset: Int, names: FieldNameCache
     ) throws(HTTPParseError) -> HTTPField.Name {
         guard bytes.count <= FieldNameCache.maxLength else { return try newName(bytes, at: offset) }
         let hash = FieldNameCache.hash(bytes)
-        if let cached = names?.name(bytes, hash: hash) { return cached }
+        if let cached = names.name(bytes, hash: hash) { return cached }
         let name = try newName(bytes, at: offset)
-        var cache = names.take() ?? FieldNameCache()
-        // A copy of this parser may share the cache: this one then keeps its own from now on.
-        if !isKnownUniquelyReferenced(&cache) { cache = cache.copy() }
-        cache.remember(name, bytes, hash: hash)
-        names = cache
+        names.remember(name, bytes, hash: hash)
         return name
     }
 

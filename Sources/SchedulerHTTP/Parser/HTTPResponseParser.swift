@@ -10,8 +10,6 @@ import HTTPTypes
 /// chunked framing runs until the connection closes: call `finish()` then, which ends it.
 public struct HTTPResponseParser {
     var core: HTTPMessageCore
-    /// Field names built for earlier heads of this stream (see `FieldNameCache`).
-    var names: FieldNameCache?
 
     /// A parser for the responses of one connection, bounded by `limits`.
     public init(limits: HTTPParserLimits = .default) {
@@ -83,7 +81,8 @@ public struct HTTPResponseParser {
         let base = core.streamOffset
         var fields = HTTPFields()
         fields.reserveCapacity(core.fields.count)
-        for span in core.fields { fields.append(try HTTPRequestParser.field(p, span, at: base, names: &names)) }
+        let names = FieldNameCache.current
+        for span in core.fields { fields.append(try HTTPRequestParser.field(p, span, at: base, names: names)) }
         // The reason phrase is ISO Latin 1 (swift-http-types); obs-text bytes map one to one.
         var reason = ""
         if s.reasonEnd > s.reasonStart {

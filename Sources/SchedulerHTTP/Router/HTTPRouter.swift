@@ -138,8 +138,8 @@ public struct HTTPRouter: HTTPResponder {
     /// empty when none matches), e.g. to label metrics by route; a middleware that changes the
     /// request's path changes where it goes, and the route sees its own context.
     public func respond(to request: HTTPServerRequest) async throws -> HTTPServerResponse {
-        let method = request.head.method
-        let path = request.head.path
+        let method = request.method
+        let path = request.path
         var (found, context) = HTTPRouter.lookup(method, path, trie)
         guard let chain else { return try await HTTPRouter.run(request, found, context, trie) }
         context.arrival = RouteArrival(method: method, path: path, lookup: found)

@@ -62,6 +62,6 @@ struct RouteArrival: Sendable {
     /// Whether `request` still has the method and path it arrived with (read again only when a
     /// middleware changed its head).
     func matches(_ request: HTTPServerRequest) -> Bool {
-        !request.headChanged || (method == request.head.method && path == request.head.path)
+        !request.headChanged || (method == request.method && path == request.path)
     }
 }

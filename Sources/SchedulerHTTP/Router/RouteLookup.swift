@@ -20,7 +20,7 @@ extension HTTPRouter {
     /// Where `request` goes in `box`'s routes, and the context its route gets: the route's
     /// pattern, its parameters percent-decoded, what `**` matched (empty when no route matched).
     static func lookup(_ request: HTTPServerRequest, _ box: TrieBox) -> (Lookup, RouteContext) {
-        lookup(request.head.method, request.head.path, box)
+        lookup(request.method, request.path, box)
     }
 
     /// The same for a request's `method` and `path` (target), read once by the caller.
@@ -72,7 +72,7 @@ extension HTTPRouter {
     private static func answer(_ request: HTTPServerRequest, _ found: Lookup, _ box: TrieBox) -> HTTPServerResponse {
         switch found {
         case .asterisk:
-            guard request.head.method == .options else { return .status(.badRequest, "* is a target for OPTIONS only") }
+            guard request.method == .options else { return .status(.badRequest, "* is a target for OPTIONS only") }
             var response = HTTPServerResponse(status: .ok)
             response.head.headerFields[.allow] = box.allMethods()
             return response
@@ -80,7 +80,7 @@ extension HTTPRouter {
             return .status(.notFound)
         case .otherMethods(var methods):
             if methods.contains("GET") { methods.insert("HEAD") }
-            if request.head.method == .options {
+            if request.method == .options {
                 var response = HTTPServerResponse(status: .noContent)
                 response.head.headerFields[.allow] = (methods.union(["OPTIONS"])).sorted().joined(separator: ", ")
                 return response

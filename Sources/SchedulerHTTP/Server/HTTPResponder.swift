@@ -28,11 +28,92 @@ public struct HTTPClosureResponder: HTTPResponder {
 }
 
 /// A request as a handler sees it: the head, the body as a stream, and where it came in.
+///
+/// A request from the server keeps its head as the bytes that arrived until someone reads
+/// `head`: ``method``, ``path`` and the router, request id, logging and compression middleware
+/// read those bytes directly, so a request whose handler never reads `head` builds no
+/// swift-http-types value (no `String` and no validation per header field).
 public struct HTTPServerRequest: Sendable {
+    /// Where the head is: as it arrived (built on first read), or a value someone gave.
+    /// (@unchecked: `LazyRequestHead` is safe to share, see there; as a `ManagedBuffer` it
+    /// cannot say so itself.)
+    private enum Source: @unchecked Sendable {
+        case arrived(LazyRequestHead)
+        case given(HTTPRequest)
+    }
+    private var source: Source
+
     /// Method, target, and header fields.
     public var head: HTTPRequest {
-        didSet { headChanged = true }
+        get {
+            switch source {
+            case .arrived(let lazy): lazy.request
+            case .given(let head): head
+            }
+        }
+        set {
+            source = .given(newValue)
+            headChanged = true
+        }
+        _modify {
+            // Moved out while it is changed, so changing a field does not copy the field list.
+            var value = head
+            source = .given(Self.placeholder)
+            defer {
+                source = .given(value)
+                headChanged = true
+            }
+            yield &value
+        }
     }
+    private static let placeholder = HTTPRequest(method: .get, scheme: nil, authority: nil, path: nil)
+
+    /// `head.method`, read without building the head.
+    public var method: HTTPRequest.Method {
+        switch source {
+        case .arrived(let lazy): lazy.method
+        case .given(let head): head.method
+        }
+    }
+
+    /// `head.path` (the target's path and query), read without building the head.
+    public var path: String? {
+        switch source {
+        case .arrived(let lazy): lazy.path
+        case .given(let head): head.path
+        }
+    }
+
+    /// `head.authority` (Host, or the target's authority), read without building the head.
+    public var authority: String? {
+        switch source {
+        case .arrived(let lazy): lazy.authority
+        case .given(let head): head.authority
+        }
+    }
+
+    /// `head.headerFields[name]` (repeated fields joined as swift-http-types joins them), read
+    /// without building the head.
+    public func headerValue(_ name: HTTPField.Name) -> String? {
+        switch source {
+        case .arrived(let lazy):
+            let values = lazy.values(name, first: false)
+            if values.count < 2 { return values.first }
+            return values.joined(separator: name == .cookie ? "; " : ", ")
+        case .given(let head):
+            return head.headerFields[name]
+        }
+    }
+
+    /// The value of the first field named `name`, read without building the head or joining
+    /// repeated fields.
+    public func firstHeaderValue(_ name: HTTPField.Name) -> String? {
+        switch source {
+        case .arrived(let lazy): lazy.values(name, first: true).first
+        case .given(let head): head.headerFields.firstValue(name)
+        }
+    }
+
     /// Whether a middleware changed `head` on this request's way (the router then checks whether
     /// the method or path changed; otherwise it trusts the lookup it made on arrival).
     var headChanged = false
@@ -50,14 +131,22 @@ public struct HTTPServerRequest: Sendable {
         head: HTTPRequest, body: [UInt8] = [], localAddress: SocketAddress,
         remoteAddress: SocketAddress? = nil
     ) {
-        self.head = head
+        self.source = .given(head)
         self.body = body.isEmpty ? .empty : HTTPRequestBody(bytes: body)
         self.localAddress = localAddress
         self.remoteAddress = remoteAddress
     }
 
     init(head: HTTPRequest, body: HTTPRequestBody, localAddress: SocketAddress, remoteAddress: SocketAddress?) {
-        self.head = head
+        self.source = .given(head)
+        self.body = body
+        self.localAddress = localAddress
+        self.remoteAddress = remoteAddress
+    }
+
+    /// A request as the server read it: its head built when first read.
+    init(arrived head: LazyRequestHead, body: HTTPRequestBody, localAddress: SocketAddress, remoteAddress: SocketAddress?) {
+        self.source = .arrived(head)
         self.body = body
         self.localAddress = localAddress
         self.remoteAddress = remoteAddress

@@ -47,7 +47,7 @@ extension HTTPServer {
                 logger.error(
                     "handler failed: \(error)",
                     metadata: [
-                        "method": "\(request.head.method)", "path": "\(request.head.path ?? "")",
+                        "method": "\(request.method)", "path": "\(request.path ?? "")",
                         "peer": "\(request.remoteAddress.map { "\($0)" } ?? "-")",
                     ])
             }

@@ -3,7 +3,9 @@ import SchedulerEngine
 
 /// A request head as the connection driver needs it.
 struct InboundHead {
-    var request: HTTPRequest
+    /// The head, its `HTTPRequest` built when a handler asks for it.
+    var request: LazyRequestHead
+    var method: HTTPRequest.Method
     var version: HTTPVersion
     /// The declared Content-Length, nil for chunked or no body.
     var contentLength: Int?
@@ -171,7 +173,6 @@ final class InboundReader {
 
     /// Gives back the inbox's memory while the connection is parked (nothing is buffered then).
     func releaseIdleMemory() {
-        parser.releaseIdleMemory()
         if start == inbox.count {
             inbox = []
             start = 0

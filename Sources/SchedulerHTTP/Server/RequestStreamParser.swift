@@ -17,12 +17,9 @@ struct RequestStreamParser {
         parser = HTTPRequestParser(limits: limits)
     }
 
-    /// Drops what the parser keeps between requests but can build again (an idle connection's memory).
-    mutating func releaseIdleMemory() { parser.dropNameCache() }
-
     /// One step over `buffer`: what was found and how many bytes it used.
     mutating func next(_ buffer: UnsafeRawBufferPointer) throws(HTTPParseError) -> (ParsedStep, Int) {
-        let step = try parser.next(buffer)
+        let step = try parser.nextLazy(buffer)
         switch step.event {
         case .needMore:
             return (.needMore, step.consumed)
@@ -32,7 +29,7 @@ struct RequestStreamParser {
             return (.end(trailers), step.consumed)
         case .head(let request):
             var head = InboundHead(
-                request: request, version: parser.version, contentLength: nil, hasBody: false,
+                request: request, method: request.method, version: parser.version, contentLength: nil, hasBody: false,
                 keepAlive: parser.keepAlive, expectsContinue: false)
             switch parser.framing {
             case .none, .untilClose:

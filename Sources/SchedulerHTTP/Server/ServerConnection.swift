@@ -128,11 +128,11 @@ final class ServerConnection {
         if let length = head.contentLength, length > configuration.maxBodySize {
             await sendError(
                 .contentTooLarge, "request body of \(length) bytes over the limit of \(configuration.maxBodySize)",
-                version: head.version, method: head.request.method)
+                version: head.version, method: head.method)
             return false
         }
         let request = HTTPServerRequest(
-            head: head.request, body: head.hasBody ? HTTPRequestBody(source: reader) : .empty,
+            arrived: head.request, body: head.hasBody ? HTTPRequestBody(source: reader) : .empty,
             localAddress: localAddress, remoteAddress: connection.peerAddress)
         var keepAlive = head.keepAlive && !registry.isDraining
         let response: HTTPServerResponse
@@ -141,21 +141,21 @@ final class ServerConnection {
         } catch let error as HTTPServerError {
             configuration.onHandlerError(error, request)
             switch error {
-            case .bodyTooLarge: await sendError(.contentTooLarge, "\(error)", version: head.version, method: head.request.method)
-            case .malformedBody: await sendError(.badRequest, "\(error)", version: head.version, method: head.request.method)
+            case .bodyTooLarge: await sendError(.contentTooLarge, "\(error)", version: head.version, method: head.method)
+            case .malformedBody: await sendError(.badRequest, "\(error)", version: head.version, method: head.method)
             case .connectionClosed: break
             }
             return false
         } catch {
             configuration.onHandlerError(error, request)
             keepAlive = keepAlive && reader.bodyComplete
-            await send(.status(.internalServerError), version: head.version, method: head.request.method, keepAlive: keepAlive)
+            await send(.status(.internalServerError), version: head.version, method: head.method, keepAlive: keepAlive)
             return keepAlive
         }
         if response.head.headerFields[.connection]?.lowercased() == "close" || registry.isDraining {
             keepAlive = false
         }
-        guard await send(response, version: head.version, method: head.request.method, keepAlive: keepAlive) else {
+        guard await send(response, version: head.version, method: head.method, keepAlive: keepAlive) else {
             return false
         }
         if let takeover = response.takeover, response.head.status.code == 101 {
