@@ -1,8 +1,9 @@
 // libFuzzer entry for the HTTP/1.1 parser (built by fuzz/run.sh with `swiftc -sanitize=fuzzer`
 // together with Sources/SchedulerHTTP/Parser). The first input byte picks the parser and the
 // split points; the rest is the message stream. Checks: no crash (the sanitizer and Swift's
-// runtime checks catch any), and the same events and error whether the stream is fed whole,
-// in two pieces, or byte by byte.
+// runtime checks catch any), the same events and error whether the stream is fed whole,
+// in two pieces, or byte by byte, and request heads read lazily (as the server does) equal
+// to heads built at once.
 import HTTPTypes
 
 /// One event as the fuzzer compares them: bodies copied and merged, heads described.
@@ -26,8 +27,28 @@ func record(_ e: FuzzEvent, _ events: inout [FuzzEvent]) {
     events.append(e)
 }
 
+/// A request head described as `run` describes it.
+func describe(_ h: HTTPRequest) -> String {
+    "\(h.method.rawValue) \(h.scheme ?? "") \(h.authority ?? "") \(h.path ?? "") \(fields(h.headerFields))"
+}
+
+/// A lazy head described through its byte readers, checked against the head it builds.
+func describe(_ lazy: LazyRequestHead) -> String {
+    let built = lazy.request
+    precondition(lazy.method == built.method, "lazy method differs")
+    precondition(lazy.path == built.path, "lazy path \(String(describing: lazy.path)) differs from \(String(describing: built.path))")
+    precondition(lazy.authority == built.authority, "lazy authority differs")
+    for field in built.headerFields {
+        let all = built.headerFields[values: field.name]
+        precondition(lazy.values(field.name, first: false) == all, "lazy values of \(field.name) differ")
+        precondition(lazy.values(field.name, first: true) == [all[0]], "lazy first value of \(field.name) differs")
+    }
+    return describe(built)
+}
+
 /// Feeds `bytes` in pieces ending at `cuts`, keeping unconsumed bytes at the front like a connection.
-func run(_ bytes: [UInt8], cuts: [Int], response: Bool) -> [FuzzEvent] {
+/// `lazy` parses request heads with `nextLazy`, as the server does.
+func run(_ bytes: [UInt8], cuts: [Int], response: Bool, lazy: Bool = false) -> [FuzzEvent] {
     let limits = HTTPParserLimits(maxHeadBytes: 2048, maxFieldCount: 20, maxTargetLength: 256, maxChunkSizeDigits: 8, maxChunkLineLength: 128)
     var requests = HTTPRequestParser(limits: limits)
     var responses = HTTPResponseParser(limits: limits)
@@ -51,11 +72,18 @@ func run(_ bytes: [UInt8], cuts: [Int], response: Bool) -> [FuzzEvent] {
                         case .end(let t): return (.end(t.map { [fields($0)] }), s.consumed)
                         case .needMore: return (nil, s.consumed)
                         }
+                    } else if lazy {
+                        let s = try requests.nextLazy(raw)
+                        switch s.event {
+                        case .head(let h): return (.head(describe(h)), s.consumed)
+                        case .body(let b): return (.body(Array(b)), s.consumed)
+                        case .end(let t): return (.end(t.map { [fields($0)] }), s.consumed)
+                        case .needMore: return (nil, s.consumed)
+                        }
                     } else {
                         let s = try requests.next(raw)
                         switch s.event {
-                        case .head(let h):
-                            return (.head("\(h.method.rawValue) \(h.scheme ?? "") \(h.authority ?? "") \(h.path ?? "") \(fields(h.headerFields))"), s.consumed)
+                        case .head(let h): return (.head(describe(h)), s.consumed)
                         case .body(let b): return (.body(Array(b)), s.consumed)
                         case .end(let t): return (.end(t.map { [fields($0)] }), s.consumed)
                         case .needMore: return (nil, s.consumed)
@@ -90,6 +118,10 @@ public func fuzzOne(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let cut = bytes.isEmpty ? 0 : Int(selector >> 1) * 7919 % (bytes.count + 1)
     let two = run(bytes, cuts: [cut], response: response)
     if two != whole { fatalError("split at \(cut) differs:\n whole \(whole)\n split \(two)") }
+    if !response {
+        let lazy = run(bytes, cuts: [cut], response: false, lazy: true)
+        if lazy != whole { fatalError("lazy heads differ:\n eager \(whole)\n lazy \(lazy)") }
+    }
     if bytes.count <= 600 {
         let single = run(bytes, cuts: Array(0..<bytes.count), response: response)
         if single != whole { fatalError("byte-by-byte differs:\n whole \(whole)\n bytes \(single)") }

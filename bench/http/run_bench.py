@@ -9,7 +9,8 @@ Servers (each single-threaded: one event loop, the whole process pinned to CPU 0
   Hummingbird 2    bench/http/peers (hummingbird 2.28.1, one-thread event loop group)
   NIOHTTP1         bench/http/peers (swift-nio 2.101.2, one-thread event loop group)
 Workloads (wrk on CPU 1, one thread, --latency): plaintext `GET /` with 64 connections, the same
-pipelined 16 deep (bench/http/pipeline.lua), `GET /json` with 64 connections. Each (round,
+pipelined 16 deep (bench/http/pipeline.lua), `GET /json` with 64 connections, and `GET /` with the
+13 header fields a browser sends (BROWSER_FIELDS, about 700 bytes a request). Each (round,
 workload) runs every server once in a rotating order, after a 1 s warm-up run.
 Then, once per server: heap allocations per request (LD_PRELOAD bench/http/malloc_count.c, counts
 read by SIGUSR1 before and after a plaintext wrk run), RSS per idle keep-alive connection
@@ -48,10 +49,21 @@ ROUTED_ASYNC = "router + request id + logging (LineLogHandler, 64 KiB buffer), a
 ROUTER_MODES = {PLAIN: "plain", ROUTED: "routed", ROUTED_LINE: "routed-line", ROUTED_BUFFERED: "routed-buffered",
                 ROUTED_ASYNC: "routed-async"}
 ROUTER_WORKLOAD = ("users", "/users/42", [])
+# What Chrome sends for a page (as in bench-parser's browser request): the server's per-field work.
+BROWSER_FIELDS = [
+    "Connection: keep-alive", "sec-ch-ua-mobile: ?0", 'sec-ch-ua-platform: "Linux"', "Upgrade-Insecure-Requests: 1",
+    "User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/128.0.0.0 Safari/537.36",
+    "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8",
+    "Sec-Fetch-Site: same-origin", "Sec-Fetch-Mode: navigate", "Sec-Fetch-Dest: document",
+    "Referer: https://www.example.com/", "Accept-Encoding: gzip, deflate, br, zstd",
+    "Accept-Language: en-GB,en;q=0.9,fr;q=0.8",
+    "Cookie: session=4f8a9c2e1b7d3a6f; theme=dark; _ga=GA1.2.1234567890.1700000000",
+]
 WORKLOADS = [
     ("plaintext", "/", []),
     ("pipelined16", "/", ["-s", os.path.join(HERE, "pipeline.lua")]),
     ("json", "/json", []),
+    ("browser", "/", [arg for field in BROWSER_FIELDS for arg in ("-H", field)]),
 ]
 
 
@@ -220,8 +232,9 @@ UNITS = {"us": 1.0, "ms": 1000.0, "s": 1e6}
 
 def wrk(port, path, extra, seconds, connections=64):
     cmd = NICE + ["taskset", "-c", CLIENT_CPU, "wrk", "-t1", "-c%d" % connections, "-d%ds" % seconds, "--latency"]
-    cmd += extra[:2] + ["http://127.0.0.1:%d%s" % (port, path)]
-    if extra:
+    # `-s script` (the pipelining one) takes its depth after the URL; `-H` fields go before it.
+    cmd += extra + ["http://127.0.0.1:%d%s" % (port, path)]
+    if extra[:1] == ["-s"]:
         cmd += ["--", "16"]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=seconds + 60).stdout
     result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
@@ -525,7 +538,8 @@ def write_results(saved):
     ]
     titles = {"plaintext": "Plaintext: `GET /`, 64 connections",
               "pipelined16": "Pipelined: `GET /`, 64 connections, 16 requests per write (bench/http/pipeline.lua)",
-              "json": "JSON: `GET /json`, 64 connections"}
+              "json": "JSON: `GET /json`, 64 connections",
+              "browser": "Browser request: `GET /` with the 13 header fields Chrome sends (about 700 bytes), 64 connections"}
     for workload, _, _ in WORKLOADS:
         data = {n: samples[n][workload] for n in NAMES}
         ref_rps, ref_cpu = med(data[C], "rps"), med(data[C], "cpu_us_per_req")
