@@ -43,6 +43,10 @@ public final class TCPServer: Sendable {
     public let connections: AsyncStream<TCPConnection>
 
     let loops: [EngineLoop]
+
+    /// The first loop's executor: a task that prefers it runs on that loop's thread, and needs
+    /// no thread of the global pool (the server's own accepting and timers run there).
+    public var executor: any TaskExecutor { loops[0] }
     private let lifecycle: Lifecycle
     private let onHandlerError: @Sendable (HandlerFailure) -> Void
     private let logger: Logger
@@ -173,30 +177,39 @@ public final class TCPServer: Sendable {
     /// finished and every loop has stopped.
     public func serve(_ handler: @escaping @Sendable (TCPConnection) async throws -> Void) async {
         await withTaskCancellationHandler {
-            await withDiscardingTaskGroup { group in
-                for await connection in connections {
-                    group.addTask(executorPreference: connection.executor) {
-                        await connection.core.runCovered {
-                            do {
-                                try await handler(connection)
-                            } catch is CancellationError {
-                                // The server is shutting down: not the handler's failure.
-                            } catch {
-                                self.onHandlerError(
-                                    HandlerFailure(
-                                        error: error, peer: connection.peerAddress, server: self.address,
-                                        operation: "connection handler"))
-                            }
-                        }
-                        // A parked connection belongs to the task its callback started.
-                        if !connection.core.wasParked { await connection.close() }
-                    }
-                }
+            // Accepted connections are taken on the first loop's thread: serving goes on while
+            // the global pool's threads are all busy (or blocked by someone's synchronous code).
+            await withTaskExecutorPreference(loops[0]) {
+                await self.acceptAll(handler)
             }
         } onCancel: {
             self.beginShutdown()
         }
         await shutdown()
+    }
+
+    /// Runs `handler` for every accepted connection, each as a child task on its own loop.
+    private func acceptAll(_ handler: @escaping @Sendable (TCPConnection) async throws -> Void) async {
+        await withDiscardingTaskGroup { group in
+            for await connection in connections {
+                group.addTask(executorPreference: connection.executor) {
+                    await connection.core.runCovered {
+                        do {
+                            try await handler(connection)
+                        } catch is CancellationError {
+                            // The server is shutting down: not the handler's failure.
+                        } catch {
+                            self.onHandlerError(
+                                HandlerFailure(
+                                    error: error, peer: connection.peerAddress, server: self.address,
+                                    operation: "connection handler"))
+                        }
+                    }
+                    // A parked connection belongs to the task its callback started.
+                    if !connection.core.wasParked { await connection.close() }
+                }
+            }
+        }
     }
 
     /// Stops accepting and starts closing every connection; returns at once.

@@ -93,7 +93,7 @@ func withServer(
     let server = try HTTPServer(
         address: SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0), configuration: configuration,
         responder: ClientRoutes(recorder: recorder))
-    let running = Task { await server.run() }
+    let running = await startRunning(server)
     do {
         try await body(server.address.port)
     } catch {

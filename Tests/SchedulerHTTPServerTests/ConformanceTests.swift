@@ -49,7 +49,7 @@ import Testing
             response.head.headerFields[HTTPField.Name("X-Echo")!] = "a\r\nInjected: yes"
             return response
         }
-        let running = Task { await server.run() }
+        let running = await startRunning(server)
         let client = try RawClient(port: server.address.port)
         try client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
         let response = try client.readResponse()

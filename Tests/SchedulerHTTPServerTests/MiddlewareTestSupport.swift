@@ -52,7 +52,7 @@ enum MW {
         let server = try HTTPServer(
             address: SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0),
             configuration: HTTPServer.Configuration(engine: .init(threads: 1)), responder: router)
-        let running = Task { await server.run() }
+        let running = await startRunning(server)
         do {
             try await body(server.address.port)
         } catch {

@@ -18,7 +18,7 @@ import TestSupport
         let server = try HTTPServer(
             address: SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0), configuration: configuration,
             responder: TestRoutes())
-        let running = Task { await server.run() }
+        let running = await startRunning(server)
         do {
             try await body(server)
         } catch {
@@ -105,7 +105,7 @@ import TestSupport
         let server = try HTTPServer(
             address: SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0), configuration: configuration,
             responder: TestRoutes())
-        let running = Task { await server.run() }
+        let running = await startRunning(server)
         let client = try RawClient(port: server.address.port)
         try client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
         #expect(try client.readResponse().status == 200)

@@ -31,7 +31,7 @@ import Testing
         let server = HTTPServer(configuration: .init(engine: .init(threads: 1)), responder: sites)
         var port: UInt16 = 0
         for binding in bindings { port = try server.listen(on: binding, port: port).port }
-        let running = Task { await server.run() }
+        let running = await startRunning(server)
         for (binding, tenant) in zip(bindings, ["alpha", "beta", "gamma"]) {
             let client = try RawClient(port: port, host: Self.ipv4(binding.ip))
             try client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -59,7 +59,7 @@ import Testing
         let server = HTTPServer(configuration: .init(engine: .init(threads: 1)), responder: Site(name: "site"))
         let port = try server.listen(on: kept, port: 0).port
         _ = try server.listen(on: gone, port: port)
-        let running = Task { await server.run() }
+        let running = await startRunning(server)
         let before = try RawClient(port: port, host: Self.ipv4(gone.ip))
         try before.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(try before.readResponse().status == 200)
@@ -92,7 +92,7 @@ import Testing
         let binding = try #require(pool.binding(for: try pool.allocate(subinstance: "t", resource: "web", type: .custom("http"))))
         let server = HTTPServer(configuration: .init(engine: .init(threads: 1)), responder: Site(name: "site"))
         let port = try server.listen(on: binding, port: 0).port
-        let running = Task { await server.run() }
+        let running = await startRunning(server)
         let idle = try RawClient(port: port, host: Self.ipv4(binding.ip))
         try idle.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(try idle.readResponse().status == 200)
@@ -126,7 +126,7 @@ func withResponder(_ responder: some HTTPResponder, _ body: (UInt16) async throw
     let server = try HTTPServer(
         address: SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0),
         configuration: .init(engine: .init(threads: 1)), responder: responder)
-    let running = Task { await server.run() }
+    let running = await startRunning(server)
     do { try await body(server.address.port) } catch {
         await server.shutdown()
         await running.value

@@ -46,7 +46,7 @@ import Testing
         let server = try HTTPServer(
             address: SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0), configuration: configuration,
             responder: TestRoutes())
-        let running = Task { await server.run() }
+        let running = await startRunning(server)
         let busy = try RawClient(port: server.address.port)
         let idle = try RawClient(port: server.address.port)
         try busy.send("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")

@@ -407,7 +407,7 @@ import Testing
             address: SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0),
             configuration: HTTPServer.Configuration(engine: .init(threads: 1)),
             responder: try Self.router(WebSocketConfiguration()))
-        let running = Task { await server.run() }
+        let running = await startRunning(server)
         let client = try Self.open(server.address.port)
         try client.sendFrame(0x81, Array("before".utf8))
         #expect(try client.readFrame()?.payload == Array("before".utf8))

@@ -111,7 +111,8 @@ final class ConnectionDeadlines: Sendable {
             }
             // The parked tasks' memory went back to the loop threads' malloc arenas: hand whole
             // free pages back to the system (glibc keeps them otherwise).
-            if parked >= 64 { TCPConnection.releaseFreedMemory() }
+            // Off the loop thread the sweeper runs on: trimming may take milliseconds.
+            if parked >= 64 { Task.detached { TCPConnection.releaseFreedMemory() } }
         }
     }
 

@@ -63,6 +63,9 @@ public final class HTTPServer: Service {
         state.withLock { $0.listeners.reduce(0) { $0 + $1.registry.parkedCount } }
     }
 
+    /// Whether ``run()`` has started serving (and ``shutdown()`` has not finished).
+    public var isRunning: Bool { state.withLock { $0.running && !$0.stopped } }
+
     /// What the engine runs on, e.g. `io_uring SINGLE_ISSUER DEFER_TASKRUN NODROP`.
     public var features: String { state.withLock { $0.listeners.first?.tcp.features ?? "" } }
 
@@ -189,8 +192,10 @@ public final class HTTPServer: Service {
         let configuration = self.configuration
         let local = listener.tcp.address
         let registry = listener.registry
-        let sweeper = Task { await registry.sweep() }
-        let serving = Task {
+        // The deadlines' sweeper and the accepting run on the listener's first loop thread, so
+        // neither waits for a thread of the global pool (which the application may keep busy).
+        let sweeper = Task(executorPreference: listener.tcp.executor) { await registry.sweep() }
+        let serving = Task(executorPreference: listener.tcp.executor) {
             await listener.tcp.serve { connection in
                 // The driver removes the slot when the connection ends (perhaps in a later task,
                 // if it was parked while idle).
