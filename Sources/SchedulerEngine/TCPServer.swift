@@ -44,10 +44,11 @@ public final class TCPServer: Sendable {
 
     let loops: [EngineLoop]
 
-    /// The first loop's executor: a task that prefers it runs on that loop's thread, and needs
-    /// no thread of the global pool (the server's own accepting and timers run there).
+    /// The first loop's executor: a task that prefers it runs on that loop's thread and needs
+    /// no thread of the global pool (HTTPServer's timers run there).
     public var executor: any TaskExecutor { loops[0] }
     private let lifecycle: Lifecycle
+    private let routing: AcceptRouting
     private let onHandlerError: @Sendable (HandlerFailure) -> Void
     private let logger: Logger
     /// The watch on the pool binding the server listens on (`init(binding:port:configuration:)`).
@@ -97,13 +98,17 @@ public final class TCPServer: Sendable {
 
         let (stream, continuation) = AsyncStream.makeStream(of: TCPConnection.self)
         let lifecycle = Lifecycle(loopCount: configuration.threads, continuation: continuation)
+        let routing = AcceptRouting(loopCount: configuration.threads, merged: continuation)
         var loops: [EngineLoop] = []
         do throws(EngineError) {
-            for _ in 0..<configuration.threads {
+            for index in 0..<configuration.threads {
                 let loop = try EngineLoop(
                     config: config,
-                    onAccept: { connection in continuation.yield(connection) },
-                    onStopped: { lifecycle.loopStopped() }, target: target)
+                    onAccept: { connection in routing.deliver(connection, loop: index) },
+                    onStopped: {
+                        routing.loopStopped(index)
+                        lifecycle.loopStopped()
+                    }, target: target)
                 loops.append(loop)
             }
         } catch {
@@ -113,6 +118,7 @@ public final class TCPServer: Sendable {
         }
         self.loops = loops
         self.lifecycle = lifecycle
+        self.routing = routing
         self.connections = stream
         self.backend = backend
         self.features = loops[0].features
@@ -177,10 +183,17 @@ public final class TCPServer: Sendable {
     /// finished and every loop has stopped.
     public func serve(_ handler: @escaping @Sendable (TCPConnection) async throws -> Void) async {
         await withTaskCancellationHandler {
-            // Accepted connections are taken on the first loop's thread: serving goes on while
-            // the global pool's threads are all busy (or blocked by someone's synchronous code).
-            await withTaskExecutorPreference(loops[0]) {
-                await self.acceptAll(handler)
+            // Each loop's connections are taken by a task on that loop's thread: serving goes on
+            // while one loop is busy, and while the global pool's threads are all busy (or blocked
+            // by someone's synchronous code). Those accepted before this call are in `connections`.
+            routing.beginServing()
+            await withDiscardingTaskGroup { group in
+                for (loop, stream) in zip(loops, routing.loopStreams) {
+                    group.addTask(executorPreference: loop) { await self.serveAll(stream, handler) }
+                }
+                group.addTask(executorPreference: globalConcurrentExecutor) {
+                    await self.serveAll(self.connections, handler)
+                }
             }
         } onCancel: {
             self.beginShutdown()
@@ -188,10 +201,12 @@ public final class TCPServer: Sendable {
         await shutdown()
     }
 
-    /// Runs `handler` for every accepted connection, each as a child task on its own loop.
-    private func acceptAll(_ handler: @escaping @Sendable (TCPConnection) async throws -> Void) async {
+    /// Runs `handler` for every connection of `stream`, each as a child task on its own loop.
+    private func serveAll(
+        _ stream: AsyncStream<TCPConnection>, _ handler: @escaping @Sendable (TCPConnection) async throws -> Void
+    ) async {
         await withDiscardingTaskGroup { group in
-            for await connection in connections {
+            for await connection in stream {
                 group.addTask(executorPreference: connection.executor) {
                     await connection.core.runCovered {
                         do {
