@@ -63,7 +63,8 @@ final class ConnectionCore: Sendable {
     let coveredTask = CoveredTask()
     @usableFromInline let loop: EngineLoop
     let id: UInt64
-    let peer: String
+    /// The other end, formatted only when an error names it (not per connection).
+    let peer: SocketAddress
     /// The callback handler of ``TCPServer/serve(handlers:)`` and whether it was told the end;
     /// touched only on the loop thread (see ConnectionHandlerDelivery.swift).
     nonisolated(unsafe) var handler: (any TCPConnectionHandler)?
@@ -71,7 +72,7 @@ final class ConnectionCore: Sendable {
     /// The handler's reading is paused for a send backlog; chunks still arriving wait in `receive`.
     nonisolated(unsafe) var handlerPaused = false
 
-    init(loop: EngineLoop, id: UInt64, peer: String) {
+    init(loop: EngineLoop, id: UInt64, peer: SocketAddress) {
         self.loop = loop
         self.id = id
         self.peer = peer

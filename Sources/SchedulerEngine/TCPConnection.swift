@@ -27,7 +27,7 @@ public final class TCPConnection: Sendable {
     init(loop: EngineLoop, id: UInt64, fd: Int32) {
         peerAddress = Self.address(of: fd, csched_io_peer_address)
         localAddress = Self.address(of: fd, csched_io_local_address)
-        core = ConnectionCore(loop: loop, id: id, peer: peerAddress.description)
+        core = ConnectionCore(loop: loop, id: id, peer: peerAddress)
     }
 
     deinit {
