@@ -1,7 +1,6 @@
 /* Field lines in bulk: see include/CSchedulerHTTPScan.h. */
 #include "CSchedulerHTTPScan.h"
 
-#include <string.h>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -36,17 +35,19 @@ static inline size_t field_bytes_end(const uint8_t *p, size_t i, size_t end) {
         if (mask != 0) return i + (size_t)__builtin_ctz(mask);
         i += 16;
     }
-    if (i < end) {
-        /* The last few bytes of the buffer (often the head's last value and its CRLF CRLF): one
-         * register more, padded with NUL, which stops the scan as any control byte does. */
-        uint8_t tail[16] = {0};
-        memcpy(tail, p + i, end - i);
-        __m128i x = _mm_loadu_si128((const __m128i *)tail);
+    if (i < end && end >= 16) {
+        /* The last few bytes of the buffer (often the head's last value and its CRLF CRLF): the
+         * sixteen bytes that end at `end`, read once more from where they start (no byte outside
+         * the buffer, no copy), with the bits of the bytes before `i` shifted out. */
+        size_t back = end - 16;
+        __m128i x = _mm_loadu_si128((const __m128i *)(p + back));
         __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(x, below), x);
         control = _mm_andnot_si128(_mm_cmpeq_epi8(x, tab), control);
         unsigned mask = (unsigned)_mm_movemask_epi8(_mm_or_si128(control, _mm_cmpeq_epi8(x, del)));
-        return i + (size_t)__builtin_ctz(mask | (1u << (end - i)));
+        mask = (mask >> (i - back)) | (1u << (end - i));
+        return i + (size_t)__builtin_ctz(mask);
     }
+    while (i < end && is_field_byte(p[i])) i++;
     return i;
 #else
     while (i < end && is_field_byte(p[i])) i++;
