@@ -2,7 +2,11 @@
 """`make bench-http`: interleaved rounds of wrk against every HTTP server, in the same run.
 
 Servers (each single-threaded: one event loop, the whole process pinned to CPU 0; 127.0.0.1 only):
-  scheduler-core   the release `http-server --threads 1` (Examples/HTTPServer, the issue's server)
+  scheduler-core   the release `http-server --threads 1` (Examples/HTTPServer, the issue's server,
+                   with the whole HTTP.md stack: router, request id, a log line, compression check)
+  scheduler-core (server core)
+                   HTTPServer with a plain handler for `/` and `/json` and nothing else
+                   (bench/http/peers RouterOverheadServer `core`): set up as the peers are
   C io_uring       bench/http/uring_http.c (hand-written baseline: multishot accept/recv, provided
                    buffers, request-line and header scan, fixed response with a cached Date)
   nginx            Debian's nginx, one worker, `return 200`, config generated in a temp dir
@@ -39,7 +43,8 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 NICE = ["nice", "-n", os.environ["BENCH_NICE"]] if os.environ.get("BENCH_NICE", "0") != "0" else []
 
 OURS, C, NGINX, HB, NIO = "scheduler-core", "C io_uring", "nginx", "Hummingbird 2", "NIOHTTP1"
-NAMES = [OURS, C, NGINX, HB, NIO]
+CORE = "scheduler-core (server core)"
+NAMES = [OURS, CORE, C, NGINX, HB, NIO]
 # The router row (issue 13): our server on `GET /users/:id`, a plain handler against HTTPRouter with
 # request-id and logging middleware (bench/http/peers RouterOverheadServer), in the same rounds.
 PLAIN, ROUTED = "plain handler", "router + request id + logging"
@@ -47,7 +52,7 @@ ROUTED_LINE = "router + request id + logging (LineLogHandler)"
 ROUTED_BUFFERED = "router + request id + logging (LineLogHandler, 64 KiB buffer)"
 ROUTED_ASYNC = "router + request id + logging (LineLogHandler, 64 KiB buffer), async handler"
 ROUTER_MODES = {PLAIN: "plain", ROUTED: "routed", ROUTED_LINE: "routed-line", ROUTED_BUFFERED: "routed-buffered",
-                ROUTED_ASYNC: "routed-async"}
+                ROUTED_ASYNC: "routed-async", CORE: "core"}
 ROUTER_WORKLOAD = ("users", "/users/42", [])
 # What Chrome sends for a page (as in bench-parser's browser request): the server's per-field work.
 BROWSER_FIELDS = [
@@ -481,7 +486,7 @@ def main():
              "command": os.environ.get("BENCH_COMMAND", "make bench-http"), "samples": samples,
              "nice": os.environ.get("BENCH_NICE", "0"), "loadavg_before": load_before, "loadavg_after": os.getloadavg()}
     saved["allocations"] = {}
-    for name in (OURS, C, HB, NIO):
+    for name in (OURS, CORE, C, HB, NIO):
         saved["allocations"][name] = allocations(name)
         print("allocations", name, saved["allocations"][name], flush=True)
     saved["idle"] = {}
@@ -541,13 +546,14 @@ def write_results(saved):
               "json": "JSON: `GET /json`, 64 connections",
               "browser": "Browser request: `GET /` with the 13 header fields Chrome sends (about 700 bytes), 64 connections"}
     for workload, _, _ in WORKLOADS:
-        data = {n: samples[n][workload] for n in NAMES}
+        names = [n for n in NAMES if samples.get(n)]  # results from before the core row lack it
+        data = {n: samples[n][workload] for n in names}
         ref_rps, ref_cpu = med(data[C], "rps"), med(data[C], "cpu_us_per_req")
         hb_rps, nio_rps = med(data[HB], "rps"), med(data[NIO], "rps")
         lines += ["## " + titles[workload], "",
                   "| server | requests/s | vs C io_uring | vs Hummingbird 2 | vs NIOHTTP1 | p50 µs | p99 µs | server CPU µs/req | CPU vs C io_uring | user + sys µs | server CPU share | errors | rounds (req/s) |",
                   "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
-        for n in NAMES:
+        for n in names:
             rows = data[n]
             rps, cpu = med(rows, "rps"), med(rows, "cpu_us_per_req")
             errors = sum(r["socket_errors"] + r["non_2xx"] for r in rows)
@@ -588,18 +594,23 @@ def write_results(saved):
         return med(samples[n][w], k)
     verdict = lambda ok: "met" if ok else "NOT met"
     pt = "plaintext"
-    lines += ["## Targets (issue 12)", ""]
-    r = m(OURS, pt, "rps") / m(C, pt, "rps")
-    c = m(OURS, pt, "cpu_us_per_req") / m(C, pt, "cpu_us_per_req")
-    lines.append("- plaintext >= 1.0x C io_uring: %.2fx, %s" % (r, verdict(r >= 1.0)))
-    lines.append("- at <= 1.1x its CPU per request: %.2fx, %s" % (c, verdict(c <= 1.1)))
-    r = m(OURS, "pipelined16", "rps") / m(C, "pipelined16", "rps")
-    lines.append("- pipelined >= 0.8x C io_uring: %.2fx, %s" % (r, verdict(r >= 0.8)))
-    for w, _, _ in WORKLOADS:
-        rh = m(OURS, w, "rps") / m(HB, w, "rps")
-        rn = m(OURS, w, "rps") / m(NIO, w, "rps")
-        lines.append("- %s >= 3x Hummingbird 2: %.2fx, %s; >= 2x NIOHTTP1: %.2fx, %s" % (
-            w, rh, verdict(rh >= 3), rn, verdict(rn >= 2)))
+    lines += ["## Targets (issue 12)", "",
+              "For both of our rows: `%s` (http-server, the whole HTTP.md stack) and `%s` (the same server" % (OURS, CORE),
+              "with a plain handler, set up as the peers are: no router, middleware or log line).", ""]
+    for ours in (OURS, CORE):
+        if not samples.get(ours):
+            continue
+        r = m(ours, pt, "rps") / m(C, pt, "rps")
+        c = m(ours, pt, "cpu_us_per_req") / m(C, pt, "cpu_us_per_req")
+        lines.append("- %s: plaintext >= 1.0x C io_uring: %.2fx, %s" % (ours, r, verdict(r >= 1.0)))
+        lines.append("- %s: at <= 1.1x its CPU per request: %.2fx, %s" % (ours, c, verdict(c <= 1.1)))
+        r = m(ours, "pipelined16", "rps") / m(C, "pipelined16", "rps")
+        lines.append("- %s: pipelined >= 0.8x C io_uring: %.2fx, %s" % (ours, r, verdict(r >= 0.8)))
+        for w, _, _ in WORKLOADS:
+            rh = m(ours, w, "rps") / m(HB, w, "rps")
+            rn = m(ours, w, "rps") / m(NIO, w, "rps")
+            lines.append("- %s: %s >= 3x Hummingbird 2: %.2fx, %s; >= 2x NIOHTTP1: %.2fx, %s" % (
+                ours, w, rh, verdict(rh >= 3), rn, verdict(rn >= 2)))
     if OURS in alloc:
         a = alloc[OURS]["allocs_per_req"] + alloc[OURS]["reallocs_per_req"]
         lines.append("- <= 4 heap allocations per request (allocations + reallocs): %.2f, %s" % (a, verdict(a <= 4)))
@@ -662,7 +673,7 @@ def notes(samples):
     def spread(rows):
         v = [r["rps"] for r in rows]
         return max(v) / min(v)
-    worst = max(spread(samples[n][w]) for n in NAMES for w, _, _ in WORKLOADS)
+    worst = max(spread(samples[n][w]) for n in NAMES if samples.get(n) for w, _, _ in WORKLOADS)
     return [
         "## How far to trust these numbers", "",
         "Within one server and workload, the fastest and slowest round differ by up to %.2fx in requests/s;" % worst,
@@ -691,16 +702,17 @@ def chart(samples):
         print("matplotlib is not installed: http.png not written")
         return
     fig, axes = plt.subplots(1, 4, figsize=(18, 4.8))
-    colors = ["#1f77b4", "#d62728", "#7f7f7f", "#ff7f0e", "#2ca02c"]
+    colors = ["#1f77b4", "#17becf", "#d62728", "#7f7f7f", "#ff7f0e", "#2ca02c"]
 
     def bars(ax, workload, key, title, unit):
-        values = [[float(r[key]) for r in samples[n][workload]] for n in NAMES]
+        shown = [n for n in NAMES if samples.get(n)]
+        values = [[float(r[key]) for r in samples[n][workload]] for n in shown]
         medians = [statistics.median(v) for v in values]
         low = [m - min(v) for m, v in zip(medians, values)]
         high = [max(v) - m for m, v in zip(medians, values)]
-        ax.bar(range(len(NAMES)), medians, yerr=[low, high], capsize=4, color=colors)
-        ax.set_xticks(range(len(NAMES)))
-        ax.set_xticklabels([n.replace(" ", "\n", 1) for n in NAMES], fontsize=8)
+        ax.bar(range(len(shown)), medians, yerr=[low, high], capsize=4, color=colors[:len(shown)])
+        ax.set_xticks(range(len(shown)))
+        ax.set_xticklabels([n.replace(" ", "\n", 1) for n in shown], fontsize=8)
         ax.set_title(title, fontsize=10)
         ax.set_ylabel(unit)
         for i, m in enumerate(medians):

@@ -5,15 +5,17 @@
 // StreamLogHandler, `routed-line` through SchedulerHTTP's LineLogHandler, `routed-buffered` through
 // LineLogHandler with a 64 KiB buffer (flushed every 100 ms); `routed-async` is `routed-buffered`
 // with the handler declared `async`, so the router runs the middleware's async forms instead of the
-// synchronous chain. 127.0.0.1 only.
-// Usage: RouterOverheadServer PORT plain|routed|routed-line|routed-buffered|routed-async
+// synchronous chain. `core` is the server core as the bench-http peers are set up: `GET /` answered
+// "Hello, World!" and `GET /json` a JSON-encoded greeting by a plain handler, with no router, no
+// middleware and no log line (the http-server row runs the whole HTTP.md stack). 127.0.0.1 only.
+// Usage: RouterOverheadServer PORT plain|routed|routed-line|routed-buffered|routed-async|core
 import Glibc
 import Logging
 import SchedulerCore
 
 let arguments = CommandLine.arguments
-guard arguments.count == 3, let port = UInt16(arguments[1]), ["plain", "routed", "routed-line", "routed-buffered", "routed-async"].contains(arguments[2]) else {
-    fputs("usage: RouterOverheadServer PORT plain|routed|routed-line|routed-buffered|routed-async\n", stderr)
+guard arguments.count == 3, let port = UInt16(arguments[1]), ["plain", "routed", "routed-line", "routed-buffered", "routed-async", "core"].contains(arguments[2]) else {
+    fputs("usage: RouterOverheadServer PORT plain|routed|routed-line|routed-buffered|routed-async|core\n", stderr)
     exit(2)
 }
 if arguments[2] == "routed-line" {
@@ -26,7 +28,16 @@ if arguments[2] == "routed-line" {
 let configuration = HTTPServer.Configuration(engine: .init(threads: 1))
 let address = try SocketAddress(host: "127.0.0.1", port: port)
 let server: HTTPServer
-if arguments[2] == "plain" {
+if arguments[2] == "core" {
+    server = try HTTPServer(address: address, configuration: configuration, responder: HTTPClosureResponder { request in
+        guard request.method == .get else { return .status(.notFound) }
+        switch request.path {
+        case "/": return .text("Hello, World!")
+        case "/json": return try JSONResponse(Greeting(message: "Hello, World!")).response()
+        default: return .status(.notFound)
+        }
+    })
+} else if arguments[2] == "plain" {
     server = try HTTPServer(address: address, configuration: configuration, responder: HTTPClosureResponder { request in
         // The method and path read from the request's bytes (as the router reads them): no
         // HTTPRequest is built on either side of the comparison.
@@ -46,3 +57,8 @@ if arguments[2] == "plain" {
     server = try HTTPServer(address: address, configuration: configuration, responder: router)
 }
 await server.run()
+
+/// The body of `GET /json` in `core` mode (as http-server's).
+struct Greeting: Encodable, Sendable {
+    let message: String
+}
