@@ -83,6 +83,9 @@ struct ResponseParserTests {
             ("HTTP/2.0 200 OK\r\n\r\n", .unsupportedVersion, 0),
             ("HTTP/1.1  200 OK\r\n\r\n", .invalidStatusLine, 9),
             ("HTTP/1.1 200 O\u{01}K\r\n\r\n", .invalidStatusLine, 14),
+            ("HTTP/1.1 200 O\u{7F}K\r\n\r\n", .invalidStatusLine, 14),
+            // A DEL is rejected where it is seen, without waiting for the line's end.
+            ("HTTP/1.1 200 O\u{7F}", .invalidStatusLine, 14),
             ("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", .contentLengthWithTransferEncoding, 36),
             ("HTTP/1.1 200 OK\r\nA: b\r\n c\r\n\r\n", .obsFold, 23),
             ("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nabc", .unexpectedEnd, 41),

@@ -27,12 +27,9 @@ extension HTTPMessageCore {
             if !inStartLine && i == lineStart && i < window && isOWS(p[i]) {
                 throw HTTPParseError(.obsFold, at: streamOffset + i)
             }
-            // Find this line's end, checking its bytes on the way.
-            if inStartLine {
-                skipStartLineBytes(p, &i, window)
-            } else {
-                skipFieldBytes(p, &i, window)
-            }
+            // Find this line's end, checking its bytes on the way (a status line's reason phrase
+            // allows the bytes a field value does: a DEL stops it as early as a control byte).
+            skipFieldBytes(p, &i, window)
             if i >= window {
                 scanned = i
                 if count >= limits.maxHeadBytes {
@@ -83,24 +80,7 @@ extension HTTPMessageCore {
         }
     }
 
-    /// The bytes a status line may hold before its line end: stops at CR, LF or another control byte.
-    @inline(__always)
-    func skipStartLineBytes(_ p: UnsafeRawBufferPointer, _ i: inout Int, _ end: Int) {
-        while i &+ 8 <= end {
-            let w = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            let m = (w &- 0x2020_2020_2020_2020) & ~w & 0x8080_8080_8080_8080
-            if m == 0 {
-                i &+= 8
-                continue
-            }
-            i &+= m.trailingZeroBitCount &>> 3
-            if p[i] != 0x09 { return }
-            i &+= 1
-        }
-        while i < end && (p[i] >= 0x20 || p[i] == 0x09) { i &+= 1 }
-    }
-
-    /// The bytes a field line may hold (HTAB, SP, VCHAR, obs-text): stops at anything else.
+    /// The bytes a field line or status line may hold (HTAB, SP, VCHAR, obs-text): stops at anything else.
     /// Eight bytes at a time: the lowest flagged byte of the SWAR masks is exact, so the scan
     /// jumps straight to it.
     @inline(__always)
