@@ -41,12 +41,15 @@ import TestSupport
     }
 
     @Test func anIdleConnectionIsParkedAndServedOnWhenItSpeaksAgain() async throws {
-        let sockets = openSocketCount()
+        var port: UInt16 = 0
         try await Self.withParkingServer { server in
+            port = server.address.port
             let client = try RawClient(port: server.address.port)
             try client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
             #expect(try client.readResponse().text == "Hello, World!")
             #expect(try await Self.waitParked(server, 1))
+            // Parked, the connection keeps its socket (only its task is gone): the listener and it.
+            #expect(openSocketCount(localPort: port) == 2)
             // A body sent after the park arrives whole, and pipelined requests keep their order.
             try client.send(
                 "POST /collect HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello"
@@ -59,12 +62,14 @@ import TestSupport
             try client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
             #expect(try client.readResponse().text == "Hello, World!")
         }
-        #expect(openSocketCount() == sockets)
+        // The server's sockets (its listener, the parked connection) are all closed.
+        #expect(openSocketCount(localPort: port) == 0)
     }
 
     @Test func aParkedConnectionWhosePeerLeavesIsClosedAndForgotten() async throws {
-        let sockets = openSocketCount()
+        var port: UInt16 = 0
         try await Self.withParkingServer { server in
+            port = server.address.port
             var clients: [RawClient] = []
             for _ in 0..<20 {
                 let client = try RawClient(port: server.address.port)
@@ -75,14 +80,14 @@ import TestSupport
             #expect(try await Self.waitParked(server, 20))
             clients.removeAll()  // closes them
             #expect(try await Self.waitParked(server, 0))
-            // The server let go of them: back to the listener and the test's own sockets.
+            // The server let go of them: its listener is the one socket left on its port.
             let end = ContinuousClock.now + .seconds(3)
-            while openSocketCount() > sockets + 1, ContinuousClock.now < end {
+            while openSocketCount(localPort: port) > 1, ContinuousClock.now < end {
                 try await Task.sleep(for: .milliseconds(10))
             }
-            #expect(openSocketCount() == sockets + 1)
+            #expect(openSocketCount(localPort: port) == 1)
         }
-        #expect(openSocketCount() == sockets)
+        #expect(openSocketCount(localPort: port) == 0)
     }
 
     @Test func aParkedConnectionIsStillClosedAfterTheIdleTimeout() async throws {

@@ -43,6 +43,42 @@ public func openSocketCount() -> Int {
     openDescriptors().values.filter { $0.hasPrefix("socket:") }.count
 }
 
+/// The number of this process's open sockets whose local TCP port is `port`: a server's
+/// listener and the connections it accepted (its clients' sockets have `port` as their remote
+/// port). Read from /proc/net/tcp and tcp6, matched to /proc/self/fd by inode, so other tests'
+/// sockets running at the same time do not count, unlike ``openSocketCount()``.
+public func openSocketCount(localPort port: UInt16) -> Int {
+    let inodes = Set(openDescriptors().values.compactMap { target -> Substring? in
+        target.hasPrefix("socket:[") ? target.dropFirst(8).dropLast() : nil
+    })
+    var count = 0
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        for line in readTextFile(table).split(separator: "\n").dropFirst() {
+            // "  sl  local_address rem_address   st tx_queue:rx_queue tr:tm->when retrnsmt   uid  timeout inode"
+            let columns = line.split(separator: " ")
+            guard columns.count > 9, let colon = columns[1].lastIndex(of: ":"),
+                UInt16(columns[1][columns[1].index(after: colon)...], radix: 16) == port
+            else { continue }
+            if inodes.contains(columns[9]) { count += 1 }
+        }
+    }
+    return count
+}
+
+/// The whole of a small text file (a /proc table), or "" when it cannot be read.
+private func readTextFile(_ path: String) -> String {
+    guard let file = fopen(path, "r") else { return "" }
+    defer { fclose(file) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = fread(&chunk, 1, chunk.count, file)
+        if n <= 0 { break }
+        bytes += chunk[0..<n]
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}
+
 /// Waits up to `seconds` for this process to hold at most `limit` sockets and returns the count
 /// it last saw: a count taken across the process must allow for sockets that earlier tests'
 /// loops or threads are still closing, so a test compares this with `<=` rather than reading
