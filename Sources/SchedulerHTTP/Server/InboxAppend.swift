@@ -5,6 +5,11 @@ import SchedulerEngine
 /// more than 64 KiB are dead, so the inbox neither grows without bound nor moves on every chunk.
 /// Shared by the HTTP server's reader and the WebSocket reader.
 func appendCompacting(_ buffer: borrowing TCPBuffer, to inbox: inout [UInt8], start: inout Int) {
+    buffer.withUnsafeBytes { appendCompacting($0, to: &inbox, start: &start) }
+}
+
+/// The same for bytes already in memory.
+func appendCompacting(_ bytes: UnsafeRawBufferPointer, to inbox: inout [UInt8], start: inout Int) {
     if start == inbox.count {
         inbox.removeAll(keepingCapacity: true)
         start = 0
@@ -12,5 +17,5 @@ func appendCompacting(_ buffer: borrowing TCPBuffer, to inbox: inout [UInt8], st
         inbox.removeSubrange(0..<start)
         start = 0
     }
-    buffer.withUnsafeBytes { inbox.append(contentsOf: $0) }
+    inbox.append(contentsOf: bytes)
 }

@@ -60,7 +60,12 @@ struct WebSocketReceiver {
 
     /// Adds received bytes.
     mutating func append(_ buffer: borrowing TCPBuffer) {
-        appendCompacting(buffer, to: &inbox, start: &start)
+        buffer.withUnsafeBytes { append(bytes: $0) }
+    }
+
+    /// Adds received bytes already in memory.
+    mutating func append(bytes: UnsafeRawBufferPointer) {
+        appendCompacting(bytes, to: &inbox, start: &start)
     }
 
     /// Bytes received and not yet handed out (a partial frame).

@@ -1,0 +1,121 @@
+import Testing
+
+@testable import SchedulerHTTP
+
+/// The WebSocket receiver reads untrusted bytes as they arrive: random frame streams, valid and
+/// mutated, must give the same events and the same error whether they arrive whole or split at
+/// random places, and never crash. (A fixed seed per case, so a failure names what to replay.)
+@Suite struct WebSocketReceiverSplitTests {
+    @Test(arguments: 0..<8)
+    func splitStreamsReadAsWholeOnes(batch: Int) throws {
+        for index in 0..<400 {
+            let seed = UInt64(batch * 400 + index)
+            var random = SplitMix(seed: seed)
+            var stream = Self.frames(&random)
+            let mutated = random.below(2) == 0
+            if mutated { Self.mutate(&stream, &random) }
+            let whole = Self.read([stream])
+            var pieces: [[UInt8]] = []
+            var at = 0
+            while at < stream.count {
+                let size = min(stream.count - at, 1 + random.below(random.below(2) == 0 ? 4 : 64))
+                pieces.append(Array(stream[at..<(at + size)]))
+                at += size
+            }
+            let split = Self.read(pieces)
+            #expect(split == whole, "seed \(seed), \(stream.count) bytes in \(pieces.count) pieces")
+            // The generator's own streams are valid: every one of them is read without an error.
+            if !mutated { #expect(!(whole.last ?? "").hasPrefix("error"), "seed \(seed): \(whole)") }
+        }
+    }
+
+    /// What a server-side receiver (messages mode) makes of `pieces` given one after another:
+    /// its events, then the error it threw or how many bytes it still waits on.
+    static func read(_ pieces: [[UInt8]]) -> [String] {
+        var receiver = WebSocketReceiver(
+            role: .server, configuration: WebSocketConfiguration(maxMessageSize: 4096, maxFrameSize: 1024),
+            deflater: nil, buffered: [])
+        var outcome: [String] = []
+        for piece in pieces {
+            piece.withUnsafeBytes { receiver.append(bytes: $0) }
+            do {
+                while let event = try receiver.next(.messages) {
+                    switch event {
+                    case .message(let message): outcome.append("message \(message)")
+                    case .chunk(let chunk): outcome.append("chunk \(chunk)")
+                    case .ping(let payload): outcome.append("ping \(payload)")
+                    case .pong: outcome.append("pong")
+                    case .close(let code, let reason):
+                        outcome.append("close \(String(describing: code)) \(reason)")
+                        return outcome
+                    }
+                }
+            } catch {
+                outcome.append("error \(error)")
+                return outcome
+            }
+        }
+        outcome.append("waiting with \(receiver.bufferedCount) bytes")
+        return outcome
+    }
+
+    /// A few messages as a client sends them (masked): text with multi-byte characters and
+    /// binary, some fragmented, pings and pongs between fragments, sometimes a close at the end.
+    static func frames(_ random: inout SplitMix) -> [UInt8] {
+        var wire: [UInt8] = []
+        let alphabet: [String] = ["a", "Z", " ", "é", "€", "𝄞", "\n", "0"]
+        for _ in 0..<(1 + random.below(4)) {
+            let isText = random.below(2) == 0
+            let payload: [UInt8] =
+                isText
+                ? Array((0..<random.below(200)).map { _ in alphabet[random.below(alphabet.count)] }.joined().utf8)
+                : (0..<random.below(300)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            let fragments = 1 + random.below(3)
+            var cuts = (0..<(fragments - 1)).map { _ in random.below(payload.count + 1) }.sorted()
+            cuts.append(payload.count)
+            var from = 0
+            for (index, cut) in cuts.enumerated() {
+                let opcode: WebSocketOpcode = index == 0 ? (isText ? .text : .binary) : .continuation
+                wire += WebSocketFrameHeader.frame(
+                    opcode, Array(payload[from..<cut]), fin: index == cuts.count - 1, maskKey: key(&random))
+                from = cut
+                if random.below(4) == 0 {
+                    let control: WebSocketOpcode = random.below(2) == 0 ? .ping : .pong
+                    let bytes = (0..<random.below(20)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+                    wire += WebSocketFrameHeader.frame(control, bytes, maskKey: key(&random))
+                }
+            }
+        }
+        if random.below(3) == 0 {
+            wire += WebSocketFrameHeader.frame(.close, [0x03, 0xE8] + Array("bye".utf8), maskKey: key(&random))
+        }
+        return wire
+    }
+
+    static func key(_ random: inout SplitMix) -> (UInt8, UInt8, UInt8, UInt8) {
+        let word = random.next()
+        return (UInt8(truncatingIfNeeded: word), UInt8(truncatingIfNeeded: word >> 8),
+                UInt8(truncatingIfNeeded: word >> 16), UInt8(truncatingIfNeeded: word >> 24))
+    }
+
+    /// One to three byte changes, a cut, or bytes put in.
+    static func mutate(_ wire: inout [UInt8], _ random: inout SplitMix) {
+        guard !wire.isEmpty else { return }
+        switch random.below(3) {
+        case 0:
+            for _ in 0..<(1 + random.below(3)) {
+                wire[random.below(wire.count)] = UInt8(truncatingIfNeeded: random.next())
+            }
+        case 1:
+            wire.removeLast(random.below(wire.count))
+        default:
+            let bytes = (0..<(1 + random.below(8))).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            wire.insert(contentsOf: bytes, at: random.below(wire.count + 1))
+        }
+    }
+}
+
+extension SplitMix {
+    /// A number in `0..<bound` (0 when `bound` is 0).
+    mutating func below(_ bound: Int) -> Int { bound <= 0 ? 0 : Int(next() % UInt64(bound)) }
+}
