@@ -7,15 +7,21 @@ import Testing
 /// same events and the same error whether they arrive whole or split at random places, and never
 /// crash. (A fixed seed per case, so a failure names what to replay.)
 @Suite struct WebSocketReceiverSplitTests {
-    @Test(arguments: [false, true], [false, true])
-    func splitStreamsReadAsWholeOnes(compressed: Bool, chunks: Bool) throws {
-        for index in 0..<800 {
-            let seed = UInt64(index) | (compressed ? 1 << 40 : 0) | (chunks ? 1 << 41 : 0)
+    /// Every combination of (client role, compressed, chunks).
+    static let combinations = [false, true].flatMap { client in
+        [false, true].flatMap { compressed in [false, true].map { (client, compressed, $0) } }
+    }
+
+    @Test(arguments: combinations)
+    func splitStreamsReadAsWholeOnes(client: Bool, compressed: Bool, chunks: Bool) throws {
+        let role: WebSocket.Role = client ? .client : .server
+        for index in 0..<400 {
+            let seed = UInt64(index) | (compressed ? 1 << 40 : 0) | (chunks ? 1 << 41 : 0) | (client ? 1 << 42 : 0)
             var random = SplitMix(seed: seed)
-            var stream = try Self.frames(&random, compressed: compressed)
+            var stream = try Self.frames(&random, compressed: compressed, masked: role == .server)
             let mutated = random.below(2) == 0
             if mutated { Self.mutate(&stream, &random) }
-            let whole = try Self.read([stream], compressed: compressed, chunks: chunks)
+            let whole = try Self.read([stream], role: role, compressed: compressed, chunks: chunks)
             var pieces: [[UInt8]] = []
             var at = 0
             while at < stream.count {
@@ -23,7 +29,7 @@ import Testing
                 pieces.append(Array(stream[at..<(at + size)]))
                 at += size
             }
-            let split = try Self.read(pieces, compressed: compressed, chunks: chunks)
+            let split = try Self.read(pieces, role: role, compressed: compressed, chunks: chunks)
             #expect(split == whole, "seed \(seed), \(stream.count) bytes in \(pieces.count) pieces")
             // The generator's own streams are valid: every one of them is read without an error.
             if !mutated { #expect(!(whole.last ?? "").hasPrefix("error"), "seed \(seed): \(whole)") }
@@ -33,12 +39,12 @@ import Testing
     /// The agreement both sides use when `compressed` (context kept across messages).
     static let agreement = DeflateAgreement(resetCompressor: false, compressWindowBits: 15, decompressWindowBits: 15)
 
-    /// What a server-side receiver makes of `pieces` given one after another: its events (in
+    /// What a receiver in `role` makes of `pieces` given one after another: its events (in
     /// chunks mode each message once it is complete, its chunks joined), then the error it threw
     /// or how many bytes it still waits on.
-    static func read(_ pieces: [[UInt8]], compressed: Bool, chunks: Bool) throws -> [String] {
+    static func read(_ pieces: [[UInt8]], role: WebSocket.Role, compressed: Bool, chunks: Bool) throws -> [String] {
         var receiver = WebSocketReceiver(
-            role: .server, configuration: WebSocketConfiguration(maxMessageSize: 4096, maxFrameSize: 1024),
+            role: role, configuration: WebSocketConfiguration(maxMessageSize: 4096, maxFrameSize: 1024),
             deflater: compressed ? try MessageDeflater(agreement, settings: WebSocketCompression()) : nil, buffered: [])
         var outcome: [String] = []
         var partial: [UInt8] = []
@@ -78,10 +84,10 @@ import Testing
         return outcome
     }
 
-    /// A few messages as a client sends them (masked, compressed when `compressed`): text with
+    /// A few messages as a client (`masked`) or a server sends them, compressed when `compressed`: text with
     /// multi-byte characters and binary, some fragmented, pings and pongs between fragments,
     /// sometimes a close at the end.
-    static func frames(_ random: inout SplitMix, compressed: Bool) throws -> [UInt8] {
+    static func frames(_ random: inout SplitMix, compressed: Bool, masked: Bool) throws -> [UInt8] {
         var wire: [UInt8] = []
         let deflater = compressed ? try MessageDeflater(agreement, settings: WebSocketCompression()) : nil
         let alphabet: [String] = ["a", "Z", " ", "é", "€", "𝄞", "\n", "0"]
@@ -91,7 +97,8 @@ import Testing
                 isText
                 ? Array((0..<random.below(200)).map { _ in alphabet[random.below(alphabet.count)] }.joined().utf8)
                 : (0..<random.below(300)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
-            let sent = try deflater.map { deflater in try payload.withUnsafeBytes { try deflater.compress($0) } } ?? payload
+            let sent =
+                try deflater.map { deflater in try payload.withUnsafeBytes { try deflater.compress($0) } } ?? payload
             let fragments = 1 + random.below(3)
             var cuts = (0..<(fragments - 1)).map { _ in random.below(sent.count + 1) }.sorted()
             cuts.append(sent.count)
@@ -100,17 +107,18 @@ import Testing
                 let opcode: WebSocketOpcode = index == 0 ? (isText ? .text : .binary) : .continuation
                 wire += WebSocketFrameHeader.frame(
                     opcode, Array(sent[from..<cut]), fin: index == cuts.count - 1, rsv1: compressed && index == 0,
-                    maskKey: key(&random))
+                    maskKey: masked ? key(&random) : nil)
                 from = cut
                 if random.below(4) == 0 {
                     let control: WebSocketOpcode = random.below(2) == 0 ? .ping : .pong
                     let bytes = (0..<random.below(20)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
-                    wire += WebSocketFrameHeader.frame(control, bytes, maskKey: key(&random))
+                    wire += WebSocketFrameHeader.frame(control, bytes, maskKey: masked ? key(&random) : nil)
                 }
             }
         }
         if random.below(3) == 0 {
-            wire += WebSocketFrameHeader.frame(.close, [0x03, 0xE8] + Array("bye".utf8), maskKey: key(&random))
+            let bye: [UInt8] = [0x03, 0xE8] + Array("bye".utf8)
+            wire += WebSocketFrameHeader.frame(.close, bye, maskKey: masked ? key(&random) : nil)
         }
         return wire
     }
