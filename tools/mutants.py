@@ -109,6 +109,35 @@ MUTANTS = [
         "engine-send-failure-dropped", "Sources/SchedulerEngine/ConnectionCore+Send.swift",
         "state.send.failed(failed.errno!)", "_ = failed.errno!",
         "EngineNoSigpipeTests", why="a failed send is forgotten: later sends to a dead peer succeed"),
+    # HTTP and WebSocket.
+    Mutant(
+        "http-cl-with-te-accepted", "Sources/SchedulerHTTP/Parser/HTTPMessageCore+FieldLines.swift",
+        "throw HTTPParseError(.contentLengthWithTransferEncoding, at: streamOffset + ns)", "",
+        "RequestRejectionTests", backends=("posix",),
+        why="a head with both Content-Length and Transfer-Encoding is parsed (request smuggling)"),
+    Mutant(
+        "http-scan-tail-one-late", "CSources/CSchedulerHTTPScan/field_lines.c",
+        "mask = (mask >> (i - back)) | (1u << (end - i));", "mask = (mask >> (i - back - 1)) | (1u << (end - i));",
+        "ResponseParserTests|RequestParserTests", backends=("posix",),
+        why="the C scanner's last register looks one byte late (a CR can end up inside a value)"),
+    Mutant(
+        "http-413-after-reading", "Sources/SchedulerHTTP/Server/ServerConnection.swift",
+        "if let length = head.contentLength, length > configuration.maxBodySize {",
+        "if let length = head.contentLength, length > configuration.maxBodySize, false {",
+        "bodyOverTheLimitGets413BeforeItIsRead", backends=("posix",),
+        why="a declared body over --max-body is not refused up front"),
+    Mutant(
+        "websocket-unmask-before-complete", "Sources/SchedulerHTTP/WebSocket/WebSocketReceiver.swift",
+        "            guard inbox.count - start >= header.headerLength + header.length else { return nil }\n"
+        "            let payloadRange = (start + header.headerLength)..<(start + header.headerLength + header.length)\n"
+        "            if let key = header.maskKey { WebSocketMasking.apply(key, to: &inbox, range: payloadRange) }\n",
+        "            let payloadRange = (start + header.headerLength)..<(start + header.headerLength + header.length)\n"
+        "            if let key = header.maskKey {\n"
+        "                WebSocketMasking.apply(key, to: &inbox, range: payloadRange.clamped(to: start..<inbox.count))\n"
+        "            }\n"
+        "            guard inbox.count - start >= header.headerLength + header.length else { return nil }\n",
+        "WebSocketReceiverSplitTests", backends=("posix",),
+        why="a frame's payload is unmasked before all of it has arrived (twice when it comes in pieces)"),
 ]
 
 
