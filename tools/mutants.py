@@ -138,6 +138,36 @@ MUTANTS = [
         "            guard inbox.count - start >= header.headerLength + header.length else { return nil }\n",
         "WebSocketReceiverSplitTests", backends=("posix",),
         why="a frame's payload is unmasked before all of it has arrived (twice when it comes in pieces)"),
+    Mutant(
+        "http-head-gets-a-body", "Sources/SchedulerHTTP/Server/ServerConnection.swift",
+        "if !isHead && !Self.forbidsBody(code: response.statusCode) { pending.append(contentsOf: text.utf8) }",
+        "if !Self.forbidsBody(code: response.statusCode) { pending.append(contentsOf: text.utf8) }",
+        "headGetsTheHeadersOfGetWithoutBody", backends=("posix",), why="a HEAD answer carries GET's body"),
+    Mutant(
+        "http-no-header-timeout-at-accept", "Sources/SchedulerHTTP/Server/ServerConnection.swift",
+        "    private func run() async -> Bool {\n        deadline.arm(configuration.headerTimeout)",
+        "    private func run() async -> Bool {\n        deadline.disarm()",
+        "aSilentConnectionIsClosedAfterTheHeaderTimeout", backends=("posix",),
+        why="a connection that sends nothing is never cut (slowloris)"),
+    Mutant(
+        "router-405-without-allow", "Sources/SchedulerHTTP/Router/RouteLookup.swift",
+        "response.head.headerFields[.allow] = methods.sorted().joined(separator: \", \")", "_ = methods",
+        "unknownPathIs404AndOtherMethodIs405WithAllow", backends=("posix",), why="a 405 answer lacks Allow"),
+    Mutant(
+        "router-options-without-allow", "Sources/SchedulerHTTP/Router/RouteLookup.swift",
+        "response.head.headerFields[.allow] = (methods.union([\"OPTIONS\"])).sorted().joined(separator: \", \")",
+        "_ = methods",
+        "optionsOnAPathIs204WithItsMethods", backends=("posix",), why="OPTIONS on a path lacks Allow"),
+    Mutant(
+        "static-symlink-escapes-root", "Sources/SchedulerHTTP/Middleware/StaticFilePath.swift",
+        "path == root || path.hasPrefix(root == \"/\" ? \"/\" : root + \"/\")", "true",
+        "symlinksOutsideTheRootAreRefusedInsideServed", backends=("posix",),
+        why="a symlink to a file outside the static root is served"),
+    Mutant(
+        "request-id-any-client-id-kept", "Sources/SchedulerHTTP/Middleware/RequestIDMiddleware.swift",
+        "        return bytes.allSatisfy { byte in", "        return true || bytes.allSatisfy { byte in",
+        "replacesAnInsaneClientID", backends=("posix",),
+        why="a client's X-Request-ID with spaces, quotes or non-ASCII is passed on"),
 ]
 
 

@@ -65,6 +65,14 @@ import Testing
         #expect(wrong.head.headerFields[.allow] == "GET, HEAD, POST")
     }
 
+    @Test func optionsOnAPathIs204WithItsMethods() async throws {
+        let router = try Self.makeRouter()
+        let options = try await router.route(Self.request(.options, "/users/1"))
+        #expect(options.head.status == .noContent)
+        #expect(options.head.headerFields[.allow] == "GET, HEAD, OPTIONS, POST")
+        #expect(try await router.route(Self.request(.options, "/nope")).head.status == .notFound)
+    }
+
     @Test func headIsAnsweredByGetAndOptionsStarListsMethods() async throws {
         let router = try Self.makeRouter()
         #expect(Self.body(try await router.route(Self.request(.head, "/users/7"))) == "user 7")
