@@ -168,6 +168,30 @@ MUTANTS = [
         "        return bytes.allSatisfy { byte in", "        return true || bytes.allSatisfy { byte in",
         "replacesAnInsaneClientID", backends=("posix",),
         why="a client's X-Request-ID with spaces, quotes or non-ASCII is passed on"),
+    Mutant(
+        "http10-kept-alive", "Sources/SchedulerHTTP/Parser/HTTPMessageCore+FieldLines.swift",
+        "keepAlive = facts.connectionKeepAlive && !facts.connectionClose", "keepAlive = !facts.connectionClose",
+        "http10ClosesUnlessAskedToKeepAlive", backends=("posix",),
+        why="an HTTP/1.0 request without keep-alive leaves the connection open"),
+    Mutant(
+        "http-no-100-continue", "Sources/SchedulerHTTP/Server/InboundReader.swift",
+        "try await connection.send(ResponseHead.continueHead)", "",
+        "expectContinueGets100BeforeTheBody", backends=("posix",),
+        why="a client sending Expect: 100-continue gets no 100 before its body is read"),
+    Mutant(
+        "compression-q0-ignored", "Sources/SchedulerHTTP/Middleware/ContentCodingNegotiation.swift",
+        "if gzip > 0 && gzip >= deflate { return .gzip }", "if gzip >= 0 && gzip >= deflate { return .gzip }",
+        "refusedCodingLeavesTheBodyButStillVaries", backends=("posix",),
+        why="gzip;q=0 (or no Accept-Encoding at all) still gets gzip"),
+    Mutant(
+        "static-if-none-match-ignored", "Sources/SchedulerHTTP/Middleware/StaticFileResponse.swift",
+        "if Self.matches(tags, eTag) { return HTTPServerResponse(status: .notModified, headerFields: fields) }", "",
+        "conditionalRequestsGet304", backends=("posix",), why="a matching If-None-Match gets the file again, not 304"),
+    Mutant(
+        "compression-no-vary", "Sources/SchedulerHTTP/Middleware/CompressionMiddleware.swift",
+        "response.head.headerFields.addVary(\"Accept-Encoding\")", "",
+        "refusedCodingLeavesTheBodyButStillVaries|compressesALargeBody", backends=("posix",),
+        why="a compressible answer does not say it varies by Accept-Encoding (caches mix codings)"),
 ]
 
 
