@@ -192,6 +192,14 @@ MUTANTS = [
         "response.head.headerFields.addVary(\"Accept-Encoding\")", "",
         "refusedCodingLeavesTheBodyButStillVaries|compressesALargeBody", backends=("posix",),
         why="a compressible answer does not say it varies by Accept-Encoding (caches mix codings)"),
+    Mutant(
+        "http-connection-cap-ignored", "Sources/SchedulerHTTP/Server/HTTPServerConfiguration.swift",
+        "set { engine.maxConnectionsPerThread = newValue }", "set { _ = newValue }",
+        "ConnectionCapTests", backends=("posix",), why="the server's cap on concurrent connections is not applied"),
+    Mutant(
+        "engine-slot-never-freed", "CSources/CSchedulerEngine/engine_conn.c",
+        "    loop->open_count--;\n    loop->free_list[loop->free_count++] = index;\n", "    loop->open_count--;\n",
+        "ConnectionCapTests", why="a closed connection's place in the loop's table is never given back"),
 ]
 
 
