@@ -200,6 +200,33 @@ MUTANTS = [
         "engine-slot-never-freed", "CSources/CSchedulerEngine/engine_conn.c",
         "    loop->open_count--;\n    loop->free_list[loop->free_count++] = index;\n", "    loop->open_count--;\n",
         "ConnectionCapTests", why="a closed connection's place in the loop's table is never given back"),
+    Mutant(
+        "router-params-not-decoded", "Sources/SchedulerHTTP/Router/RouteLookup.swift",
+        "                context.values.append(value)",
+        "                context.values.append(String(decoding: raw, as: UTF8.self)); _ = value",
+        "RouterTests", backends=("posix",), why="path parameters are handed over still percent-encoded"),
+    Mutant(
+        "timeout-answers-200", "Sources/SchedulerHTTP/Middleware/RequestTimeoutMiddleware.swift",
+        "HTTPServerResponse.status(.serviceUnavailable,", "HTTPServerResponse.status(.ok,",
+        "slowHandlerGets503AndIsCancelled", backends=("posix",), why="a request over its time limit is not answered 503"),
+    Mutant(
+        "cors-preflight-without-methods", "Sources/SchedulerHTTP/Middleware/CORSMiddleware.swift",
+        "response.head.headerFields[.accessControlAllowMethods] =", "_ =",
+        "answersAnAllowedPreflightWithoutCallingTheHandler", backends=("posix",),
+        why="a preflight answer lacks Access-Control-Allow-Methods"),
+    Mutant(
+        "static-if-modified-since-ignored", "Sources/SchedulerHTTP/Middleware/StaticFileResponse.swift",
+        "modified <= since {", "modified <= since && false {",
+        "conditionalRequestsGet304", backends=("posix",), why="an unchanged file is sent again for If-Modified-Since"),
+    Mutant(
+        "metrics-status-not-classed", "Sources/SchedulerHTTP/Middleware/MetricsMiddleware.swift",
+        "(\"status\", \"\\(status / 100)xx\")", "(\"status\", \"\\(status)\")",
+        "countsRequestsByStatusClassAndTimesThem", backends=("posix",), why="metrics are labelled by status, not class"),
+    Mutant(
+        "tenant-release-keeps-listener", "Sources/SchedulerHTTP/Server/HTTPServer.swift",
+        "Task { await self.stopListening(on: bound) }", "_ = bound",
+        "releasingABindingInItsPoolStopsItsListener", backends=("posix",),
+        why="a tenant's address released in its pool is still listened on"),
 ]
 
 
