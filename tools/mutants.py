@@ -31,9 +31,11 @@ BOTH = ("posix", "io_uring")
 
 
 class Mutant:
-    def __init__(self, name, path, old, new, tests, backends=BOTH, why=""):
+    def __init__(self, name, path, old, new, tests, backends=BOTH, why="", examples=False):
         self.name, self.path, self.old, self.new = name, path, old, new
         self.tests, self.backends, self.why = tests, backends, why
+        # Its tests drive an Examples program (http-server): that package is rebuilt too.
+        self.examples = examples
 
 
 MUTANTS = [
@@ -227,6 +229,11 @@ MUTANTS = [
         "Task { await self.stopListening(on: bound) }", "_ = bound",
         "releasingABindingInItsPoolStopsItsListener", backends=("posix",),
         why="a tenant's address released in its pool is still listened on"),
+    Mutant(
+        "engine-send-no-backpressure", "Sources/SchedulerEngine/TCPConnection.swift",
+        "        if mustWait { try await core.waitForRoom() }", "        _ = mustWait",
+        "SlowReaderEchoTests", backends=("posix",), examples=True,
+        why="a send never waits for room in the connection's queue (an echo to a slow reader holds the upload)"),
 ]
 
 
@@ -265,8 +272,11 @@ def sync_copy():
             f.write(content)
 
 
-def build():
-    return run([SWIFT, "build", "--build-tests", "--scratch-path", ".build"], SCRATCH)
+def build(examples=False):
+    status, out = run([SWIFT, "build", "--build-tests", "--scratch-path", ".build"], SCRATCH)
+    if status == 0 and examples:
+        status, out = run([SWIFT, "build", "--package-path", "Examples"], SCRATCH)
+    return status, out
 
 
 def test(filter_, backend):
@@ -287,7 +297,8 @@ def main():
     chosen = [m for m in MUTANTS if len(sys.argv) < 2 or any(a in m.name for a in sys.argv[1:])]
     os.makedirs(SCRATCH, exist_ok=True)
     sync_copy()
-    status, out = build()
+    examples = any(m.examples for m in chosen)
+    status, out = build(examples)
     if status != 0:
         print(out[-4000:])
         sys.exit("mutants: the unchanged copy does not build")
@@ -310,7 +321,7 @@ def main():
         with open(path, "w") as f:
             f.write(original.replace(mutant.old, mutant.new))
         try:
-            status, out = build()
+            status, out = build(mutant.examples)
             if status != 0:
                 rows.append((mutant, "broken (does not build)", "", time.monotonic() - started))
                 continue
@@ -329,7 +340,7 @@ def main():
             with open(path, "w") as f:
                 f.write(original)
         print(f"{mutant.name}: {rows[-1][1]} ({rows[-1][2]})", flush=True)
-    build()  # leave the scratch build matching the unchanged copy
+    build(examples)  # leave the scratch build matching the unchanged copy
     print()
     print("| mutant | change | tests run | result | per backend | seconds |")
     print("| --- | --- | --- | --- | --- | --- |")
