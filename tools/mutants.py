@@ -234,6 +234,15 @@ MUTANTS = [
         "        if mustWait { try await core.waitForRoom() }", "        _ = mustWait",
         "SlowReaderEchoTests", backends=("posix",), examples=True,
         why="a send never waits for room in the connection's queue (an echo to a slow reader holds the upload)"),
+    Mutant(
+        "http-no-minimum-body-rate", "Sources/SchedulerHTTP/Server/BodyPace.swift",
+        "guard bytesPerSecond > 0 else { return stall }", "guard bytesPerSecond < 0 else { return stall }",
+        "SlowlorisTests", backends=("posix",), why="a body trickled below the minimum rate is waited for"),
+    Mutant(
+        "http-header-timeout-per-byte", "Sources/SchedulerHTTP/Server/InboundReader.swift",
+        "            if start < inbox.count && !announced {",
+        "            if start < inbox.count { onRequestStarted() }\n            if start < inbox.count && !announced {",
+        "SlowlorisTests", backends=("posix",), why="the header timeout starts again with every byte of a head"),
 ]
 
 

@@ -17,6 +17,12 @@ extension HTTPServer {
         public var headerTimeout: Duration
         /// A connection with no request this long after its last response is closed.
         public var idleTimeout: Duration
+        /// The slowest a request body may arrive, in bytes per second of the server's waiting for
+        /// it, once ``bodyRateGrace`` of waiting is spent: a slower one (a slowloris trickling
+        /// its body) is cut. 0 turns the check off; a stall longer than ``headerTimeout`` is cut either way.
+        public var minimumBodyRate: Int
+        /// How long the server waits for a body's bytes before ``minimumBodyRate`` applies.
+        public var bodyRateGrace: Duration
         /// A keep-alive connection waiting this long for its next request gives up its task (and
         /// the task's memory); the next bytes start a new one. nil keeps every connection's task.
         public var parkIdleAfter: Duration?
@@ -25,14 +31,15 @@ extension HTTPServer {
         /// Called with every error a handler throws (after the server has answered 500); the
         /// default logs it at `error` level with the method, path and peer.
         public var onHandlerError: @Sendable (_ error: any Error, _ request: HTTPServerRequest) -> Void
-        /// The largest number of connections open at once per engine thread; more wait in the backlog.
+        /// The largest number of connections open at once per engine thread; a connection over
+        /// it is closed as soon as it is accepted.
         public var maxConnectionsPerThread: Int {
             get { engine.maxConnectionsPerThread }
             set { engine.maxConnectionsPerThread = newValue }
         }
 
         /// The defaults: 16 MiB bodies, 64 KiB heads, 100 fields, 10 s header and 60 s idle timeouts,
-        /// idle connections parked after 250 ms.
+        /// bodies at 240 bytes/s at least after 5 s, idle connections parked after 100 ms.
         public init(engine: TCPServer.Configuration = TCPServer.Configuration()) {
             self.engine = engine
             maxBodySize = 16 << 20
@@ -40,6 +47,8 @@ extension HTTPServer {
             maxHeaderFields = 100
             headerTimeout = .seconds(10)
             idleTimeout = .seconds(60)
+            minimumBodyRate = 240
+            bodyRateGrace = .seconds(5)
             parkIdleAfter = .milliseconds(100)
             let logger = Logger(label: "scheduler-core.http")
             self.logger = logger

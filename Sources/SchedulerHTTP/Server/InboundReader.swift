@@ -53,14 +53,19 @@ final class InboundReader {
     var onRequestStarted: () -> Void = {}
     /// Called before waiting for bytes (or sending `100 Continue`): sends the answers pending.
     var beforeWaiting: () async -> Void = {}
-    /// Called around waiting for body bytes: a body must keep arriving (each wait is bounded by
-    /// the header timeout), so a client that trickles a body cannot hold a connection forever.
-    var bodyWait: (_ waiting: Bool) -> Void = { _ in }
+    /// Called around waiting for body bytes, with how long the wait may last (nil: it ended):
+    /// a body must keep arriving, so a client that trickles one cannot hold a connection.
+    var bodyWait: (_ limit: Duration?) -> Void = { _ in }
+    /// What bounds a wait for body bytes (see `allowedBodyWait()`).
+    private let bodyPace: BodyPace
+    /// Nanoseconds spent waiting for the current body's bytes.
+    private var bodyWaited: Int64 = 0
 
-    init(connection: TCPConnection, limits: HTTPParserLimits, maxBodySize: Int) {
+    init(connection: TCPConnection, limits: HTTPParserLimits, maxBodySize: Int, bodyPace: BodyPace) {
         self.connection = connection
         self.parser = RequestStreamParser(limits: limits)
         self.maxBodySize = maxBodySize
+        self.bodyPace = bodyPace
     }
 
     /// Whether bytes of a next request are already buffered.
@@ -77,6 +82,7 @@ final class InboundReader {
     /// The next request head; nil when the peer closed cleanly between requests.
     func nextHead() async throws(InboundFailure) -> InboundHead? {
         bodyBytes = 0
+        bodyWaited = 0
         var announced = false
         while true {
             if start < inbox.count && !announced {
@@ -135,8 +141,12 @@ final class InboundReader {
                 }
             }
             let more: Bool
-            bodyWait(true)
-            defer { bodyWait(false) }
+            let waitStarted = ConnectionDeadlines.now()
+            bodyWait(bodyPace.allowedWait(bytes: bodyBytes, waited: bodyWaited))
+            defer {
+                bodyWaited += ConnectionDeadlines.now() - waitStarted
+                bodyWait(nil)
+            }
             do throws(InboundFailure) { more = try await receive() } catch { throw HTTPServerError.connectionClosed }
             if !more { throw HTTPServerError.connectionClosed }
         }

@@ -40,15 +40,18 @@ final class ServerConnection {
             connection: connection,
             limits: HTTPParserLimits(
                 maxHeadBytes: configuration.maxHeadSize, maxFieldCount: configuration.maxHeaderFields),
-            maxBodySize: configuration.maxBodySize)
+            maxBodySize: configuration.maxBodySize,
+            bodyPace: BodyPace(
+                stall: configuration.headerTimeout, bytesPerSecond: configuration.minimumBodyRate,
+                grace: configuration.bodyRateGrace))
         let headerTimeout = configuration.headerTimeout
         reader.onRequestStarted = { [deadline] in
             deadline.idleSince.store(0, ordering: .relaxed)
             deadline.arm(headerTimeout)
         }
         reader.beforeWaiting = { [unowned self] in await self.flush() }
-        reader.bodyWait = { [deadline] waiting in
-            if waiting { deadline.arm(headerTimeout) } else { deadline.disarm() }
+        reader.bodyWait = { [deadline] limit in
+            if let limit { deadline.arm(limit) } else { deadline.disarm() }
         }
         if configuration.parkIdleAfter != nil {
             let weakSelf = WeakDriver(driver: self)
