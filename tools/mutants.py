@@ -243,6 +243,20 @@ MUTANTS = [
         "            if start < inbox.count && !announced {",
         "            if start < inbox.count { onRequestStarted() }\n            if start < inbox.count && !announced {",
         "SlowlorisTests", backends=("posix",), why="the header timeout starts again with every byte of a head"),
+    # HTTP client.
+    Mutant(
+        "client-redirects-unbounded", "Sources/SchedulerHTTP/Client/HTTPClient.swift",
+        "guard redirects < configuration.maxRedirects else {", "guard redirects < 1000 else {",
+        "redirectsFollowTheRules", backends=("posix",), why="redirects are followed past maxRedirects"),
+    Mutant(
+        "client-gzip-bomb", "Sources/SchedulerHTTP/Client/GzipDecoder.swift",
+        "if output.count + produced > limit { return Z_MEM_ERROR }", "",
+        "decodedSizeIsBounded", backends=("posix",), why="a gzip body inflates past maxDecompressedBytes"),
+    Mutant(
+        "client-idle-never-expires", "Sources/SchedulerHTTP/Client/ConnectionPool.swift",
+        "guard connection.idleSince.duration(to: now) >= timeout else { return false }", "return false",
+        "idleConnectionsCloseAfterTheTimeout", backends=("posix",),
+        why="pooled connections are kept past the idle timeout"),
 ]
 
 
