@@ -19,6 +19,7 @@ Exit status: 0 when every mutant was caught, 1 otherwise.
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -298,6 +299,13 @@ def sync_copy():
 def build(examples=False):
     status, out = run([SWIFT, "build", "--build-tests", "--scratch-path", ".build"], SCRATCH)
     if status == 0 and examples:
+        # The Examples package builds this one as a path dependency, and SwiftPM's incremental
+        # build there keeps stale objects (a new source file unseen, an old struct layout in the
+        # examples' own modules: the program then crashes at start). Its build is started afresh.
+        machine = "%s-unknown-linux-gnu" % os.uname().machine
+        shutil.rmtree(os.path.join(SCRATCH, "Examples", ".build", machine, "debug"), ignore_errors=True)
+        for manifest in ("Package.swift", os.path.join("Examples", "Package.swift")):
+            os.utime(os.path.join(SCRATCH, manifest))
         status, out = run([SWIFT, "build", "--package-path", "Examples"], SCRATCH)
     return status, out
 
