@@ -4,6 +4,8 @@ import Testing
 /// A response as the test client read it off the wire.
 struct RawResponse {
     var status: Int
+    /// The status line's reason phrase.
+    var reason = ""
     var fields: [(name: String, value: String)]
     var body: [UInt8]
     var trailers: [(name: String, value: String)] = []
@@ -116,6 +118,7 @@ final class RawClient: @unchecked Sendable {
             throw RawClientError(description: "bad status line: \(statusLine)")
         }
         var response = RawResponse(status: status, fields: try fields(), body: [])
+        response.reason = parts.count > 2 ? String(parts[2]) : ""
         if noBody || status / 100 == 1 || status == 204 || status == 304 { return response }
         if response.field("Transfer-Encoding")?.lowercased() == "chunked" {
             while true {

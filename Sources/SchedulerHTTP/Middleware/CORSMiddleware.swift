@@ -66,28 +66,28 @@ public struct CORSMiddleware: HTTPSynchronousMiddleware {
             let asked = request.headerValue(.accessControlRequestMethod)
         else { return nil }
         var response = HTTPServerResponse(status: .noContent)
-        response.head.headerFields.addVary("Origin")
-        response.head.headerFields.addVary("Access-Control-Request-Method")
-        response.head.headerFields.addVary("Access-Control-Request-Headers")
+        response.headerFields.addVary("Origin")
+        response.headerFields.addVary("Access-Control-Request-Method")
+        response.headerFields.addVary("Access-Control-Request-Headers")
         guard isAllowed(origin), allowedMethods.contains(where: { $0.rawValue == asked }) else { return response }
-        setOrigin(origin, on: &response.head.headerFields)
-        response.head.headerFields[.accessControlAllowMethods] = allowedMethods.map(\.rawValue).joined(
+        setOrigin(origin, on: &response.headerFields)
+        response.headerFields[.accessControlAllowMethods] = allowedMethods.map(\.rawValue).joined(
             separator: ", ")
         let headers =
             allowedHeaders.isEmpty ? request.headerValue(.accessControlRequestHeaders) : allowedHeaders.joined(separator: ", ")
-        if let headers, !headers.isEmpty { response.head.headerFields[.accessControlAllowHeaders] = headers }
-        if let maxAge { response.head.headerFields[.accessControlMaxAge] = "\(maxAge)" }
+        if let headers, !headers.isEmpty { response.headerFields[.accessControlAllowHeaders] = headers }
+        if let maxAge { response.headerFields[.accessControlMaxAge] = "\(maxAge)" }
         return response
     }
 
     /// The CORS fields of an answer to an ordinary (not preflight) request.
     private func finish(_ response: HTTPServerResponse, for request: HTTPServerRequest) -> HTTPServerResponse {
         var response = response
-        if dependsOnOrigin { response.head.headerFields.addVary("Origin") }
+        if dependsOnOrigin { response.headerFields.addVary("Origin") }
         guard let origin = request.headerValue(.origin), isAllowed(origin) else { return response }
-        setOrigin(origin, on: &response.head.headerFields)
+        setOrigin(origin, on: &response.headerFields)
         if !exposedHeaders.isEmpty {
-            response.head.headerFields[.accessControlExposeHeaders] = exposedHeaders.joined(separator: ", ")
+            response.headerFields[.accessControlExposeHeaders] = exposedHeaders.joined(separator: ", ")
         }
         return response
     }

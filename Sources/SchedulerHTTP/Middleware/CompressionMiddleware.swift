@@ -44,9 +44,9 @@ public struct CompressionMiddleware: HTTPSynchronousMiddleware {
     {
         // The size first: the common small answer costs one comparison.
         if let count = response.body.byteCount, count < minimumSize { return response }
-        guard Self.mayCompress(response.head) else { return response }
+        guard Self.mayCompress(response.status, response.headerFields) else { return response }
         var response = response
-        response.head.headerFields.addVary("Accept-Encoding")
+        response.headerFields.addVary("Accept-Encoding")
         guard let format = ContentCodingNegotiation.choose(request.headerValue(.acceptEncoding)) else {
             return response
         }
@@ -63,20 +63,20 @@ public struct CompressionMiddleware: HTTPSynchronousMiddleware {
                 write: { bytes, writer in try await writer.write(deflater.compress(bytes, flush: Z_SYNC_FLUSH)) },
                 finish: { writer in try await writer.write(deflater.compress([], flush: Z_FINISH)) })
         }
-        response.head.headerFields[.contentEncoding] = format == .gzip ? "gzip" : "deflate"
-        response.head.headerFields[.contentLength] = nil
-        if let tag = response.head.headerFields[.eTag], !tag.hasPrefix("W/") {
-            response.head.headerFields[.eTag] = "W/" + tag
+        response.headerFields[.contentEncoding] = format == .gzip ? "gzip" : "deflate"
+        response.headerFields[.contentLength] = nil
+        if let tag = response.headerFields[.eTag], !tag.hasPrefix("W/") {
+            response.headerFields[.eTag] = "W/" + tag
         }
         return response
     }
 
     /// Whether a response of this head may be compressed at all (whatever the client accepts).
-    static func mayCompress(_ head: HTTPResponse) -> Bool {
-        let code = head.status.code
+    static func mayCompress(_ status: HTTPResponse.Status, _ fields: HTTPFields) -> Bool {
+        let code = status.code
         if code < 200 || code == 204 || code == 206 || code == 304 { return false }
         // One pass over the fields, no joined values: a field of these names is rare.
-        for field in head.headerFields {
+        for field in fields {
             switch field.name {
             case .contentEncoding, .contentRange: return false
             case .cacheControl where field.value.lowercased().contains("no-transform"): return false

@@ -28,7 +28,7 @@ public struct MetricsMiddleware: HTTPSynchronousMiddleware {
         let route = context.route.isEmpty ? "unmatched" : context.route
         do {
             let response = try await next(request, context)
-            record(method: method, route: route, status: response.head.status.code, since: start)
+            record(method: method, route: route, status: response.status.code, since: start)
             return response
         } catch {
             record(method: method, route: route, status: 500, since: start)
@@ -45,7 +45,7 @@ public struct MetricsMiddleware: HTTPSynchronousMiddleware {
         let route = context.route.isEmpty ? "unmatched" : context.route
         do {
             let response = try next(request, context)
-            record(method: method, route: route, status: response.head.status.code, since: start)
+            record(method: method, route: route, status: response.status.code, since: start)
             return response
         } catch {
             record(method: method, route: route, status: 500, since: start)

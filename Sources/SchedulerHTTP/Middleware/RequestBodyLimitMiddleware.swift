@@ -37,7 +37,7 @@ public struct RequestBodyLimitMiddleware: HTTPMiddleware {
     private func tooLarge() -> HTTPServerResponse {
         var response = HTTPServerResponse.status(.contentTooLarge, "request body over the limit of \(maxBytes) bytes")
         // The rest of the body is not read: the connection closes after this answer.
-        response.head.headerFields[.connection] = "close"
+        response.headerFields[.connection] = "close"
         return response
     }
 }

@@ -26,7 +26,7 @@ public struct RequestIDMiddleware: HTTPSynchronousMiddleware {
         var request = request
         let id = identify(&request)
         var response = try await next(request, context)
-        response.head.headerFields.setSingle(Self.fieldName, id)
+        response.headerFields.setSingle(Self.fieldName, id)
         return response
     }
 
@@ -37,7 +37,7 @@ public struct RequestIDMiddleware: HTTPSynchronousMiddleware {
         var request = request
         let id = identify(&request)
         var response = try next(request, context)
-        response.head.headerFields.setSingle(Self.fieldName, id)
+        response.headerFields.setSingle(Self.fieldName, id)
         return response
     }
 

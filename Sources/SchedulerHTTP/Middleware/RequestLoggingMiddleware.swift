@@ -130,7 +130,7 @@ public struct RequestLoggingMiddleware: HTTPSynchronousMiddleware {
             let end = Self.now()
             let micros = Int(max(end - start, 0) / 1000)
             let (method, path) = Self.methodAndPath(request, context)
-            let id = request.requestID ?? response.head.headerFields.firstValue(RequestIDMiddleware.fieldName)
+            let id = request.requestID ?? response.headerFields.firstValue(RequestIDMiddleware.fieldName)
             write(to: lines, method: method, path: path, status: status, bytes: bytes, micros: micros, id: id, at: end)
         } else {
             log(Line(request, context, response), status: status, bytes: bytes, since: start)
@@ -181,7 +181,7 @@ public struct RequestLoggingMiddleware: HTTPSynchronousMiddleware {
         /// Method, path without the query, and request id of `request` (else of `response`).
         init(_ request: HTTPServerRequest, _ context: RouteContext, _ response: HTTPServerResponse? = nil) {
             (method, path) = RequestLoggingMiddleware.methodAndPath(request, context)
-            requestID = request.requestID ?? response?.head.headerFields.firstValue(RequestIDMiddleware.fieldName)
+            requestID = request.requestID ?? response?.headerFields.firstValue(RequestIDMiddleware.fieldName)
         }
     }
 

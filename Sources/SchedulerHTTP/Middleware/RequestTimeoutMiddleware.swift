@@ -35,7 +35,7 @@ public struct RequestTimeoutMiddleware: HTTPMiddleware {
         }
         if let answer { return answer }
         var response = HTTPServerResponse.status(.serviceUnavailable, "the request took longer than \(timeout)")
-        response.head.headerFields[.connection] = "close"
+        response.headerFields[.connection] = "close"
         return response
     }
 }

@@ -29,6 +29,14 @@ extension HTTPFields {
     /// `Content-Type: text/plain; charset=utf-8`, made once.
     static let plainText = HTTPField(name: .contentType, value: "text/plain; charset=utf-8")
 
+    /// Fields holding only ``plainText``, shared by every `.text` response: a response no one
+    /// adds a field to allocates no field list (one that gets a field copies it then).
+    static let plainTextOnly: HTTPFields = {
+        var fields = HTTPFields()
+        fields.append(plainText)
+        return fields
+    }()
+
     /// Sets `name` to `value` alone: appends when no such field is there (no rebuilding of the
     /// field list), else replaces every field of that name as the subscript does.
     mutating func setSingle(_ name: HTTPField.Name, _ value: String) {

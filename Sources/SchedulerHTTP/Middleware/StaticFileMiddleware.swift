@@ -73,7 +73,7 @@ public struct StaticFileMiddleware: HTTPMiddleware {
             guard let indexFile else { return try await next(request, context) }
             guard path.hasSuffix("/") else {
                 var response = HTTPServerResponse(status: .movedPermanently)
-                response.head.headerFields[.location] = String(path) + "/"
+                response.headerFields[.location] = String(path) + "/"
                 return response
             }
             guard let index = StaticFilePath.realPath(resolved + "/" + indexFile),

@@ -36,7 +36,7 @@ struct StaticFileResponse {
                 break
             case .unsatisfiable:
                 var response = HTTPServerResponse.status(.rangeNotSatisfiable)
-                response.head.headerFields[.contentRange] = "bytes */\(size)"
+                response.headerFields[.contentRange] = "bytes */\(size)"
                 return response
             case .ranges(let ranges) where ranges.count == 1:
                 let range = ranges[0]

@@ -74,7 +74,7 @@ extension HTTPRouter {
         case .asterisk:
             guard request.method == .options else { return .status(.badRequest, "* is a target for OPTIONS only") }
             var response = HTTPServerResponse(status: .ok)
-            response.head.headerFields[.allow] = box.allMethods()
+            response.headerFields[.allow] = box.allMethods()
             return response
         case .notFound:
             return .status(.notFound)
@@ -82,11 +82,11 @@ extension HTTPRouter {
             if methods.contains("GET") { methods.insert("HEAD") }
             if request.method == .options {
                 var response = HTTPServerResponse(status: .noContent)
-                response.head.headerFields[.allow] = (methods.union(["OPTIONS"])).sorted().joined(separator: ", ")
+                response.headerFields[.allow] = (methods.union(["OPTIONS"])).sorted().joined(separator: ", ")
                 return response
             }
             var response = HTTPServerResponse.status(.methodNotAllowed)
-            response.head.headerFields[.allow] = methods.sorted().joined(separator: ", ")
+            response.headerFields[.allow] = methods.sorted().joined(separator: ", ")
             return response
         case .badParameter(let name):
             return .status(.badRequest, "bad percent-encoding in path parameter \(name)")

@@ -18,7 +18,12 @@ final class ConnectionDeadlines: Sendable {
 
         /// Closes the connection if nothing happens before `timeout` from now.
         func arm(_ timeout: Duration) {
-            deadline.store(ConnectionDeadlines.now() + timeout.nanoseconds, ordering: .relaxed)
+            arm(nanoseconds: timeout.nanoseconds)
+        }
+
+        /// Closes the connection if nothing happens within `nanoseconds` of `now`.
+        func arm(nanoseconds: Int64, now: Int64 = ConnectionDeadlines.now()) {
+            deadline.store(now + nanoseconds, ordering: .relaxed)
         }
 
         /// No deadline (a handler is running).

@@ -5,42 +5,61 @@ public import HTTPTypes
 /// The server adds `Date`, and `Content-Length` or chunked framing as the body needs;
 /// fields the handler set itself are kept.
 public struct HTTPServerResponse: Sendable {
-    /// The status and header fields.
-    public var head: HTTPResponse {
-        didSet { knownStatusCode = -1 }
-    }
-    /// `head.status.code` as set by an initializer, -1 once `head` changed (the status getter
-    /// parses the status field each time).
-    private var knownStatusCode: Int = -1
+    /// The status (code and reason phrase).
+    public var status: HTTPResponse.Status
+    /// The header fields the handler and middleware set.
+    public var headerFields: HTTPFields
     /// The body: bytes known in advance, or a stream the handler writes.
     public var body: HTTPResponseBody
     /// For a `101 Switching Protocols` (a WebSocket route's): what takes the connection over
     /// once the response is sent. Middleware that changes the response keeps it.
     var takeover: ConnectionTakeover?
 
+    /// The status and header fields as one swift-http-types value.
+    ///
+    /// Built when read (the server and the built-in middleware read ``status`` and
+    /// ``headerFields`` instead, so a response costs no `HTTPResponse` storage of its own).
+    public var head: HTTPResponse {
+        get { HTTPResponse(status: status, headerFields: headerFields) }
+        set {
+            status = newValue.status
+            headerFields = newValue.headerFields
+        }
+        _modify {
+            // The fields are moved into the value while it is changed (no copy of the list).
+            var value = HTTPResponse(status: status, headerFields: headerFields)
+            headerFields = [:]
+            defer {
+                status = value.status
+                headerFields = value.headerFields
+            }
+            yield &value
+        }
+    }
+
     /// A response with `status`, `headerFields` and `body` (empty by default).
     public init(
         status: HTTPResponse.Status, headerFields: HTTPFields = [:], body: HTTPResponseBody = .empty
     ) {
-        self.head = HTTPResponse(status: status, headerFields: headerFields)
+        self.status = status
+        self.headerFields = headerFields
         self.body = body
-        knownStatusCode = status.code
     }
 
-    /// The status code (`head.status.code`), without parsing the status field when no one changed
-    /// the head since it was made.
-    var statusCode: Int { knownStatusCode >= 0 ? knownStatusCode : head.status.code }
+    /// The status code (`status.code`).
+    var statusCode: Int { status.code }
 
     /// A response from a ready-made head and a body.
     public init(head: HTTPResponse, body: HTTPResponseBody = .empty) {
-        self.head = head
+        self.status = head.status
+        self.headerFields = head.headerFields
         self.body = body
     }
 
     /// A `text/plain; charset=utf-8` response.
     public static func text(_ text: String, status: HTTPResponse.Status = .ok) -> HTTPServerResponse {
         HTTPServerResponse(
-            status: status, headerFields: .contentType(HTTPFields.plainText),
+            status: status, headerFields: HTTPFields.plainTextOnly,
             body: .string(text))
     }
 

@@ -11,77 +11,85 @@ enum ResponseFraming: Equatable {
 }
 
 /// Serializes a response head: status line, the handler's fields, `Date`, framing, `Connection`.
+///
+/// The head is built in one stack buffer sized from its parts and added to the output in one
+/// copy (no growth check per piece).
 enum ResponseHead {
     static func encode(
-        _ head: HTTPResponse, framing: ResponseFraming, keepAlive: Bool, version: HTTPVersion,
-        date: [UInt8], into out: inout [UInt8]
+        status: HTTPResponse.Status, fields: HTTPFields, framing: ResponseFraming, keepAlive: Bool,
+        version: HTTPVersion, date: [UInt8], into out: inout [UInt8]
     ) {
-        // RFC 9110 §6.2: a server sends the highest version it conforms to, also to 1.0 clients.
-        // The status getter parses the status field: read it once.
-        let status = head.status
+        // Most heads fit in 1 KiB on the stack; a longer one is written again where it fits.
+        let written = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1024) { buffer in
+            write(status, fields, framing, keepAlive, version, date, into: buffer, appendingTo: &out)
+        }
+        if written { return }
+        var bound = 115 + status.reasonPhrase.utf8.count
+        for field in fields { bound += field.name.rawName.utf8.count + field.value.utf8.count + 4 }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bound) { buffer in
+            _ = write(status, fields, framing, keepAlive, version, date, into: buffer, appendingTo: &out)
+        }
+    }
+
+    /// Writes the head into `buffer` and appends it to `out`; false (nothing appended) when it
+    /// did not fit.
+    private static func write(
+        _ status: HTTPResponse.Status, _ fields: HTTPFields, _ framing: ResponseFraming, _ keepAlive: Bool,
+        _ version: HTTPVersion, _ date: [UInt8], into buffer: UnsafeMutableBufferPointer<UInt8>,
+        appendingTo out: inout [UInt8]
+    ) -> Bool {
         let code = status.code
-        out.append(contentsOf: http11)
-        appendDecimal(code, to: &out)
-        out.append(space)
-        out.append(contentsOf: status.reasonPhrase.utf8)
-        out.append(contentsOf: crlf)
-        for field in head.headerFields {
-            switch field.name {
-            case .contentLength, .transferEncoding, .date: continue
+        var head = HeadBytes(buffer)
+        // RFC 9110 §6.2: a server sends the highest version it conforms to, also to 1.0 clients.
+        head.write("HTTP/1.1 ")
+        head.writeDecimal(code)
+        head.write(UInt8(ascii: " "))
+        head.write(status.reasonPhrase)
+        head.write("\r\n")
+        for field in fields {
+            // The framing fields are the server's (names compared only when the length matches).
+            let name = field.name
+            switch name.canonicalName.utf8.count {
+            case 14 where name == .contentLength, 17 where name == .transferEncoding, 4 where name == .date:
+                continue
             // A 101's `Connection: Upgrade` is the handler's; other answers get the server's.
-            case .connection where code != 101: continue
+            case 10 where code != 101 && name == .connection:
+                continue
             default: break
             }
-            out.append(contentsOf: field.name.rawName.utf8)
-            out.append(contentsOf: colonSpace)
-            out.append(contentsOf: field.value.utf8)
-            out.append(contentsOf: crlf)
+            head.write(name.rawName)
+            head.write(": ")
+            head.write(field.value)
+            head.write("\r\n")
         }
-        out.append(contentsOf: dateName)
-        out.append(contentsOf: date)
-        out.append(contentsOf: crlf)
+        head.write("Date: ")
+        date.withUnsafeBytes { head.write($0) }
+        head.write("\r\n")
         switch framing {
         case .length(let count):
             if !(code == 204 || code == 304 || status.kind == .informational) {
-                out.append(contentsOf: contentLengthName)
-                appendDecimal(count, to: &out)
-                out.append(contentsOf: crlf)
+                head.write("Content-Length: ")
+                head.writeDecimal(count)
+                head.write("\r\n")
             }
         case .chunked:
-            out.append(contentsOf: chunkedField)
+            head.write("Transfer-Encoding: chunked\r\n")
         case .untilClose:
             break
         }
         if !keepAlive {
-            out.append(contentsOf: connectionClose)
+            head.write("Connection: close\r\n")
         } else if version.isHTTP10 {
-            out.append(contentsOf: connectionKeepAlive)
+            head.write("Connection: keep-alive\r\n")
         }
-        out.append(contentsOf: crlf)
+        head.write("\r\n")
+        guard !head.overflowed else { return false }
+        out.append(contentsOf: UnsafeBufferPointer(start: buffer.baseAddress, count: head.count))
+        return true
     }
 
     /// `HTTP/1.1 100 Continue` and the blank line.
     static let continueHead: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
-
-    static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
-        if value < 10 {
-            out.append(UInt8(truncatingIfNeeded: value) &+ 48)
-            return
-        }
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        var rest = value
-        withUnsafeMutableBytes(of: &digits) { raw in
-            while rest > 0 {
-                raw[count] = UInt8(truncatingIfNeeded: rest % 10) &+ 48
-                rest /= 10
-                count += 1
-            }
-            for index in stride(from: count - 1, through: 0, by: -1) { out.append(raw[index]) }
-        }
-    }
 
     static func appendHex(_ value: Int, to out: inout [UInt8]) {
         let hex: [UInt8] = Array("0123456789abcdef".utf8)
@@ -93,18 +101,71 @@ enum ResponseHead {
         }
     }
 
-    private static let http11: [UInt8] = Array("HTTP/1.1 ".utf8)
-    private static let space = UInt8(ascii: " ")
     static let crlf: [UInt8] = [13, 10]
-    private static let colonSpace: [UInt8] = Array(": ".utf8)
-    private static let dateName: [UInt8] = Array("Date: ".utf8)
-    private static let contentLengthName: [UInt8] = Array("Content-Length: ".utf8)
-    private static let chunkedField: [UInt8] = Array("Transfer-Encoding: chunked\r\n".utf8)
-    private static let connectionClose: [UInt8] = Array("Connection: close\r\n".utf8)
-    private static let connectionKeepAlive: [UInt8] = Array("Connection: keep-alive\r\n".utf8)
 }
 
 extension HTTPVersion {
     /// HTTP/1.0, which has no chunked framing and closes by default.
     var isHTTP10: Bool { minor == 0 }
+}
+
+/// A response head being written into a buffer; what does not fit is dropped and noted.
+private struct HeadBytes {
+    private let base: UnsafeMutablePointer<UInt8>
+    private let capacity: Int
+    private(set) var count = 0
+    /// Whether something did not fit.
+    private(set) var overflowed = false
+
+    init(_ buffer: UnsafeMutableBufferPointer<UInt8>) {
+        base = buffer.baseAddress!
+        capacity = buffer.count
+    }
+
+    /// Whether `extra` more bytes fit (noting when they do not).
+    private mutating func fits(_ extra: Int) -> Bool {
+        if count + extra <= capacity { return true }
+        overflowed = true
+        return false
+    }
+
+    mutating func write(_ byte: UInt8) {
+        guard fits(1) else { return }
+        base[count] = byte
+        count += 1
+    }
+
+    mutating func write(_ bytes: UnsafeRawBufferPointer) {
+        guard let source = bytes.baseAddress, !bytes.isEmpty, fits(bytes.count) else { return }
+        (base + count).update(from: source.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+        count += bytes.count
+    }
+
+    mutating func write(_ text: StaticString) {
+        guard fits(text.utf8CodeUnitCount) else { return }
+        (base + count).update(from: text.utf8Start, count: text.utf8CodeUnitCount)
+        count += text.utf8CodeUnitCount
+    }
+
+    mutating func write(_ text: String) {
+        let done: Void? = text.utf8.withContiguousStorageIfAvailable { write(UnsafeRawBufferPointer($0)) }
+        if done == nil { for byte in text.utf8 { write(byte) } }
+    }
+
+    /// `value` (not negative) in decimal.
+    mutating func writeDecimal(_ value: Int) {
+        var digits = 1
+        var rest = value / 10
+        while rest > 0 {
+            digits += 1
+            rest /= 10
+        }
+        guard fits(digits) else { return }
+        rest = value
+        for index in stride(from: count + digits - 1, through: count, by: -1) {
+            base[index] = UInt8(truncatingIfNeeded: rest % 10) &+ 48
+            rest /= 10
+        }
+        count += digits
+    }
 }

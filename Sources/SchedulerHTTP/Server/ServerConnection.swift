@@ -25,6 +25,9 @@ final class ServerConnection {
     /// touches this driver).
     private let parkArrivals = Atomic<Int>(0)
     private static let flushThreshold = 64 << 10
+    /// The header and idle timeouts in nanoseconds (armed per request: no `Duration` arithmetic).
+    private let headerNanoseconds: Int64
+    private let idleNanoseconds: Int64
 
     init(
         connection: TCPConnection, responder: any HTTPResponder, configuration: HTTPServer.Configuration,
@@ -44,10 +47,12 @@ final class ServerConnection {
             bodyPace: BodyPace(
                 stall: configuration.headerTimeout, bytesPerSecond: configuration.minimumBodyRate,
                 grace: configuration.bodyRateGrace))
-        let headerTimeout = configuration.headerTimeout
+        let headerNanoseconds = configuration.headerTimeout.nanoseconds
+        self.headerNanoseconds = headerNanoseconds
+        idleNanoseconds = configuration.idleTimeout.nanoseconds
         reader.onRequestStarted = { [deadline] in
             deadline.idleSince.store(0, ordering: .relaxed)
-            deadline.arm(headerTimeout)
+            deadline.arm(nanoseconds: headerNanoseconds)
         }
         reader.beforeWaiting = { [unowned self] in await self.flush() }
         reader.bodyWait = { [deadline] limit in
@@ -69,11 +74,12 @@ final class ServerConnection {
 
     /// Serves requests; true when parked (the connection stays open), false once it is closed.
     private func run() async -> Bool {
-        deadline.arm(configuration.headerTimeout)
+        deadline.arm(nanoseconds: headerNanoseconds)
         while await serveOne() {
             if registry.isDraining && !reader.hasBufferedBytes { break }
-            deadline.arm(configuration.idleTimeout)
-            deadline.idleSince.store(ConnectionDeadlines.now(), ordering: .relaxed)
+            let now = ConnectionDeadlines.now()
+            deadline.arm(nanoseconds: idleNanoseconds, now: now)
+            deadline.idleSince.store(now, ordering: .relaxed)
         }
         if parked {
             parked = false
@@ -155,13 +161,13 @@ final class ServerConnection {
             await send(.status(.internalServerError), version: head.version, method: head.method, keepAlive: keepAlive)
             return keepAlive
         }
-        if response.head.headerFields[.connection]?.lowercased() == "close" || registry.isDraining {
+        if response.headerFields[.connection]?.lowercased() == "close" || registry.isDraining {
             keepAlive = false
         }
         guard await send(response, version: head.version, method: head.method, keepAlive: keepAlive) else {
             return false
         }
-        if let takeover = response.takeover, response.head.status.code == 101 {
+        if let takeover = response.takeover, response.status.code == 101 {
             // The connection now speaks another protocol (a WebSocket): its code owns it until
             // it returns, and the connection then closes.
             guard await flush() else { return false }
@@ -192,21 +198,21 @@ final class ServerConnection {
             switch response.body.storage {
             case .bytes(let bytes):
                 ResponseHead.encode(
-                    response.head, framing: .length(bytes.count), keepAlive: keepAlive, version: version,
-                    date: date.current(), into: &pending)
+                    status: response.status, fields: response.headerFields, framing: .length(bytes.count),
+                    keepAlive: keepAlive, version: version, date: date.current(), into: &pending)
                 if !isHead && !Self.forbidsBody(code: response.statusCode) { pending.append(contentsOf: bytes) }
                 if pending.count >= Self.flushThreshold || !keepAlive { return await flush() }
                 return !sendFailed
             case .text(let text):
                 ResponseHead.encode(
-                    response.head, framing: .length(text.utf8.count), keepAlive: keepAlive, version: version,
-                    date: date.current(), into: &pending)
+                    status: response.status, fields: response.headerFields, framing: .length(text.utf8.count),
+                    keepAlive: keepAlive, version: version, date: date.current(), into: &pending)
                 if !isHead && !Self.forbidsBody(code: response.statusCode) { pending.append(contentsOf: text.utf8) }
                 if pending.count >= Self.flushThreshold || !keepAlive { return await flush() }
                 return !sendFailed
             case .stream(let length, let produce):
                 if let length {
-                    try await stream(response.head, framing: .length(length), isHead: isHead, version: version,
+                    try await stream(response, framing: .length(length), isHead: isHead, version: version,
                                      keepAlive: keepAlive, produce: produce)
                 } else if version.isHTTP10 {
                     // No chunked in HTTP/1.0: gather the body, then send it with its length.
@@ -216,7 +222,7 @@ final class ServerConnection {
                     complete.body = .bytes(gathered.gatheredBytes)
                     return await send(complete, version: version, method: method, keepAlive: keepAlive)
                 } else {
-                    try await stream(response.head, framing: .chunked, isHead: isHead, version: version,
+                    try await stream(response, framing: .chunked, isHead: isHead, version: version,
                                      keepAlive: keepAlive, produce: produce)
                 }
             }
@@ -227,7 +233,7 @@ final class ServerConnection {
     }
 
     private func stream(
-        _ head: HTTPResponse, framing: ResponseFraming, isHead: Bool, version: HTTPVersion, keepAlive: Bool,
+        _ response: HTTPServerResponse, framing: ResponseFraming, isHead: Bool, version: HTTPVersion, keepAlive: Bool,
         produce: @Sendable (HTTPBodyWriter) async throws -> Void
     ) async throws {
         if reader.owesContinue && !isHead {
@@ -236,7 +242,8 @@ final class ServerConnection {
             pending.append(contentsOf: ResponseHead.continueHead)
         }
         ResponseHead.encode(
-            head, framing: framing, keepAlive: keepAlive, version: version, date: date.current(), into: &pending)
+            status: response.status, fields: response.headerFields, framing: framing, keepAlive: keepAlive,
+            version: version, date: date.current(), into: &pending)
         guard await flush() else { throw HTTPServerError.connectionClosed }
         if isHead { return }
         let writer = HTTPBodyWriter(connection: connection, framing: framing, discard: false)
@@ -248,7 +255,7 @@ final class ServerConnection {
         _ status: HTTPResponse.Status, _ reason: String, version: HTTPVersion, method: HTTPRequest.Method
     ) async {
         var response = HTTPServerResponse.text(status.reasonPhrase + ": " + reason + "\n", status: status)
-        response.head.headerFields[.connection] = "close"
+        response.headerFields[.connection] = "close"
         await send(response, version: version, method: method, keepAlive: false)
     }
 

@@ -21,8 +21,8 @@ enum WebSocketHandshake {
         guard hasToken(fields[.upgrade], "websocket") else {
             var response = HTTPServerResponse.status(
                 .upgradeRequired, "this resource is a WebSocket: ask with Upgrade: websocket")
-            response.head.headerFields[.upgrade] = "websocket"
-            response.head.headerFields[.secWebSocketVersion] = "13"
+            response.headerFields[.upgrade] = "websocket"
+            response.headerFields[.secWebSocketVersion] = "13"
             return .failure(.init(response))
         }
         guard hasToken(fields[.connection], "upgrade") else {
@@ -30,7 +30,7 @@ enum WebSocketHandshake {
         }
         guard fields[.secWebSocketVersion]?.trimmingCharacters == "13" else {
             var response = HTTPServerResponse.status(.upgradeRequired, "only WebSocket version 13 is spoken")
-            response.head.headerFields[.secWebSocketVersion] = "13"
+            response.headerFields[.secWebSocketVersion] = "13"
             return .failure(.init(response))
         }
         let keys = fields[values: .secWebSocketKey]
@@ -38,22 +38,22 @@ enum WebSocketHandshake {
             return .failure(.init(.status(.badRequest, "Sec-WebSocket-Key must be one base64 value of 16 bytes")))
         }
         var response = HTTPServerResponse(status: .switchingProtocols)
-        response.head.headerFields[.upgrade] = "websocket"
-        response.head.headerFields[.connection] = "Upgrade"
-        response.head.headerFields[.secWebSocketAccept] = WebSocketAccept.value(forKey: key)
+        response.headerFields[.upgrade] = "websocket"
+        response.headerFields[.connection] = "Upgrade"
+        response.headerFields[.secWebSocketAccept] = WebSocketAccept.value(forKey: key)
         var accepted = Accepted(response: response)
         let offered = fields[values: .secWebSocketProtocol].flatMap { $0.split(separator: ",") }.map {
             String(Substring($0).trimmingSpaces)
         }
         if let chosen = configuration.subprotocols.first(where: { offered.contains($0) }) {
             accepted.subprotocol = chosen
-            accepted.response.head.headerFields[.secWebSocketProtocol] = chosen
+            accepted.response.headerFields[.secWebSocketProtocol] = chosen
         }
         if let settings = configuration.compression {
             let offers = fields[values: .secWebSocketExtensions].joined(separator: ", ")
             if !offers.isEmpty, let (agreement, answer) = DeflateAgreement.serverAccept(offers: offers, settings) {
                 accepted.deflate = (agreement, settings)
-                accepted.response.head.headerFields[.secWebSocketExtensions] = answer
+                accepted.response.headerFields[.secWebSocketExtensions] = answer
             }
         }
         return .success(accepted)
