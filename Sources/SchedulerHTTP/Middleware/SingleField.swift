@@ -9,20 +9,6 @@ extension HTTPFields {
         return nil
     }
 
-    /// Fields holding only `Content-Type: type`, with room for a few more (a request id, `Vary`,
-    /// `Content-Encoding`) so middleware adds them without growing the storage again.
-    static func contentType(_ type: String) -> HTTPFields {
-        contentType(HTTPField(name: .contentType, value: type))
-    }
-
-    /// The same for a field already made (checked once, not per response).
-    static func contentType(_ field: HTTPField) -> HTTPFields {
-        var fields = HTTPFields()
-        fields.reserveCapacity(4)
-        fields.append(field)
-        return fields
-    }
-
     /// `Content-Type: application/json`, made once.
     static let json = HTTPField(name: .contentType, value: "application/json")
 
@@ -31,11 +17,19 @@ extension HTTPFields {
 
     /// Fields holding only ``plainText``, shared by every `.text` response: a response no one
     /// adds a field to allocates no field list (one that gets a field copies it then).
-    static let plainTextOnly: HTTPFields = {
+    static let plainTextOnly = only(plainText)
+
+    /// Fields holding only ``json``, shared as ``plainTextOnly`` is.
+    static let jsonOnly = only(json)
+
+    /// Fields holding only `Content-Type: application/octet-stream`, shared as ``plainTextOnly`` is.
+    static let octetStreamOnly = only(HTTPField(name: .contentType, value: "application/octet-stream"))
+
+    private static func only(_ field: HTTPField) -> HTTPFields {
         var fields = HTTPFields()
-        fields.append(plainText)
+        fields.append(field)
         return fields
-    }()
+    }
 
     /// Sets `name` to `value` alone: appends when no such field is there (no rebuilding of the
     /// field list), else replaces every field of that name as the subscript does.
