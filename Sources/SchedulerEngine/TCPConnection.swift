@@ -89,12 +89,22 @@ public final class TCPConnection: Sendable {
         _ = try core.enqueue(buffer: pointer)
     }
 
-    /// Queues a copy of `bytes` without waiting; see ``sendNow(_:)-(TCPBuffer)``.
-    public func sendNow(_ bytes: [UInt8]) throws(EngineError) {
+    /// Queues a copy of `bytes` without waiting; see ``sendNow(_:)-(TCPBuffer)``. Returns true
+    /// when too many bytes are now queued: a caller that can wait then awaits
+    /// ``waitForSendRoom()`` before queuing more (as `send` does, without an async call when
+    /// there is room).
+    @discardableResult
+    public func sendNow(_ bytes: [UInt8]) throws(EngineError) -> Bool {
         let queued = bytes.withUnsafeBytes { buffer in
             Result { () throws(EngineError) in try core.enqueue(buffer) }
         }
-        _ = try queued.get()
+        return try queued.get()
+    }
+
+    /// Waits until the send queue has drained to half its high-water mark (or the connection
+    /// closed); cancellation ends the wait with `CancellationError`.
+    public nonisolated(nonsending) func waitForSendRoom() async throws {
+        try await core.waitForRoom()
     }
 
     /// Queues `bytes` for sending, in order; waits only while too many bytes are queued.

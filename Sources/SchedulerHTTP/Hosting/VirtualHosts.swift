@@ -34,14 +34,22 @@ public struct VirtualHosts: HTTPResponder {
 
     /// Hands the request to its site's responder.
     public func respond(to request: HTTPServerRequest) async throws -> HTTPServerResponse {
-        if !byHost.isEmpty, let authority = request.authority,
-            let site = byHost[Self.hostName(authority)]
-        {
-            return try await site.respond(to: request)
+        guard let site = site(for: request) else { return .status(.notFound, "no site for this host") }
+        return try await site.respond(to: request)
+    }
+
+    /// The site's synchronous answer, when it has one.
+    public func respondSynchronously(to request: HTTPServerRequest) throws -> HTTPServerResponse? {
+        guard let site = site(for: request) else { return .status(.notFound, "no site for this host") }
+        return try site.respondSynchronously(to: request)
+    }
+
+    /// The site `request` is for: by `Host`, else by local address, else the fallback.
+    private func site(for request: HTTPServerRequest) -> (any HTTPResponder)? {
+        if !byHost.isEmpty, let authority = request.authority, let site = byHost[Self.hostName(authority)] {
+            return site
         }
-        if let site = byAddress[request.localAddress.ip] { return try await site.respond(to: request) }
-        if let fallback { return try await fallback.respond(to: request) }
-        return .status(.notFound, "no site for this host")
+        return byAddress[request.localAddress.ip] ?? fallback
     }
 
     /// `Host` without its port, lowercased (`[::1]:80` gives `[::1]`).

@@ -147,6 +147,21 @@ public struct HTTPRouter: HTTPResponder {
         return try await chain(request, context)
     }
 
+    /// Answers `request` when its route's handler and every middleware in front of it are
+    /// synchronous (the server then calls no async function for it); nil otherwise.
+    public func respondSynchronously(to request: HTTPServerRequest) throws -> HTTPServerResponse? {
+        // A router of async handlers only is not looked up twice.
+        guard trie.hasSynchronousRoutes else { return nil }
+        let method = request.method
+        let path = request.path
+        var (found, context) = HTTPRouter.lookup(method, path, trie)
+        guard found.isSynchronous else { return nil }
+        guard chain != nil else { return try HTTPRouter.runSync(request, found, context, trie) }
+        guard let syncChain else { return nil }
+        context.arrival = RouteArrival(method: method, path: path, lookup: found)
+        return try syncChain(request, context)
+    }
+
     private mutating func rebuildChains() {
         chain = HTTPRouter.chain(middlewares, trie)
         syncChain = middlewares.isEmpty ? nil : HTTPRouter.syncChain(middlewares, trie)
@@ -195,6 +210,7 @@ public struct HTTPRouter: HTTPResponder {
         if !isKnownUniquelyReferenced(&trie) { trie = trie.copy() }
         try trie.trie.insert(path: path, method: method.rawValue, value: Route(pattern: path, handler: handler, sync: sync))
         trie.methods.insert(method.rawValue)
+        if sync != nil { trie.hasSynchronousRoutes = true }
         rebuildChains()
     }
 }
@@ -229,11 +245,14 @@ final class TrieBox: @unchecked Sendable {
     // and no dynamic exclusivity check per request.
     @exclusivity(unchecked) var trie = RouteTrie<Route>()
     @exclusivity(unchecked) var methods: Set<String> = []
+    /// Whether any route has a synchronous handler (else no request is tried synchronously).
+    @exclusivity(unchecked) var hasSynchronousRoutes = false
 
     func copy() -> TrieBox {
         let copy = TrieBox()
         copy.trie = RouteTrie(root: Self.copy(trie.root))
         copy.methods = methods
+        copy.hasSynchronousRoutes = hasSynchronousRoutes
         return copy
     }
 

@@ -10,20 +10,52 @@ public protocol HTTPResponder: Sendable {
     /// Answers `request`; a thrown error becomes a 500 response (or closes the connection if
     /// the response head was already sent).
     func respond(to request: HTTPServerRequest) async throws -> HTTPServerResponse
+
+    /// Answers `request` without suspending when this responder can (its handler is
+    /// synchronous), else returns nil and the server calls ``respond(to:)``. The server tries
+    /// this first: an answer given here costs no async call and no executor check. Both must
+    /// answer alike. The default returns nil.
+    func respondSynchronously(to request: HTTPServerRequest) throws -> HTTPServerResponse?
 }
 
-/// An ``HTTPResponder`` made from a closure.
+extension HTTPResponder {
+    /// No synchronous answer: the server calls ``respond(to:)``.
+    public func respondSynchronously(to request: HTTPServerRequest) throws -> HTTPServerResponse? { nil }
+}
+
+/// An ``HTTPResponder`` made from a closure, synchronous or async.
+///
+/// A closure that does not `await` is taken as synchronous (Swift prefers that initializer for
+/// it) and runs where the request arrived, with no async call per request.
 public struct HTTPClosureResponder: HTTPResponder {
-    let body: @Sendable (HTTPServerRequest) async throws -> HTTPServerResponse
+    private enum Body: Sendable {
+        case synchronous(@Sendable (HTTPServerRequest) throws -> HTTPServerResponse)
+        case async(@Sendable (HTTPServerRequest) async throws -> HTTPServerResponse)
+    }
+    private let body: Body
 
     /// Wraps `body`.
     public init(_ body: @escaping @Sendable (HTTPServerRequest) async throws -> HTTPServerResponse) {
-        self.body = body
+        self.body = .async(body)
+    }
+
+    /// Wraps a synchronous `body`.
+    public init(_ body: @escaping @Sendable (HTTPServerRequest) throws -> HTTPServerResponse) {
+        self.body = .synchronous(body)
     }
 
     /// Calls the closure.
     public func respond(to request: HTTPServerRequest) async throws -> HTTPServerResponse {
-        try await body(request)
+        switch body {
+        case .synchronous(let body): try body(request)
+        case .async(let body): try await body(request)
+        }
+    }
+
+    /// Calls a synchronous closure; nil for an async one.
+    public func respondSynchronously(to request: HTTPServerRequest) throws -> HTTPServerResponse? {
+        guard case .synchronous(let body) = body else { return nil }
+        return try body(request)
     }
 }
 

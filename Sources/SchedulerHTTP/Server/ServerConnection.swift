@@ -54,7 +54,7 @@ final class ServerConnection {
             deadline.idleSince.store(0, ordering: .relaxed)
             deadline.arm(nanoseconds: headerNanoseconds)
         }
-        reader.beforeWaiting = { [unowned self] in await self.flush() }
+        reader.driver = self
         reader.bodyWait = { [deadline] limit in
             if let limit { deadline.arm(limit) } else { deadline.disarm() }
         }
@@ -112,9 +112,12 @@ final class ServerConnection {
 
     /// Sends what is pending; false once a send has failed.
     @discardableResult
-    private func flush() async -> Bool {
+    func flush() async -> Bool {
         guard !pending.isEmpty, !sendFailed else { return !sendFailed }
-        do { try await connection.send(pending) } catch { sendFailed = true }
+        // Queued without an async call; the wait happens only when the queue is full.
+        do {
+            if try connection.sendNow(pending) { try await connection.waitForSendRoom() }
+        } catch { sendFailed = true }
         pending.removeAll(keepingCapacity: true)
         return !sendFailed
     }
@@ -146,7 +149,11 @@ final class ServerConnection {
         var keepAlive = head.keepAlive && !registry.isDraining
         let response: HTTPServerResponse
         do {
-            response = try await responder.respond(to: request)
+            if let answer = try responder.respondSynchronously(to: request) {
+                response = answer
+            } else {
+                response = try await responder.respond(to: request)
+            }
         } catch let error as HTTPServerError {
             configuration.onHandlerError(error, request)
             switch error {
