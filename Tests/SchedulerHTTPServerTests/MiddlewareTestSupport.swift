@@ -48,7 +48,7 @@ enum MW {
     }
 
     /// Runs `router` on a loopback server for the time of `body`.
-    static func withRouterServer(_ router: HTTPRouter, _ body: (UInt16) async throws -> Void) async throws {
+    static func withRouterServer(_ router: some HTTPResponder, _ body: (UInt16) async throws -> Void) async throws {
         let server = try HTTPServer(
             address: SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0),
             configuration: HTTPServer.Configuration(engine: .init(threads: 1)), responder: router)
