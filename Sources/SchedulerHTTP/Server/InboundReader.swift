@@ -36,19 +36,21 @@ enum InboundFailure: Error {
 /// Reads requests off one connection: receives chunks, feeds the parser, keeps what it has
 /// not consumed yet (the start of the next pipelined request, say).
 final class InboundReader {
+    // `@exclusivity(unchecked)` state: only the connection's driving task touches it, one
+    // access at a time (see ServerConnection).
     let connection: TCPConnection
-    private var parser: RequestStreamParser
+    @exclusivity(unchecked) private var parser: RequestStreamParser
     /// Received bytes not consumed yet: `inbox[start...]`.
-    private var inbox: [UInt8] = []
-    private var start = 0
-    private var atEOF = false
+    @exclusivity(unchecked) private var inbox: [UInt8] = []
+    @exclusivity(unchecked) private var start = 0
+    @exclusivity(unchecked) private var atEOF = false
     /// Body bytes of the current request handed out so far.
-    private var bodyBytes = 0
+    @exclusivity(unchecked) private var bodyBytes = 0
     private let maxBodySize: Int
     /// Set when the current request's body has been read to its end (or it had none).
-    private(set) var bodyComplete = true
+    @exclusivity(unchecked) private(set) var bodyComplete = true
     /// The `100 Continue` owed before the first body read.
-    var owesContinue = false
+    @exclusivity(unchecked) var owesContinue = false
     /// Called when the first byte of a request arrives (to switch idle to header timeout).
     var onRequestStarted: () -> Void = {}
     /// The driver, whose pending answers go out before the reader waits for bytes (or sends
@@ -61,7 +63,7 @@ final class InboundReader {
     /// What bounds a wait for body bytes (see `allowedBodyWait()`).
     private let bodyPace: BodyPace
     /// Nanoseconds spent waiting for the current body's bytes.
-    private var bodyWaited: Int64 = 0
+    @exclusivity(unchecked) private var bodyWaited: Int64 = 0
 
     init(connection: TCPConnection, limits: HTTPParserLimits, maxBodySize: Int, bodyPace: BodyPace) {
         self.connection = connection
