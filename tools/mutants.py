@@ -258,6 +258,23 @@ MUTANTS = [
         "guard connection.idleSince.duration(to: now) >= timeout else { return false }", "return false",
         "idleConnectionsCloseAfterTheTimeout", backends=("posix",),
         why="pooled connections are kept past the idle timeout"),
+    # 2026-12-07: the synchronous answer, the response head writer.
+    Mutant(
+        "http-sync-answer-skipped", "Sources/SchedulerHTTP/Server/ServerConnection.swift",
+        "            if let answer = try responder.respondSynchronously(to: request) {",
+        "            if false, let answer = try responder.respondSynchronously(to: request) {",
+        "SynchronousResponderTests", backends=("posix",),
+        why="the server never asks a responder for a synchronous answer"),
+    Mutant(
+        "http-long-head-dropped", "Sources/SchedulerHTTP/Server/ResponseHead.swift",
+        "        if written { return }", "        if written || true { return }",
+        "ResponseHeadTests", backends=("posix",),
+        why="a response head longer than the 1 KiB stack buffer is not written again where it fits"),
+    Mutant(
+        "router-sync-ignores-route-middleware", "Sources/SchedulerHTTP/Router/HTTPRouter.swift",
+        "        guard found.isSynchronous else { return nil }", "",
+        "SynchronousResponderTests", backends=("posix",),
+        why="the router answers synchronously although the route's handler is async"),
 ]
 
 
