@@ -42,7 +42,7 @@ import Testing
             response.headerFields[.contentLength] = "999"
             response.headerFields[.transferEncoding] = "gzip"
             response.headerFields[.date] = "yesterday"
-            response.headerFields[.connection] = "close"
+            response.headerFields[.connection] = "Close"
             return response
         }
         try await MW.withRouterServer(router) { port in
@@ -52,7 +52,7 @@ import Testing
                 let first = try client.readResponse()
                 #expect(first.fields.filter { $0.name.lowercased() == "content-length" }.map(\.value) == ["4"])
                 #expect(first.field("Transfer-Encoding") == nil && first.field("Date") != "yesterday")
-                // The handler's `Connection: close` is honoured: the answer says so, nothing follows.
+                // The handler's `Connection: Close` is honoured: the answer says so, nothing follows.
                 #expect(first.field("Connection") == "close" && first.text == "four")
                 #expect(client.readsEndOfStream())
             }

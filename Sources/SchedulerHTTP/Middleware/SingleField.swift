@@ -9,6 +9,20 @@ extension HTTPFields {
         return nil
     }
 
+    /// Whether `name` appears once and its value is `lowercaseValue` in any ASCII case: what
+    /// `self[name]?.lowercased() == lowercaseValue` says, with no joined or lowercased copy.
+    func hasSingle(_ name: HTTPField.Name, equalTo lowercaseValue: String) -> Bool {
+        var found: String?
+        for field in self where field.name == name {
+            if found != nil { return false }
+            found = field.value
+        }
+        guard let found, found.utf8.count == lowercaseValue.utf8.count else { return false }
+        return zip(found.utf8, lowercaseValue.utf8).allSatisfy { byte, lower in
+            (byte >= 65 && byte <= 90 ? byte | 0x20 : byte) == lower
+        }
+    }
+
     /// `Content-Type: application/json`, made once.
     static let json = HTTPField(name: .contentType, value: "application/json")
 

@@ -41,11 +41,15 @@ enum ResponseHead {
         let code = status.code
         var head = HeadBytes(buffer)
         // RFC 9110 §6.2: a server sends the highest version it conforms to, also to 1.0 clients.
-        head.write("HTTP/1.1 ")
-        head.writeDecimal(code)
-        head.write(UInt8(ascii: " "))
-        head.write(status.reasonPhrase)
-        head.write("\r\n")
+        if code == 200 && status.reasonPhrase == "OK" {
+            head.write("HTTP/1.1 200 OK\r\n")
+        } else {
+            head.write("HTTP/1.1 ")
+            head.writeDecimal(code)
+            head.write(UInt8(ascii: " "))
+            head.write(status.reasonPhrase)
+            head.write("\r\n")
+        }
         for field in fields {
             // The framing fields are the server's (names compared only when the length matches).
             let name = field.name

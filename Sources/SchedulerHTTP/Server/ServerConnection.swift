@@ -171,7 +171,7 @@ final class ServerConnection {
             await send(.status(.internalServerError), version: head.version, method: head.method, keepAlive: keepAlive)
             return keepAlive
         }
-        if response.headerFields[.connection]?.lowercased() == "close" || registry.isDraining {
+        if response.headerFields.hasSingle(.connection, equalTo: "close") || registry.isDraining {
             keepAlive = false
         }
         guard await send(response, version: head.version, method: head.method, keepAlive: keepAlive) else {
