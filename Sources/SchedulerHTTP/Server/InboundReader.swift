@@ -64,6 +64,8 @@ final class InboundReader {
     private let bodyPace: BodyPace
     /// Nanoseconds spent waiting for the current body's bytes.
     @exclusivity(unchecked) private var bodyWaited: Int64 = 0
+    /// Whether the current head's first byte has arrived (the header timeout then runs).
+    @exclusivity(unchecked) private var headAnnounced = false
 
     init(connection: TCPConnection, limits: HTTPParserLimits, maxBodySize: Int, bodyPace: BodyPace) {
         self.connection = connection
@@ -83,36 +85,53 @@ final class InboundReader {
         return rest
     }
 
+    /// The next request head when its bytes are all here already (pipelined requests), else
+    /// nil with the bytes kept; no wait, no async call. ``nextHead()`` goes on from there.
+    func headIfBuffered() throws(InboundFailure) -> InboundHead? {
+        guard start < inbox.count else { return nil }
+        bodyBytes = 0
+        bodyWaited = 0
+        if !headAnnounced {
+            headAnnounced = true
+            onRequestStarted()
+        }
+        return try headFromBuffer()
+    }
+
     /// The next request head; nil when the peer closed cleanly between requests.
     func nextHead() async throws(InboundFailure) -> InboundHead? {
         bodyBytes = 0
         bodyWaited = 0
-        var announced = false
         while true {
-            if start < inbox.count && !announced {
-                announced = true
+            if start < inbox.count && !headAnnounced {
+                headAnnounced = true
                 onRequestStarted()
             }
-            // Steps until a head, or until more bytes are needed; an `.end` here is the end of
-            // the previous message (one without a body, or a body already read to its end).
-            parsing: while true {
-                switch try parseStep() {
-                case .head(let head):
-                    bodyComplete = !head.hasBody
-                    owesContinue = head.expectsContinue
-                    return head
-                case .needMore:
-                    break parsing
-                case .end, .body:
-                    continue
-                }
-            }
+            if let head = try headFromBuffer() { return head }
             // Waiting for a request's first byte: the wait may be parked.
-            guard try await receive(parkable: !announced) else {
-                if start < inbox.count || announced {
+            guard try await receive(parkable: !headAnnounced) else {
+                if start < inbox.count || headAnnounced {
                     throw .reject(status: .badRequest, reason: "connection closed inside a request head")
                 }
                 return nil
+            }
+        }
+    }
+
+    /// Steps the parser until a head, or until more bytes are needed (nil); an `.end` here is
+    /// the end of the previous message (one without a body, or a body already read to its end).
+    private func headFromBuffer() throws(InboundFailure) -> InboundHead? {
+        while true {
+            switch try parseStep() {
+            case .head(let head):
+                bodyComplete = !head.hasBody
+                owesContinue = head.expectsContinue
+                headAnnounced = false
+                return head
+            case .needMore:
+                return nil
+            case .end, .body:
+                continue
             }
         }
     }

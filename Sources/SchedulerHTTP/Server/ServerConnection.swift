@@ -129,8 +129,13 @@ final class ServerConnection {
     private func serveOne() async -> Bool {
         let head: InboundHead
         do throws(InboundFailure) {
-            guard let next = try await reader.nextHead() else { return false }
-            head = next
+            // A pipelined request already here is taken without an async call.
+            if let buffered = try reader.headIfBuffered() {
+                head = buffered
+            } else {
+                guard let next = try await reader.nextHead() else { return false }
+                head = next
+            }
         } catch {
             switch error {
             case .reject(let status, let reason): await sendError(status, reason, version: .http1_1, method: .get)
@@ -174,9 +179,14 @@ final class ServerConnection {
         if response.headerFields.hasSingle(.connection, equalTo: "close") || registry.isDraining {
             keepAlive = false
         }
-        guard await send(response, version: head.version, method: head.method, keepAlive: keepAlive) else {
-            return false
+        // Bytes and text are queued without an async call; a flush or a stream needs one.
+        let sent: Bool
+        switch queue(response, version: head.version, method: head.method, keepAlive: keepAlive) {
+        case .queued: sent = !sendFailed
+        case .mustFlush: sent = await flush()
+        case .stream: sent = await send(response, version: head.version, method: head.method, keepAlive: keepAlive)
         }
+        guard sent else { return false }
         if let takeover = response.takeover, response.status.code == 101 {
             // The connection now speaks another protocol (a WebSocket): its code owns it until
             // it returns, and the connection then closes.
@@ -205,21 +215,14 @@ final class ServerConnection {
     ) async -> Bool {
         let isHead = method == .head
         do {
+            switch queue(response, version: version, method: method, keepAlive: keepAlive) {
+            case .queued: return !sendFailed
+            case .mustFlush: return await flush()
+            case .stream: break
+            }
             switch response.body.storage {
-            case .bytes(let bytes):
-                ResponseHead.encode(
-                    status: response.status, fields: response.headerFields, framing: .length(bytes.count),
-                    keepAlive: keepAlive, version: version, date: date.current(), into: &pending)
-                if !isHead && !Self.forbidsBody(code: response.statusCode) { pending.append(contentsOf: bytes) }
-                if pending.count >= Self.flushThreshold || !keepAlive { return await flush() }
-                return !sendFailed
-            case .text(let text):
-                ResponseHead.encode(
-                    status: response.status, fields: response.headerFields, framing: .length(text.utf8.count),
-                    keepAlive: keepAlive, version: version, date: date.current(), into: &pending)
-                if !isHead && !Self.forbidsBody(code: response.statusCode) { pending.append(contentsOf: text.utf8) }
-                if pending.count >= Self.flushThreshold || !keepAlive { return await flush() }
-                return !sendFailed
+            case .bytes, .text:
+                return !sendFailed  // queued above
             case .stream(let length, let produce):
                 if let length {
                     try await stream(response, framing: .length(length), isHead: isHead, version: version,
@@ -240,6 +243,38 @@ final class ServerConnection {
         } catch {
             return false
         }
+    }
+
+    /// What `queue` did with a response.
+    private enum Queued {
+        /// Written to `pending`.
+        case queued
+        /// Written to `pending`, which must be sent now (it is large, or the connection closes).
+        case mustFlush
+        /// Not written: its body is a stream (see `send`).
+        case stream
+    }
+
+    /// Writes a response whose body is known (bytes or text) to `pending`, synchronously.
+    private func queue(
+        _ response: HTTPServerResponse, version: HTTPVersion, method: HTTPRequest.Method, keepAlive: Bool
+    ) -> Queued {
+        let withBody = method != .head && !Self.forbidsBody(code: response.statusCode)
+        switch response.body.storage {
+        case .bytes(let bytes):
+            ResponseHead.encode(
+                status: response.status, fields: response.headerFields, framing: .length(bytes.count),
+                keepAlive: keepAlive, version: version, date: date.current(), into: &pending)
+            if withBody { pending.append(contentsOf: bytes) }
+        case .text(let text):
+            ResponseHead.encode(
+                status: response.status, fields: response.headerFields, framing: .length(text.utf8.count),
+                keepAlive: keepAlive, version: version, date: date.current(), into: &pending)
+            if withBody { pending.append(contentsOf: text.utf8) }
+        case .stream:
+            return .stream
+        }
+        return pending.count >= Self.flushThreshold || !keepAlive ? .mustFlush : .queued
     }
 
     private func stream(
