@@ -27,9 +27,11 @@ SCAN=CSources/CSchedulerHTTPScan
 mkdir -p "$OUT/CSchedulerHTTPScan"
 printf 'module CSchedulerHTTPScan {\n  header "%s"\n  export *\n}\n' "$PWD/$SCAN/include/CSchedulerHTTPScan.h" \
   > "$OUT/CSchedulerHTTPScan/module.modulemap"
-clang -O2 -fsanitize=fuzzer-no-link,address -I "$SCAN/include" -c "$SCAN/field_lines.c" -o "$OUT/field_lines.o"
+for c in "$SCAN"/*.c; do
+  clang -O2 -fsanitize=fuzzer-no-link,address -I "$SCAN/include" -c "$c" -o "$OUT/$(basename "$c" .c).o"
+done
 swiftc -O -parse-as-library -module-name SchedulerHTTPFuzz -sanitize=fuzzer,address -I "$OUT" -L "$OUT" -lHTTPTypes \
-  -I "$OUT/CSchedulerHTTPScan" Sources/SchedulerHTTP/Parser/*.swift fuzz/FuzzParser.swift "$OUT/field_lines.o" \
+  -I "$OUT/CSchedulerHTTPScan" Sources/SchedulerHTTP/Parser/*.swift fuzz/FuzzParser.swift "$OUT"/field_lines.o "$OUT"/head.o \
   -o "$OUT/http-parser-fuzzer"
 echo "fuzz: running for ${SECONDS_TO_RUN}s (seeds in fuzz/corpus, findings in $OUT)"
 "$OUT/http-parser-fuzzer" -max_total_time="$SECONDS_TO_RUN" -max_len=4096 -dict=fuzz/http.dict \

@@ -119,10 +119,21 @@ MUTANTS = [
         "RequestRejectionTests", backends=("posix",),
         why="a head with both Content-Length and Transfer-Encoding is parsed (request smuggling)"),
     Mutant(
-        "http-scan-tail-one-late", "CSources/CSchedulerHTTPScan/field_lines.c",
+        "http-scan-tail-one-late", "CSources/CSchedulerHTTPScan/scan_inline.h",
         "mask = (mask >> (i - back)) | (1u << (end - i));", "mask = (mask >> (i - back - 1)) | (1u << (end - i));",
         "ResponseParserTests|RequestParserTests", backends=("posix",),
         why="the C scanner's last register looks one byte late (a CR can end up inside a value)"),
+    Mutant(
+        "http-scan-head-framing-dropped", "CSources/CSchedulerHTTPScan/head.c",
+        "framing |= 1ull << k;", "(void)k;",
+        "RequestParserTests", backends=("posix",),
+        why="the one-call head scan forgets which lines may be framing fields (Content-Length unread)"),
+    Mutant(
+        "http-scan-head-long-target", "CSources/CSchedulerHTTPScan/scan_inline.h",
+        "if (i == target_start || i - target_start > max_target || i >= end || p[i] != ' ') return 0;",
+        "if (i == target_start || i >= end || p[i] != ' ') return 0;",
+        "RequestFramingTests", backends=("posix",),
+        why="the one-call head scan takes a target over the length limit"),
     Mutant(
         "http-413-after-reading", "Sources/SchedulerHTTP/Server/ServerConnection.swift",
         "if let length = head.contentLength, length > configuration.maxBodySize {",

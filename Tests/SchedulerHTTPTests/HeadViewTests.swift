@@ -124,4 +124,28 @@ struct HeadViewTests {
         }
         #expect(keepAlive == false)
     }
+
+    /// A chunked body through `nextView`: its bytes, then `.end` with the trailer fields on the
+    /// parser until the next head (which has none).
+    @Test func chunkedTrailersThroughTheView() throws {
+        let text = "POST /up HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-Sum: 42\r\n\r\n"
+            + "GET /next HTTP/1.1\r\nHost: h\r\n\r\n"
+        var parser = HTTPRequestParser()
+        var events: [String] = []
+        try Array(text.utf8).withUnsafeBytes { raw in
+            var rest = raw
+            for _ in 0..<20 where events.count < 5 {
+                let step = try parser.nextView(rest)
+                switch step.event {
+                case .head(let head):
+                    events.append("head \(String(decoding: head.target, as: UTF8.self)) trailers \(parser.trailers == nil ? "none" : "kept")")
+                case .body(let bytes): events.append("body \(String(decoding: bytes, as: UTF8.self))")
+                case .end: events.append("end \(parser.trailers?[HTTPField.Name("X-Sum")!] ?? "none")")
+                case .needMore: events.append("needMore")
+                }
+                rest = UnsafeRawBufferPointer(rebasing: rest[step.consumed...])
+            }
+        }
+        #expect(events == ["head /up trailers none", "body abc", "end 42", "head /next trailers none", "end none"])
+    }
 }

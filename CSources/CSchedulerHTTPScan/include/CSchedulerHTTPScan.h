@@ -1,4 +1,5 @@
-/* CSchedulerHTTPScan: the fast path of SchedulerHTTP's head parser, field lines in bulk.
+/* CSchedulerHTTPScan: the fast path of SchedulerHTTP's head parser: a whole usual request head in
+ * one call (`csched_http_scan_head`), field lines in bulk (`csched_http_field_lines`).
  *
  * `csched_http_field_lines` walks well-formed field lines (RFC 9112 section 5: a token name, a
  * colon, optional whitespace, field bytes, optional whitespace, CRLF or LF) and records where each
@@ -33,6 +34,39 @@ typedef struct csched_http_field_span {
  * line it did not take (its start, never inside it). Offsets must fit in int32_t. */
 size_t csched_http_field_lines(const uint8_t *p, size_t start, size_t end, csched_http_field_span *out,
                                size_t room, size_t *next);
+
+/** Where a request line's parts sit, as offsets from its first byte. */
+typedef struct csched_http_request_line {
+    int32_t method_end;
+    int32_t target_start;
+    int32_t target_end;
+    int32_t minor_version;
+    int32_t line_end;
+} csched_http_request_line;
+
+/** What `csched_http_scan_head` found. */
+typedef struct csched_http_head_scan {
+    /** The request line. */
+    csched_http_request_line line;
+    /** Field lines taken (their spans were written). */
+    int32_t field_count;
+    /** The offset of the first line not taken. */
+    int32_t next;
+    /** The offset after the empty line when it is the line at `next` (CRLF): the head's end; else -1. */
+    int32_t head_end;
+    /** Bit k: field line k's name has a framing field's length and first letter (Host, Expect,
+     * Upgrade, Connection, Content-Length, Transfer-Encoding), so the parser reads it. */
+    uint64_t framing;
+} csched_http_head_scan;
+
+/** A request head from `p[0]`: a plainly well-formed request line (a token method, SP, a target of
+ * 1 to `max_target` visible ASCII bytes, SP, `HTTP/1.1` or `HTTP/1.0`, CRLF or LF), then up to
+ * `room` (at most 64) field lines as `csched_http_field_lines` takes them, then whether the empty
+ * line follows. Returns 0 (and writes no span) when the request line is anything else (an empty
+ * line first, a line cut short, any error): the parser then goes byte by byte, naming the error
+ * and its offset. Offsets must fit in int32_t. */
+int csched_http_scan_head(const uint8_t *p, size_t end, size_t max_target, csched_http_field_span *spans,
+                          size_t room, csched_http_head_scan *out);
 
 /** A once-set flag for a value built on first use by whichever thread asks first (a request
  * head's swift-http-types value): 0 unset, 1 being stored, 2 stored. Acquire and release order the

@@ -1,3 +1,5 @@
+import CSchedulerHTTPScan
+
 /// The head phase: start and field lines scanned up to the empty line, resuming where a step stopped.
 extension HTTPMessageCore {
     /// Scans the head from where the last step stopped; true once its empty line is found.
@@ -5,6 +7,9 @@ extension HTTPMessageCore {
         let count = p.count
         let window = min(count, limits.maxHeadBytes)
         var i = scanned
+        if i == 0 && inStartLine && isRequest && requestLinePart == .method {
+            if try headInOneGo(p, &i, window) { return true }
+        }
         while true {
             if inStartLine && isRequest {
                 guard try scanRequestLine(p, &i, window) else {
@@ -22,6 +27,10 @@ extension HTTPMessageCore {
             if !inStartLine && i == lineStart && i < window {
                 try fieldLinesInBulk(p, &i, window)
                 lineStart = i
+                // The empty line that usually follows: the head ends here.
+                if i &+ 1 < window && p[i] == 0x0D && p[i &+ 1] == 0x0A {
+                    return try headEnds(at: i, next: i &+ 2)
+                }
             }
             // A line that starts with whitespace is rejected as soon as its first byte is seen.
             if !inStartLine && i == lineStart && i < window && isOWS(p[i]) {
@@ -68,16 +77,61 @@ extension HTTPMessageCore {
                 }
                 // An empty line before the request line is skipped (RFC 9112 §2.2).
             } else if contentEnd == lineStart {
-                headLength = next
-                try finishHead(emptyLineAt: lineStart)
-                scanned = next
-                return true
+                return try headEnds(at: lineStart, next: next)
             } else {
                 try fieldLine(p, lineStart, contentEnd)
             }
             lineStart = next
             i = next
         }
+    }
+
+    /// The empty line at `offset` ends the head; `next` is the offset after it.
+    @inline(__always)
+    mutating func headEnds(at offset: Int, next: Int) throws(HTTPParseError) -> Bool {
+        headLength = next
+        try finishHead(emptyLineAt: offset)
+        scanned = next
+        return true
+    }
+
+    /// A plainly well-formed request line and the well-formed field lines after it taken in one
+    /// C call (the usual head); true when the empty line follows them, so the head is complete.
+    /// Anything else is left where the call stopped: to `scanRequestLine` (from the same byte)
+    /// when the request line was not taken, else to the line-by-line path from the first line
+    /// not taken.
+    @inline(__always)
+    mutating func headInOneGo(_ p: UnsafeRawBufferPointer, _ i: inout Int, _ window: Int) throws(HTTPParseError)
+        -> Bool
+    {
+        guard let base = p.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return false }
+        var scan = csched_http_head_scan()
+        var taken = 0
+        let room = min(limits.maxFieldCount, 64)
+        _ = fields.appendInPlace(room: room) { spans in
+            taken = Int(csched_http_scan_head(base, window, limits.maxTargetLength, spans, room, &scan))
+            return taken == 0 ? 0 : Int(scan.field_count)
+        }
+        guard taken != 0 else { return false }
+        start.methodStart = 0
+        start.methodEnd = Int(scan.line.method_end)
+        start.targetStart = Int(scan.line.target_start)
+        start.targetEnd = Int(scan.line.target_end)
+        start.versionStart = Int(scan.line.target_end) &+ 1
+        facts.minorVersion = Int(scan.line.minor_version)
+        inStartLine = false
+        requestLinePart = .lineEnd
+        var framing = scan.framing
+        while framing != 0 {
+            let k = framing.trailingZeroBitCount
+            framing &= framing &- 1
+            let span = fields[k]
+            try noteFramingField(p, span.nameStart, span.nameEnd, span.valueStart, span.valueEnd, index: k)
+        }
+        i = Int(scan.next)
+        lineStart = i
+        if scan.head_end >= 0 { return try headEnds(at: i, next: Int(scan.head_end)) }
+        return false
     }
 
     /// The bytes a field line or status line may hold (HTAB, SP, VCHAR, obs-text): stops at anything else.

@@ -23,12 +23,12 @@ struct HeadFacts {
     var hostField = -1
     var contentLength: Int? = nil
     var contentLengthLine = 0
-    var transferEncoding = false
     var transferEncodingLine = 0
     var transferEncodingValue = 0
+    var codingCount = 0
+    var transferEncoding = false
     var chunkedLast = false
     var otherCoding = false
-    var codingCount = 0
     var connectionClose = false
     var connectionKeepAlive = false
     var connectionUpgrade = false
@@ -186,6 +186,7 @@ struct HTTPMessageCore {
         streamOffset += headLength
         scanned = 0
         lineStart = 0
+        if case .some = trailers { trailers = nil }
         switch framing {
         case .none:
             if !isRequest && facts.statusCode / 100 == 1 && facts.statusCode != 101 {
@@ -205,11 +206,10 @@ struct HTTPMessageCore {
         lineStart = 0
         inStartLine = true
         requestLinePart = .method
-        start = StartLine()
+        // (`start` is not reset: each start line sets every offset of it that is read later.)
         headLength = 0
         facts = HeadFacts()
         fields.removeAll()
-        trailers = nil
         trailerBytes = 0
         framing = .none
         keepAlive = true

@@ -2,6 +2,7 @@
 public struct HTTPParserLimits: Sendable, Equatable {
     /// The most bytes a head may take, from its first byte to the end of its empty line (64 KiB).
     /// Beyond it the parser throws `headTooLarge` (a server answers 431). Trailers share this bound.
+    /// At most 2 GiB - 1 (offsets in a head are 32-bit): `init` lowers a larger value to that.
     public var maxHeadBytes: Int
 
     /// The most field lines a head (or a trailer section) may hold (100): the next one throws
@@ -22,7 +23,7 @@ public struct HTTPParserLimits: Sendable, Equatable {
         maxHeadBytes: Int = 64 * 1024, maxFieldCount: Int = 100, maxTargetLength: Int = 8 * 1024,
         maxChunkSizeDigits: Int = 16, maxChunkLineLength: Int = 4 * 1024
     ) {
-        self.maxHeadBytes = max(16, maxHeadBytes)
+        self.maxHeadBytes = min(max(16, maxHeadBytes), Int(Int32.max))  // offsets are 32-bit
         self.maxFieldCount = max(0, maxFieldCount)
         self.maxTargetLength = max(1, maxTargetLength)
         self.maxChunkSizeDigits = min(max(1, maxChunkSizeDigits), 16)

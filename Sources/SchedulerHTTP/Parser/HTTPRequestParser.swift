@@ -39,15 +39,28 @@ public struct HTTPRequestParser {
     /// As `next(_:)`, but a head comes as spans into `buffer` (`HTTPRequestHeadView`): checked
     /// exactly as `next(_:)` checks it, framing and all, with no swift-http-types value built.
     /// The view is valid only while `buffer`'s bytes are.
-    public mutating func nextView(_ buffer: UnsafeRawBufferPointer) throws(HTTPParseError)
-        -> HTTPParserStep<HTTPRequestHeadView>
-    {
+    public mutating func nextView(_ buffer: UnsafeRawBufferPointer) throws(HTTPParseError) -> HTTPRequestViewStep {
+        if case .endPending = core.phase {  // a message without a body, just after its head
+            core.advance(by: 0, ended: true)
+            return HTTPRequestViewStep(event: .end, consumed: 0)
+        }
         let (event, consumed) = try core.step(buffer)
-        guard case .head = event else { return otherStep(event, consumed, buffer) }
-        let view = HTTPRequestHeadView(buffer: buffer, start: core.start, spans: core.fields)
-        let length = core.headLength
-        core.headConsumed()
-        return HTTPParserStep(event: .head(view), consumed: length)
+        switch event {
+        case .head:
+            let view = HTTPRequestHeadView(buffer: buffer, start: core.start, spans: core.fields.base, count: core.fields.count)
+            let length = core.headLength
+            core.headConsumed()
+            return HTTPRequestViewStep(event: .head(view), consumed: length)
+        case .body(let range):
+            core.advance(by: consumed, ended: false)
+            return HTTPRequestViewStep(event: .body(UnsafeRawBufferPointer(rebasing: buffer[range])), consumed: consumed)
+        case .end:
+            core.advance(by: consumed, ended: true)
+            return HTTPRequestViewStep(event: .end, consumed: consumed)
+        case .needMore:
+            core.advance(by: consumed, ended: false)
+            return HTTPRequestViewStep(event: .needMore, consumed: consumed)
+        }
     }
 
     /// As `next(_:)`, but a head comes as a `LazyRequestHead`: checked as `next(_:)` checks it,
@@ -104,6 +117,8 @@ public struct HTTPRequestParser {
     public var bytesConsumed: Int { core.streamOffset }
     /// The length of the last head in bytes (leading empty lines included).
     public var headLength: Int { core.headLength }
+    /// The trailer fields of the last chunked body, from its `.end` until the next head.
+    public var trailers: HTTPFields? { core.trailers }
 
     mutating func buildRequest(_ p: UnsafeRawBufferPointer) throws(HTTPParseError) -> HTTPRequest {
         let s = core.start
