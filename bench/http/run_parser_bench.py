@@ -2,7 +2,8 @@
 """`make bench-parser`: scheduler-core's HTTPRequestParser against llhttp, bytes/s.
 
 Builds bench/http/peers' ParserBench in release (its own scratch path, .build-httppeers) and runs
-it ROUNDS times (default 3) pinned to one CPU, SECONDS_PER_CASE (default 2) per case and parser.
+it ROUNDS times (default 3) pinned to one CPU, SECONDS_PER_CASE (default 2) per case and parser,
+in 8 turns that alternate between the parsers (each parser's rate: the median of its turns).
 Inputs: TechEmpower's plaintext request, a ~700-byte browser request, a 40-header request (the
 texts are in bench/http/peers/Sources/ParserBench/main.swift). Writes bench/results/parser.md and
 parser.json (medians over rounds).
@@ -47,7 +48,8 @@ def main():
     lines = [
         "# HTTP request parser benchmark",
         "",
-        "`%s` on %s: %d rounds, %s s per case and parser, pinned to CPU %s; medians."
+        "`%s` on %s: %d rounds, %s s per case and parser in 8 turns alternating between the parsers,"
+        " pinned to CPU %s; medians of turns, then of rounds."
         % (os.environ.get("BENCH_COMMAND", "make bench-parser"), os.uname().nodename, ROUNDS, SECONDS, CPU),
         "Each input is parsed as one keep-alive request after another from the same buffer.",
         "",
