@@ -241,9 +241,16 @@ def wrk(port, path, extra, seconds, connections=64):
     cmd += extra + ["http://127.0.0.1:%d%s" % (port, path)]
     if extra[:1] == ["-s"]:
         cmd += ["--", "16"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=seconds + 60).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
               "requests": int(re.search(r"(\d+) requests in", out).group(1))}
+    # wrk's own CPU (nice and taskset exec it, so the waited-for child is wrk): when it nears one
+    # CPU's worth per second, the load generator is the limit, not the server.
+    wrk_cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    result["wrk_cpu_us_per_req"] = wrk_cpu * 1e6 / max(result["requests"], 1)
+    result["wrk_cpu_share"] = wrk_cpu / seconds
     for pct in ("50", "99"):
         m = re.search(r"^\s+%s(?:\.000)?%%\s+([\d.]+)(us|ms|s)\s*$" % pct, out, re.M)
         result["p%s_us" % pct] = float(m.group(1)) * UNITS[m.group(2)] if m else float("nan")
@@ -551,16 +558,18 @@ def write_results(saved):
         ref_rps, ref_cpu = med(data[C], "rps"), med(data[C], "cpu_us_per_req")
         hb_rps, nio_rps = med(data[HB], "rps"), med(data[NIO], "rps")
         lines += ["## " + titles[workload], "",
-                  "| server | requests/s | vs C io_uring | vs Hummingbird 2 | vs NIOHTTP1 | p50 µs | p99 µs | server CPU µs/req | CPU vs C io_uring | user + sys µs | server CPU share | errors | rounds (req/s) |",
-                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+                  "| server | requests/s | vs C io_uring | vs Hummingbird 2 | vs NIOHTTP1 | p50 µs | p99 µs | server CPU µs/req | CPU vs C io_uring | user + sys µs | server CPU share | wrk CPU µs/req, share | errors | rounds (req/s) |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
         for n in names:
             rows = data[n]
             rps, cpu = med(rows, "rps"), med(rows, "cpu_us_per_req")
             errors = sum(r["socket_errors"] + r["non_2xx"] for r in rows)
-            lines.append("| %s | %.0f | %.2fx | %.2fx | %.2fx | %.0f | %.0f | %.2f | %.2fx | %.2f + %.2f | %.2f | %d | %s |" % (
+            wrk_cpu = "%.2f, %.2f" % (med(rows, "wrk_cpu_us_per_req"), med(rows, "wrk_cpu_share")) \
+                if all("wrk_cpu_share" in r for r in rows) else "-"
+            lines.append("| %s | %.0f | %.2fx | %.2fx | %.2fx | %.0f | %.0f | %.2f | %.2fx | %.2f + %.2f | %.2f | %s | %d | %s |" % (
                 n, rps, rps / ref_rps, rps / hb_rps, rps / nio_rps, med(rows, "p50_us"), med(rows, "p99_us"), cpu,
                 cpu / ref_cpu, med(rows, "user_us_per_req"), med(rows, "sys_us_per_req"), med(rows, "cpu_share"),
-                errors, ", ".join("%.0f" % r["rps"] for r in rows)))
+                wrk_cpu, errors, ", ".join("%.0f" % r["rps"] for r in rows)))
         lines.append("")
     alloc = saved.get("allocations", {})
     if alloc:
@@ -679,7 +688,9 @@ def notes(samples):
         "Within one server and workload, the fastest and slowest round differ by up to %.2fx in requests/s;" % worst,
         "ratios between servers smaller than that spread are not a result. The machine is a shared",
         "2-CPU VM: wrk on the other CPU bounds the fastest servers (a server CPU share well under 1.00 means",
-        "the server was waiting for wrk, and then CPU per request is the steadier comparison).",
+        "the server was waiting for wrk, and then CPU per request is the steadier comparison). The wrk column",
+        "is wrk's own user+sys CPU per request and its share of its CPU: at a share near 1.00 the run shows",
+        "wrk's ceiling (about 1 / its µs per request), which no server can pass.",
         "",
         "Every server answers `Hello, World!` (text/plain) and the JSON body with Content-Length and a Date",
         "header; wrk sends its default request (`GET / HTTP/1.1` with a Host header only). The C io_uring",
