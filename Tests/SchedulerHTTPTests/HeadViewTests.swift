@@ -148,4 +148,20 @@ struct HeadViewTests {
         }
         #expect(events == ["head /up trailers none", "body abc", "end 42", "head /next trailers none", "end none"])
     }
+
+    /// Framing fields on both sides of the one-call scan's 32 lines: Transfer-Encoding among the
+    /// first 32 and Content-Length after them is the smuggling pair, found at its own byte; a lone
+    /// Content-Length after them frames the body.
+    @Test func framingFieldsPastTheFirst32Lines() {
+        var head = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n"
+        for i in 1...33 { head += "X-F\(i): v\r\n" }
+        let at = head.utf8.count
+        #expect(parseRequests(Array((head + "Content-Length: 3\r\n\r\nabc").utf8))
+            == [.error(HTTPParseError(.contentLengthWithTransferEncoding, at: at))])
+        var plain = "POST / HTTP/1.1\r\nHost: h\r\n"
+        for i in 1...33 { plain += "X-F\(i): v\r\n" }
+        let seen = parseRequests(Array((plain + "Content-Length: 3\r\n\r\nabc").utf8))
+        #expect(seen.count == 3)
+        #expect(seen.dropFirst().first == .body(Array("abc".utf8)))
+    }
 }

@@ -107,7 +107,9 @@ extension HTTPMessageCore {
         guard let base = p.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return false }
         var scan = csched_http_head_scan()
         var taken = 0
-        let room = min(limits.maxFieldCount, 64)
+        // Up to 32 lines here (the spans' first allocation holds 32: an idle connection keeps
+        // it); a longer head goes on with the bulk path from the first line not taken.
+        let room = min(limits.maxFieldCount, 32)
         _ = fields.appendInPlace(room: room) { spans in
             taken = Int(csched_http_scan_head(base, window, limits.maxTargetLength, spans, room, &scan))
             return taken == 0 ? 0 : Int(scan.field_count)
