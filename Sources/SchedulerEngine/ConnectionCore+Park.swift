@@ -18,6 +18,19 @@ extension ConnectionCore {
         return true
     }
 
+    /// Installs `onReadable` as the receive waiter when nothing can be received yet and no one
+    /// waits; false (nothing changed) when bytes, the end or a failure are already there (or
+    /// another receive waits). Marks the connection parked, as ``park(onReadable:)`` does.
+    func whenReadable(_ onReadable: @escaping @Sendable () -> Void) -> Bool {
+        let installed = state.withLock { state -> Bool in
+            guard case .wait = receiveStep(state) else { return false }
+            state.receiveWaiter = ReceiveWaiter(kind: .readable(onReadable), covered: false)
+            return true
+        }
+        if installed { parked.store(true, ordering: .releasing) }
+        return installed
+    }
+
     /// Whether the connection was ever parked: its `serve` handler no longer owns it, so the
     /// engine leaves closing it to whoever the callback started.
     var wasParked: Bool { parked.load(ordering: .acquiring) }

@@ -33,6 +33,23 @@ extension TCPConnection {
         return TCPBuffer(handle, loop: core.loop)
     }
 
+    /// The next received chunk if one is held now, without waiting or an async call; nil when
+    /// none is (a receive would wait, or report the end of the stream or a failure).
+    public func recvBufferNow() -> TCPBuffer? {
+        guard case .ready(let handle?) = try? core.chunkIfReady() else { return nil }
+        return TCPBuffer(handle, loop: core.loop)
+    }
+
+    /// Runs `onReadable` once, on the loop thread, when bytes, the end of stream or an error can
+    /// be received, or the connection closes; no task waits meanwhile. Returns false, changing
+    /// nothing, when one of those is already there (receive it now) or a receive waits.
+    ///
+    /// As with ``park(onReadable:)``, the connection then belongs to whatever `onReadable`
+    /// starts: a `serve` handler that returns after this leaves the connection open.
+    public func whenReadable(_ onReadable: @escaping @Sendable () -> Void) -> Bool {
+        core.whenReadable(onReadable)
+    }
+
     /// Parks an idle connection: if a task waits in ``recvBuffer(parkable:)`` with `parkable`
     /// set, that wait ends with ``ConnectionParked`` (no byte is lost: none had arrived), and
     /// `onReadable` runs once, on the loop thread, when bytes, the end of stream or an error

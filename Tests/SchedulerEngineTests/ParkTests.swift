@@ -116,5 +116,57 @@ extension EngineTests {
                 #expect(log.readable.load(ordering: .relaxed) == 0)
             }
         }
+
+        @Test("with no task waiting: whenReadable calls back once bytes come, recvBufferNow takes them, the end calls back")
+        func tasklessWaitAndReceive() async throws {
+            let server = try TCPServer(host: "127.0.0.1", port: 0, configuration: .init(threads: 1))
+            let log = Log()
+            let received = Mutex<[String]>([])
+            let serving = Task {
+                await server.serve { (connection: TCPConnection) async in
+                    log.connection.withLock { $0 = connection }
+                    // Nothing has arrived: no chunk now, and the callback is installed.
+                    let none = connection.recvBufferNow() == nil
+                    #expect(none)
+                    #expect(connection.whenReadable { log.readable.add(1, ordering: .relaxed) })
+                    // The handler returns: the connection stays open for the callback.
+                }
+            }
+            let fd = connectLoopback(port: server.address.port)
+            #expect(fd >= 0)
+            defer { close(fd) }
+            #expect(try await Self.eventually { log.connection.withLock { $0 } != nil })
+            let connection = try #require(log.connection.withLock { $0 })
+            try await Task.sleep(for: .milliseconds(50))
+            #expect(log.readable.load(ordering: .relaxed) == 0)
+            #expect(send(fd, "hello", 5, Int32(MSG_NOSIGNAL)) == 5)
+            #expect(try await Self.eventually { log.readable.load(ordering: .relaxed) == 1 })
+            try await Task(executorPreference: connection.executor) {
+                // Bytes are held: no callback is installed, and they are taken without a wait.
+                #expect(!connection.whenReadable { log.readable.add(1, ordering: .relaxed) })
+                var text = ""
+                while let buffer = connection.recvBufferNow() { text += String(decoding: buffer.bytes, as: UTF8.self) }
+                received.withLock { $0.append(text) }
+                #expect(connection.whenReadable { log.readable.add(1, ordering: .relaxed) })
+            }.value
+            #expect(received.withLock { $0 } == ["hello"])
+            // The peer's end calls back too; then nothing is held and the end is there at once.
+            shutdown(fd, Int32(SHUT_WR))
+            #expect(try await Self.eventually { log.readable.load(ordering: .relaxed) == 2 })
+            let atEnd = await Task(executorPreference: connection.executor) {
+                (connection.recvBufferNow() == nil, connection.whenReadable {})
+            }.value
+            #expect(atEnd == (true, false))
+            let ended = try await Task(executorPreference: connection.executor) {
+                try await connection.recvBuffer() == nil
+            }.value
+            #expect(ended)
+            await connection.close()
+            var reply = [UInt8](repeating: 0, count: 8)
+            #expect(recv(fd, &reply, 8, 0) == 0)
+            #expect(log.readable.load(ordering: .relaxed) == 2)
+            await server.shutdown()
+            await serving.value
+        }
     }
 }

@@ -7,27 +7,32 @@ import TestSupport
 /// Idle keep-alive connections give up their task (parked) and are served on when they speak
 /// again: nothing lost, order kept, timeouts and shutdown as for any connection, no leak.
 @Suite(.serialized, .timeLimit(.minutes(2))) struct ParkingTests {
-    /// A server parking after 50 ms, and `body` with it.
+    /// A server parking after 50 ms, and `body` with it: once with async routes, once with
+    /// synchronous ones.
     static func withParkingServer(
         parkAfter: Duration? = .milliseconds(50), configure: (inout HTTPServer.Configuration) -> Void = { _ in },
         _ body: (HTTPServer) async throws -> Void
     ) async throws {
-        var configuration = HTTPServer.Configuration(engine: .init(threads: 1))
-        configuration.parkIdleAfter = parkAfter
-        configure(&configuration)
-        let server = try HTTPServer(
-            address: SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0), configuration: configuration,
-            responder: TestRoutes())
-        let running = await startRunning(server)
-        do {
-            try await body(server)
-        } catch {
+        // With async routes the connection's task waits and is parked; with synchronous ones the
+        // connection waits with no task already, and is counted as parked.
+        for synchronous in [false, true] {
+            var configuration = HTTPServer.Configuration(engine: .init(threads: 1))
+            configuration.parkIdleAfter = parkAfter
+            configure(&configuration)
+            let server = try HTTPServer(
+                address: SocketAddress(ip: IPAddress("127.0.0.1")!, port: 0), configuration: configuration,
+                responder: TestRoutes(synchronous: synchronous))
+            let running = await startRunning(server)
+            do {
+                try await body(server)
+            } catch {
+                await server.shutdown()
+                await running.value
+                throw RoutesModeError(synchronous: synchronous, error: error)
+            }
             await server.shutdown()
             await running.value
-            throw error
         }
-        await server.shutdown()
-        await running.value
     }
 
     /// Waits (up to 3 s) until `server` has `count` parked connections.

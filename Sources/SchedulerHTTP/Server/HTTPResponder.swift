@@ -15,6 +15,10 @@ public protocol HTTPResponder: Sendable {
     /// synchronous), else returns nil and the server calls ``respond(to:)``. The server tries
     /// this first: an answer given here costs no async call and no executor check. Both must
     /// answer alike. The default returns nil.
+    ///
+    /// While a connection's answers come from here, the server serves it on its loop thread
+    /// between requests with no task (see ``HTTPServer/Configuration/parkIdleAfter``): this may
+    /// then run outside any task (no task-local values, `Task.isCancelled` is false).
     func respondSynchronously(to request: HTTPServerRequest) throws -> HTTPServerResponse?
 }
 

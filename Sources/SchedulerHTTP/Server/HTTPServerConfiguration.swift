@@ -24,7 +24,10 @@ extension HTTPServer {
         /// How long the server waits for a body's bytes before ``minimumBodyRate`` applies.
         public var bodyRateGrace: Duration
         /// A keep-alive connection waiting this long for its next request gives up its task (and
-        /// the task's memory); the next bytes start a new one. nil keeps every connection's task.
+        /// the task's memory); the next bytes start a new one. A connection whose last answer came
+        /// from ``HTTPResponder/respondSynchronously(to:)`` gives it up at once, and its next
+        /// requests are answered on the loop thread as they arrive, with no task until one needs
+        /// an async call. nil keeps every connection's task.
         public var parkIdleAfter: Duration?
         /// Where the server logs: handler errors, listeners starting and stopping.
         public var logger: Logger

@@ -212,6 +212,14 @@ final class InboundReader {
         }
     }
 
+    /// Takes a chunk received already into the inbox, without waiting; false when none is held.
+    func receiveNow() -> Bool {
+        if atEOF { return false }
+        guard let buffer = connection.recvBufferNow() else { return false }
+        appendCompacting(buffer, to: &inbox, start: &start)
+        return true
+    }
+
     /// Receives one more chunk into the inbox; false at end of stream.
     private func receive(parkable: Bool = false) async throws(InboundFailure) -> Bool {
         if atEOF { return false }

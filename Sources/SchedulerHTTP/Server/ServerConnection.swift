@@ -9,24 +9,35 @@ final class ServerConnection {
     // The mutable state below is `@exclusivity(unchecked)`: one task at a time drives a
     // connection (the park handoff, `parkArrivals`, orders them) and no access to it overlaps
     // another, so the dynamic checks per request (about 1 % of a request's CPU) are skipped.
-    private let connection: TCPConnection
-    private let responder: any HTTPResponder
-    private let configuration: HTTPServer.Configuration
-    private let deadline: ConnectionDeadlines.Slot
-    private let registry: ConnectionDeadlines
-    private let localAddress: SocketAddress
-    private let reader: InboundReader
+    let connection: TCPConnection
+    let responder: any HTTPResponder
+    let configuration: HTTPServer.Configuration
+    let deadline: ConnectionDeadlines.Slot
+    let registry: ConnectionDeadlines
+    let localAddress: SocketAddress
+    let reader: InboundReader
     @exclusivity(unchecked) private var date = HTTPDateCache()
     /// Responses written but not sent yet: pipelined requests' answers go out in one send,
     /// when the connection next waits for bytes (or this passes `flushThreshold`).
-    @exclusivity(unchecked) private var pending: [UInt8] = []
-    @exclusivity(unchecked) private var sendFailed = false
+    @exclusivity(unchecked) var pending: [UInt8] = []
+    @exclusivity(unchecked) var sendFailed = false
     /// Set when the wait for the next request was parked: the task ends, the connection stays.
     @exclusivity(unchecked) private var parked = false
     /// The parked task's end and the callback for the next bytes, counted: they may come in
     /// either order, and the second starts the task that serves on (so one task at a time
     /// touches this driver).
-    private let parkArrivals = Atomic<Int>(0)
+    let parkArrivals = Atomic<Int>(0)
+    /// Whether the next requests may be served on the loop thread, with no task, while the
+    /// responder answers synchronously (as long as connections may give up their task at all:
+    /// ``HTTPServer/Configuration/parkIdleAfter`` is set).
+    let servesInline: Bool
+    /// Whether the last request's response came from `respondSynchronously`.
+    @exclusivity(unchecked) var answeredNow = false
+    /// 0 while a task or the loop thread serves; 1 while waiting for bytes with no task after
+    /// an inline answer; 2 once that wait (or a parked task's) counts in the registry as parked.
+    let taskless = Atomic<Int>(0)
+    /// The callback a taskless wait installs, made once (it holds the driver: cleared at the end).
+    @exclusivity(unchecked) var readableCallback: (@Sendable () -> Void)?
     private static let flushThreshold = 64 << 10
     /// The header and idle timeouts in nanoseconds (armed per request: no `Duration` arithmetic).
     private let headerNanoseconds: Int64
@@ -53,6 +64,7 @@ final class ServerConnection {
         let headerNanoseconds = configuration.headerTimeout.nanoseconds
         self.headerNanoseconds = headerNanoseconds
         idleNanoseconds = configuration.idleTimeout.nanoseconds
+        servesInline = configuration.parkIdleAfter != nil
         reader.onRequestStarted = { [deadline] in
             deadline.idleSince.store(0, ordering: .relaxed)
             deadline.arm(nanoseconds: headerNanoseconds)
@@ -62,27 +74,46 @@ final class ServerConnection {
             if let limit { deadline.arm(limit) } else { deadline.disarm() }
         }
         if configuration.parkIdleAfter != nil {
-            let weakSelf = WeakDriver(driver: self)
-            deadline.park.withLock { $0 = { weakSelf.driver?.park() ?? false } }
+            // Strong (a weak reference would move the driver's reference count to a side table,
+            // slowing every retain of it): `serve` clears the hook when the connection ends.
+            let driver = DriverRef(driver: self)
+            deadline.park.withLock { $0 = { driver.driver.park() } }
         }
     }
 
-    /// Serves the connection until it closes, or until it is parked while idle: a task started
-    /// when its next bytes arrive then goes on.
-    func serve() async {
-        if await run() { return }
+    /// Serves the connection from `resume` until it closes, or until it waits for bytes with
+    /// no task (parked, or served on the loop thread): whatever those bytes start goes on.
+    func serve(_ resume: Resume = .start) async {
+        if await run(resume) { return }
         deadline.park.withLock { $0 = nil }
         registry.remove(deadline)
+        readableCallback = nil
     }
 
-    /// Serves requests; true when parked (the connection stays open), false once it is closed.
-    private func run() async -> Bool {
-        deadline.arm(nanoseconds: headerNanoseconds)
-        while await serveOne() {
-            if registry.isDraining && !reader.hasBufferedBytes { break }
-            let now = ConnectionDeadlines.now()
-            deadline.arm(nanoseconds: idleNanoseconds, now: now)
-            deadline.idleSince.store(now, ordering: .relaxed)
+    /// Serves requests; true when the connection waits with no task (it stays open), false once
+    /// it is closed.
+    private func run(_ resume: Resume) async -> Bool {
+        var going = true
+        switch resume {
+        case .start: deadline.arm(nanoseconds: headerNanoseconds)
+        case .serve: break
+        case .finish(let rest): going = await finish(rest) && requestDone()
+        case .sendRoom:
+            do { try await connection.waitForSendRoom() } catch { sendFailed = true }
+            going = !sendFailed
+        case .close: going = false
+        }
+        while going {
+            if answeredNow && servesInline && !reader.hasBufferedBytes {
+                // The responder answers synchronously: the next requests are served on the loop
+                // thread as their bytes arrive, with no task (see `serveInline`).
+                guard await flush() else { break }
+                if waitTaskless(arrivals: 0) {
+                    parkArrival()
+                    return true
+                }
+            }
+            going = await serveOne() && requestDone()
         }
         if parked {
             parked = false
@@ -97,31 +128,33 @@ final class ServerConnection {
         return false
     }
 
-    /// Parks the connection if its task waits for a request's first byte; the next bytes (or
-    /// its end) start a task that serves on.
-    private func park() -> Bool {
-        let driver = DriverRef(driver: self)
-        return connection.park { driver.driver.parkArrival() }
+    /// After a request answered on a kept connection: false when the server drains and no next
+    /// request is here, else the idle timeout runs from now.
+    func requestDone() -> Bool {
+        if registry.isDraining && !reader.hasBufferedBytes { return false }
+        let now = ConnectionDeadlines.now()
+        deadline.arm(nanoseconds: idleNanoseconds, now: now)
+        deadline.idleSince.store(now, ordering: .relaxed)
+        return true
     }
 
-    /// One of the two events a park waits for (see `parkArrivals`); the second starts a task.
-    private func parkArrival() {
-        guard parkArrivals.add(1, ordering: .acquiringAndReleasing).newValue == 2 else { return }
-        parkArrivals.store(0, ordering: .relaxed)
-        registry.unparked()
-        let driver = DriverRef(driver: self)
-        Task(executorPreference: connection.executor) { await driver.driver.serve() }
+    /// Queues what is pending without waiting; true when the send queue is now too full (a
+    /// caller that can wait awaits room before queuing more).
+    func flushNow() -> Bool {
+        guard !pending.isEmpty, !sendFailed else { return false }
+        var mustWait = false
+        do { mustWait = try connection.sendNow(pending) } catch { sendFailed = true }
+        pending.removeAll(keepingCapacity: true)
+        return mustWait
     }
 
     /// Sends what is pending; false once a send has failed.
     @discardableResult
     func flush() async -> Bool {
-        guard !pending.isEmpty, !sendFailed else { return !sendFailed }
         // Queued without an async call; the wait happens only when the queue is full.
-        do {
-            if try connection.sendNow(pending) { try await connection.waitForSendRoom() }
-        } catch { sendFailed = true }
-        pending.removeAll(keepingCapacity: true)
+        if flushNow() {
+            do { try await connection.waitForSendRoom() } catch { sendFailed = true }
+        }
         return !sendFailed
     }
 
@@ -144,73 +177,16 @@ final class ServerConnection {
             }
             return false
         }
-        deadline.disarm()
-        if let length = head.contentLength, length > configuration.maxBodySize {
-            await sendError(
-                .contentTooLarge, "request body of \(length) bytes over the limit of \(configuration.maxBodySize)",
-                version: head.version, method: head.method)
-            return false
+        switch answerNow(head) {
+        case .keepAlive: return true
+        case .close: return false
+        case .rest(let rest): return await finish(rest)
         }
-        let request = HTTPServerRequest(
-            arrived: head.request, body: head.hasBody ? HTTPRequestBody(source: reader) : .empty,
-            localAddress: localAddress, remoteAddress: connection.peerAddress)
-        var keepAlive = head.keepAlive && !registry.isDraining
-        let response: HTTPServerResponse
-        do {
-            if let answer = try responder.respondSynchronously(to: request) {
-                response = answer
-            } else {
-                response = try await responder.respond(to: request)
-            }
-        } catch let error as HTTPServerError {
-            configuration.onHandlerError(error, request)
-            switch error {
-            case .bodyTooLarge: await sendError(.contentTooLarge, "\(error)", version: head.version, method: head.method)
-            case .malformedBody: await sendError(.badRequest, "\(error)", version: head.version, method: head.method)
-            case .connectionClosed: break
-            }
-            return false
-        } catch {
-            configuration.onHandlerError(error, request)
-            keepAlive = keepAlive && reader.bodyComplete
-            await send(.status(.internalServerError), version: head.version, method: head.method, keepAlive: keepAlive)
-            return keepAlive
-        }
-        if response.headerFields.hasSingle(.connection, equalTo: "close") || registry.isDraining {
-            keepAlive = false
-        }
-        // Bytes and text are queued without an async call; a flush or a stream needs one.
-        let sent: Bool
-        switch queue(response, version: head.version, method: head.method, keepAlive: keepAlive) {
-        case .queued: sent = !sendFailed
-        case .mustFlush: sent = await flush()
-        case .stream: sent = await send(response, version: head.version, method: head.method, keepAlive: keepAlive)
-        }
-        guard sent else { return false }
-        if let takeover = response.takeover, response.status.code == 101 {
-            // The connection now speaks another protocol (a WebSocket): its code owns it until
-            // it returns, and the connection then closes.
-            guard await flush() else { return false }
-            let registry = self.registry
-            let slot = deadline
-            await takeover(
-                TakenConnection(
-                    connection: connection, buffered: reader.takeBuffered(),
-                    whenDraining: { registry.whenDraining(slot, $0) }))
-            return false
-        }
-        if keepAlive && !reader.bodyComplete {
-            // The handler left part of the body unread: skip a little of it, else close. A client
-            // that still waits for `100 Continue` gets none: it was answered without the body.
-            if reader.owesContinue { return false }
-            return await reader.skipBody(limit: 256 << 10)
-        }
-        return keepAlive
     }
 
     /// Writes `response`; false when writing failed.
     @discardableResult
-    private func send(
+    func send(
         _ response: HTTPServerResponse, version: HTTPVersion, method: HTTPRequest.Method, keepAlive: Bool
     ) async -> Bool {
         let isHead = method == .head
@@ -246,7 +222,7 @@ final class ServerConnection {
     }
 
     /// What `queue` did with a response.
-    private enum Queued {
+    enum Queued {
         /// Written to `pending`.
         case queued
         /// Written to `pending`, which must be sent now (it is large, or the connection closes).
@@ -256,7 +232,7 @@ final class ServerConnection {
     }
 
     /// Writes a response whose body is known (bytes or text) to `pending`, synchronously.
-    private func queue(
+    func queue(
         _ response: HTTPServerResponse, version: HTTPVersion, method: HTTPRequest.Method, keepAlive: Bool
     ) -> Queued {
         let withBody = method != .head && !Self.forbidsBody(code: response.statusCode)
@@ -296,7 +272,7 @@ final class ServerConnection {
         try await writer.finish()
     }
 
-    private func sendError(
+    func sendError(
         _ status: HTTPResponse.Status, _ reason: String, version: HTTPVersion, method: HTTPRequest.Method
     ) async {
         var response = HTTPServerResponse.text(status.reasonPhrase + ": " + reason + "\n", status: status)
@@ -311,14 +287,7 @@ final class ServerConnection {
 }
 
 /// A driver handed to the task that serves a parked connection on.
-private struct DriverRef: @unchecked Sendable {
+struct DriverRef: @unchecked Sendable {
     // @unchecked: the park handoff (`parkArrivals`) lets one task at a time use the driver.
     let driver: ServerConnection
-}
-
-/// The driver as its deadline slot's park hook sees it (weak: the slot keeps nothing alive).
-private final class WeakDriver: @unchecked Sendable {
-    // @unchecked: the sweeper only calls `park()`, which touches the immutable connection.
-    weak var driver: ServerConnection?
-    init(driver: ServerConnection) { self.driver = driver }
 }
