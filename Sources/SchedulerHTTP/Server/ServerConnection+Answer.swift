@@ -7,7 +7,7 @@ enum Resume {
     /// Read and answer requests.
     case serve
     /// Finish a request answered in part on the loop thread, then read on.
-    case finish(Rest)
+    indirect case finish(Rest)
     /// Wait until the send queue has room, then read on.
     case sendRoom
     /// Send what is pending and close.
@@ -39,7 +39,7 @@ enum Answered {
     /// Answered; the connection closes.
     case close
     /// A task must finish it.
-    case rest(Rest)
+    indirect case rest(Rest)
 }
 
 extension ServerConnection {
