@@ -1,3 +1,4 @@
+import Synchronization
 import HTTPTypes
 import SchedulerHTTP
 import Testing
@@ -116,6 +117,34 @@ import Testing
             let client = try RawClient(port: port)
             try client.send("GET /from HTTP/1.1\r\nHost: h\r\nAccept: a/b\r\n\r\n")
             #expect(try client.readResponse().text == "/to yes -")
+        }
+    }
+
+    /// A connection writes each new head over its last one once no request holds it: a request a
+    /// handler kept keeps its own head, and a lone request's head is written over by the next.
+    @Test func aKeptRequestKeepsItsHeadWhileLaterOnesArrive() async throws {
+        let kept = Mutex<[HTTPServerRequest]>([])
+        let responder = HTTPClosureResponder { request in
+            if request.path == "/keep" { kept.withLock { $0.append(request) } }
+            let earlier = kept.withLock { $0 }.map { "\($0.path ?? "-") \($0.headerValue(HTTPField.Name("x-a")!) ?? "-")" }
+            return .text("\(request.path ?? "-") \(request.headerValue(HTTPField.Name("x-a")!) ?? "-"); \(earlier)")
+        }
+        try await withResponder(responder) { port in
+            let client = try RawClient(port: port)
+            try client.send("GET /keep HTTP/1.1\r\nHost: h\r\nX-A: first\r\n\r\n")
+            #expect(try client.readResponse().text == #"/keep first; ["/keep first"]"#)
+            for index in 0..<3 {
+                // Longer and shorter heads than the kept one, one at a time and pipelined.
+                let padding = String(repeating: "p", count: index * 40)
+                try client.send(
+                    "GET /next/\(padding) HTTP/1.1\r\nHost: h\r\nX-A: \(index)\r\n\r\n"
+                        + "GET /n HTTP/1.1\r\nHost: h\r\nX-A: short\r\n\r\n")
+                #expect(try client.readResponse().text == #"/next/\#(padding) \#(index); ["/keep first"]"#)
+                #expect(try client.readResponse().text == #"/n short; ["/keep first"]"#)
+            }
+            kept.withLock { $0.removeAll() }
+            try client.send("GET /after HTTP/1.1\r\nHost: h\r\nX-A: after\r\n\r\n")
+            #expect(try client.readResponse().text == "/after after; []")
         }
     }
 }

@@ -15,6 +15,8 @@ import HTTPTypes
 /// ```
 public struct HTTPRequestParser {
     var core: HTTPMessageCore
+    /// The last lazy head, written over for the next one once no request holds it.
+    var spareHead: LazyRequestHead?
 
     /// A parser for the requests of one connection, bounded by `limits`. `requireHost: false`
     /// accepts HTTP/1.1 requests without Host (RFC 9112 §3.2 says 400; for tools and proxies).
@@ -73,7 +75,8 @@ public struct HTTPRequestParser {
         try Self.checkTarget(buffer, s, method: method, at: core.streamOffset)
         let length = core.headLength
         let head = LazyRequestHead.make(
-            buffer, length: length, start: s, spans: core.fields, hostField: core.facts.hostField, method: method)
+            buffer, length: length, start: s, spans: core.fields, hostField: core.facts.hostField, method: method,
+            reusing: &spareHead)
         core.headConsumed()
         return HTTPParserStep(event: .head(head), consumed: length)
     }

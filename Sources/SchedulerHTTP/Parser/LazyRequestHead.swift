@@ -24,17 +24,29 @@ final class LazyRequestHead: ManagedBuffer<LazyRequestHead.Header, FieldSpan> {
         var built: HTTPRequest? = nil
     }
 
-    /// The head at the start of `bytes`, `length` bytes long, as the parser found it.
+    /// The largest head (in spans' strides, 1.5 KiB) kept by a parser for the next request.
+    static let reusedCapacity = 96
+
+    /// The head at the start of `bytes`, `length` bytes long, as the parser found it: written into
+    /// `spare` when nothing else holds that one any more and it is large enough (no allocation
+    /// per request on a keep-alive connection), else into a new head, kept in `spare` if small.
     static func make(
         _ bytes: UnsafeRawBufferPointer, length: Int, start: StartLine, spans: FieldSpans, hostField: Int,
-        method: HTTPRequest.Method
+        method: HTTPRequest.Method, reusing spare: inout LazyRequestHead?
     ) -> LazyRequestHead {
         let stride = MemoryLayout<FieldSpan>.stride
         let capacity = spans.count + (length + stride - 1) / stride
-        let made = create(minimumCapacity: capacity) { _ in
-            Header(method: method, start: start, hostField: hostField, fieldCount: spans.count, byteCount: length)
+        let header = Header(
+            method: method, start: start, hostField: hostField, fieldCount: spans.count, byteCount: length)
+        let head: LazyRequestHead
+        if isKnownUniquelyReferenced(&spare), let kept = spare, kept.capacity >= capacity {
+            // Only the parser holds it: no thread can read it while it is written.
+            kept.withUnsafeMutablePointerToHeader { $0.pointee = header }
+            head = kept
+        } else {
+            head = unsafeDowncast(create(minimumCapacity: capacity) { _ in header }, to: LazyRequestHead.self)
+            spare = head.capacity <= reusedCapacity ? head : nil
         }
-        let head = unsafeDowncast(made, to: LazyRequestHead.self)
         head.withUnsafeMutablePointerToElements { elements in
             for index in 0..<spans.count { (elements + index).initialize(to: spans[index]) }
             if length > 0 {

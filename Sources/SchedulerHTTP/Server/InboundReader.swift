@@ -206,6 +206,7 @@ final class InboundReader {
 
     /// Gives back the inbox's memory while the connection is parked (nothing is buffered then).
     func releaseIdleMemory() {
+        parser.releaseSpareHead()
         if start == inbox.count {
             inbox = []
             start = 0

@@ -17,6 +17,9 @@ struct RequestStreamParser {
         parser = HTTPRequestParser(limits: limits)
     }
 
+    /// Lets go of the head kept for reuse (a parked connection gives its memory back).
+    mutating func releaseSpareHead() { parser.spareHead = nil }
+
     /// One step over `buffer`: what was found and how many bytes it used.
     mutating func next(_ buffer: UnsafeRawBufferPointer) throws(HTTPParseError) -> (ParsedStep, Int) {
         let step = try parser.nextLazy(buffer)
