@@ -135,7 +135,7 @@ MUTANTS = [
         "RequestFramingTests", backends=("posix",),
         why="the one-call head scan takes a target over the length limit"),
     Mutant(
-        "http-413-after-reading", "Sources/SchedulerHTTP/Server/ServerConnection.swift",
+        "http-413-after-reading", "Sources/SchedulerHTTP/Server/ServerConnection+Answer.swift",
         "if let length = head.contentLength, length > configuration.maxBodySize {",
         "if let length = head.contentLength, length > configuration.maxBodySize, false {",
         "bodyOverTheLimitGets413BeforeItIsRead", backends=("posix",),
@@ -154,22 +154,22 @@ MUTANTS = [
         why="a frame's payload is unmasked before all of it has arrived (twice when it comes in pieces)"),
     Mutant(
         "http-head-gets-a-body", "Sources/SchedulerHTTP/Server/ServerConnection.swift",
-        "if !isHead && !Self.forbidsBody(code: response.statusCode) { pending.append(contentsOf: text.utf8) }",
-        "if !Self.forbidsBody(code: response.statusCode) { pending.append(contentsOf: text.utf8) }",
+        "let withBody = method != .head && !Self.forbidsBody(code: response.statusCode)",
+        "let withBody = !Self.forbidsBody(code: response.statusCode)",
         "headGetsTheHeadersOfGetWithoutBody", backends=("posix",), why="a HEAD answer carries GET's body"),
     Mutant(
         "http-no-header-timeout-at-accept", "Sources/SchedulerHTTP/Server/ServerConnection.swift",
-        "    private func run() async -> Bool {\n        deadline.arm(configuration.headerTimeout)",
-        "    private func run() async -> Bool {\n        deadline.disarm()",
+        "        case .start: deadline.arm(nanoseconds: headerNanoseconds)",
+        "        case .start: deadline.disarm()",
         "aSilentConnectionIsClosedAfterTheHeaderTimeout", backends=("posix",),
         why="a connection that sends nothing is never cut (slowloris)"),
     Mutant(
         "router-405-without-allow", "Sources/SchedulerHTTP/Router/RouteLookup.swift",
-        "response.head.headerFields[.allow] = methods.sorted().joined(separator: \", \")", "_ = methods",
+        "response.headerFields[.allow] = methods.sorted().joined(separator: \", \")", "_ = methods",
         "unknownPathIs404AndOtherMethodIs405WithAllow", backends=("posix",), why="a 405 answer lacks Allow"),
     Mutant(
         "router-options-without-allow", "Sources/SchedulerHTTP/Router/RouteLookup.swift",
-        "response.head.headerFields[.allow] = (methods.union([\"OPTIONS\"])).sorted().joined(separator: \", \")",
+        "response.headerFields[.allow] = (methods.union([\"OPTIONS\"])).sorted().joined(separator: \", \")",
         "_ = methods",
         "optionsOnAPathIs204WithItsMethods", backends=("posix",), why="OPTIONS on a path lacks Allow"),
     Mutant(
@@ -203,7 +203,7 @@ MUTANTS = [
         "conditionalRequestsGet304", backends=("posix",), why="a matching If-None-Match gets the file again, not 304"),
     Mutant(
         "compression-no-vary", "Sources/SchedulerHTTP/Middleware/CompressionMiddleware.swift",
-        "response.head.headerFields.addVary(\"Accept-Encoding\")", "",
+        "response.headerFields.addVary(\"Accept-Encoding\")", "",
         "refusedCodingLeavesTheBodyButStillVaries|compressesALargeBody", backends=("posix",),
         why="a compressible answer does not say it varies by Accept-Encoding (caches mix codings)"),
     Mutant(
@@ -225,7 +225,7 @@ MUTANTS = [
         "slowHandlerGets503AndIsCancelled", backends=("posix",), why="a request over its time limit is not answered 503"),
     Mutant(
         "cors-preflight-without-methods", "Sources/SchedulerHTTP/Middleware/CORSMiddleware.swift",
-        "response.head.headerFields[.accessControlAllowMethods] =", "_ =",
+        "response.headerFields[.accessControlAllowMethods] =", "_ =",
         "answersAnAllowedPreflightWithoutCallingTheHandler", backends=("posix",),
         why="a preflight answer lacks Access-Control-Allow-Methods"),
     Mutant(
@@ -252,8 +252,8 @@ MUTANTS = [
         "SlowlorisTests", backends=("posix",), why="a body trickled below the minimum rate is waited for"),
     Mutant(
         "http-header-timeout-per-byte", "Sources/SchedulerHTTP/Server/InboundReader.swift",
-        "            if start < inbox.count && !announced {",
-        "            if start < inbox.count { onRequestStarted() }\n            if start < inbox.count && !announced {",
+        "            case .needMore:\n                return nil",
+        "            case .needMore:\n                headAnnounced = false\n                return nil",
         "SlowlorisTests", backends=("posix",), why="the header timeout starts again with every byte of a head"),
     # HTTP client.
     Mutant(
@@ -271,11 +271,27 @@ MUTANTS = [
         why="pooled connections are kept past the idle timeout"),
     # 2026-12-07: the synchronous answer, the response head writer.
     Mutant(
-        "http-sync-answer-skipped", "Sources/SchedulerHTTP/Server/ServerConnection.swift",
-        "            if let answer = try responder.respondSynchronously(to: request) {",
-        "            if false, let answer = try responder.respondSynchronously(to: request) {",
-        "SynchronousResponderTests", backends=("posix",),
+        "http-sync-answer-skipped", "Sources/SchedulerHTTP/Server/ServerConnection+Answer.swift",
+        "            guard let answer = try responder.respondSynchronously(to: request) else {",
+        "            guard false, let answer = try responder.respondSynchronously(to: request) else {",
+        "SynchronousResponderTests|TasklessServingTests", backends=("posix",),
         why="the server never asks a responder for a synchronous answer"),
+    Mutant(
+        "http-taskless-serving-off", "Sources/SchedulerHTTP/Server/ServerConnection.swift",
+        "servesInline = configuration.parkIdleAfter != nil", "servesInline = false",
+        "TasklessServingTests", backends=("posix",),
+        why="a connection answered synchronously keeps its task between requests"),
+    Mutant(
+        "http-taskless-wait-not-parked", "Sources/SchedulerHTTP/Server/ServerConnection+Taskless.swift",
+        "expected: 1, desired: 2, ordering: .acquiringAndReleasing).exchanged {\n            return true",
+        "expected: 1, desired: 2, ordering: .acquiringAndReleasing).exchanged {\n            return false",
+        "ParkingTests", backends=("posix",),
+        why="an idle connection waiting with no task is never counted as parked"),
+    Mutant(
+        "http-head-reused-while-held", "Sources/SchedulerHTTP/Parser/LazyRequestHead.swift",
+        "if isKnownUniquelyReferenced(&spare), let kept = spare,", "if let kept = spare,",
+        "aKeptRequestKeepsItsHeadWhileLaterOnesArrive", backends=("posix",),
+        why="a request head is written over while a handler still holds its request"),
     Mutant(
         "http-long-head-dropped", "Sources/SchedulerHTTP/Server/ResponseHead.swift",
         "        if written { return }", "        if written || true { return }",

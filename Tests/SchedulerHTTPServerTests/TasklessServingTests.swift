@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 
 /// A connection whose responder answers synchronously is served on its loop thread between
 /// requests, with no task: what needs a task (a body read, an async answer, a streamed body, a
@@ -81,5 +82,33 @@ import Testing
             try client.send("GET /task HTTP/1.1\r\nHost: a\r\n\r\n")
             #expect(try client.readResponse().text == "no task")
         }
+    }
+
+    /// Two loop threads, eight connections at once, synchronous and async answers mixed: every
+    /// answer right and in order, and every socket closed after shutdown.
+    @Test func manyConnectionsOnTwoLoopsMixingSynchronousAndAsyncAnswers() async throws {
+        var port: UInt16 = 0
+        try await withServer(routes: TestRoutes(synchronous: true), configure: { $0.engine.threads = 2 }) { serverPort in
+            port = serverPort
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for client in 0..<8 {
+                    group.addTask {
+                        let connection = try RawClient(port: serverPort)
+                        for round in 0..<25 {
+                            let body = String(repeating: "x", count: client + round)
+                            try connection.send(
+                                "GET / HTTP/1.1\r\nHost: a\r\n\r\n"
+                                    + "POST /collect HTTP/1.1\r\nHost: a\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+                            #expect(try connection.readResponse().text == "Hello, World!")
+                            #expect(try connection.readResponse().text == "\(body.utf8.count)")
+                            try connection.send("GET /stream?n=1 HTTP/1.1\r\nHost: a\r\n\r\n")
+                            #expect(try connection.readResponse().text == "chunk 0\n")
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+        #expect(openSocketCount(localPort: port) == 0)
     }
 }
