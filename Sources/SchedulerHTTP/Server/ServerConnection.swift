@@ -4,10 +4,11 @@ import SchedulerEngine
 import SchedulerPool
 
 /// Drives one connection: reads requests in order, calls the responder inline (no task per
-/// request), writes each response before reading the next request's body.
+/// request; none at all between synchronous answers, see `serveInline`), writes each response
+/// before reading the next request's body.
 final class ServerConnection {
-    // The mutable state below is `@exclusivity(unchecked)`: one task at a time drives a
-    // connection (the park handoff, `parkArrivals`, orders them) and no access to it overlaps
+    // The mutable state below is `@exclusivity(unchecked)`: one task (or the loop thread, with no
+    // task) at a time drives a connection (the handoff, `parkArrivals`, orders them) and no access to it overlaps
     // another, so the dynamic checks per request (about 1 % of a request's CPU) are skipped.
     let connection: TCPConnection
     let responder: any HTTPResponder
@@ -24,7 +25,7 @@ final class ServerConnection {
     /// Set when the wait for the next request was parked: the task ends, the connection stays.
     @exclusivity(unchecked) private var parked = false
     /// The parked task's end and the callback for the next bytes, counted: they may come in
-    /// either order, and the second starts the task that serves on (so one task at a time
+    /// either order, and the second serves on (so one task, or the loop thread, at a time
     /// touches this driver).
     let parkArrivals = Atomic<Int>(0)
     /// Whether the next requests may be served on the loop thread, with no task, while the
