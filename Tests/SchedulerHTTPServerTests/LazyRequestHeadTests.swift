@@ -52,6 +52,11 @@ import Testing
             #"same CONNECT - tunnel.test:443 ["-", "-", "-", "-", "-", "-"] ["-", "-", "-", "-", "-", "-"]"#
         ),
         (
+            // CONNECT's target is an authority even when it starts with a slash (no path).
+            "CONNECT /tunnel HTTP/1.1\r\nHost: h\r\n\r\n",
+            #"same CONNECT - /tunnel ["-", "-", "-", "-", "-", "-"] ["-", "-", "-", "-", "-", "-"]"#
+        ),
+        (
             "DELETE /users/7 HTTP/1.0\r\n\r\n",
             #"same DELETE /users/7 - ["-", "-", "-", "-", "-", "-"] ["-", "-", "-", "-", "-", "-"]"#
         ),

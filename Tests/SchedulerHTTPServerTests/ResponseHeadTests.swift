@@ -73,4 +73,31 @@ import Testing
         // A `.text` response's shared fields are copied, not changed, when one response adds a field.
         #expect(HTTPServerResponse.text("y").headerFields.count == 1)
     }
+
+    /// A response made with a ready-made field list is written from that list's bytes: they must
+    /// be what the walk over the same fields writes, and any change to the fields must leave the
+    /// walk to write them.
+    @Test(arguments: [PresetFields.plainText, .json, .octetStream])
+    func presetFieldsAreWrittenAsTheirFields(preset: PresetFields) {
+        func head(_ response: HTTPServerResponse) -> String {
+            var out: [UInt8] = []
+            response.encodeHead(
+                framing: .length(3), keepAlive: true, version: .http1_1, date: Array("today".utf8), into: &out)
+            return String(decoding: out, as: UTF8.self)
+        }
+        let fast = HTTPServerResponse(status: .ok, preset: preset, body: .empty)
+        let walked = HTTPServerResponse(status: .ok, headerFields: preset.fields)
+        #expect(fast.preset == preset && walked.preset == nil)
+        #expect(head(fast) == head(walked))
+        #expect(head(fast).contains("\r\nContent-Type: "))
+        var changed = fast
+        changed.headerFields.append(HTTPField(name: .server, value: "s"))
+        #expect(changed.preset == nil && head(changed).hasSuffix("Server: s\r\nDate: today\r\nContent-Length: 3\r\n\r\n"))
+        var replaced = fast
+        replaced.headerFields = [.contentType: "text/html"]
+        #expect(replaced.preset == nil && head(replaced).contains("Content-Type: text/html\r\n"))
+        #expect(!head(replaced).contains("Content-Type: " + (preset.fields[.contentType] ?? "")))
+        // Reading the fields keeps the preset; they read as the list it stands for.
+        #expect(fast.headerFields == preset.fields && fast.preset == preset)
+    }
 }

@@ -22,6 +22,10 @@ final class LazyRequestHead: ManagedBuffer<LazyRequestHead.Header, FieldSpan> {
         let fieldCount: Int
         let byteCount: Int
         var built: HTTPRequest? = nil
+
+        /// Whether the method is CONNECT (its name's length compared first: no string compare
+        /// for the other methods).
+        var isConnect: Bool { method.rawValue.utf8.count == 7 && method == .connect }
     }
 
     /// The largest head (in spans' strides, 1.5 KiB) kept by a parser for the next request.
@@ -75,8 +79,16 @@ final class LazyRequestHead: ManagedBuffer<LazyRequestHead.Header, FieldSpan> {
 
     /// `request.path`, read from the target without building the request.
     var path: String? {
-        withParts { bytes, start, _, method, _ in
-            HTTPRequestParser.targetParts(UnsafeRawBufferPointer(rebasing: bytes[start.targetStart..<start.targetEnd]), method: method)?.path
+        withUnsafeMutablePointers { header, elements in
+            let start = header.pointee.start
+            let target = UnsafeRawBufferPointer(
+                start: UnsafeRawPointer(elements + header.pointee.fieldCount) + start.targetStart,
+                count: start.targetEnd - start.targetStart)
+            // The origin form (a path, the usual target) is the path as it is, but for CONNECT.
+            if target.first == UInt8(ascii: "/") && !header.pointee.isConnect {
+                return String(decoding: target, as: UTF8.self)
+            }
+            return HTTPRequestParser.targetParts(target, method: header.pointee.method)?.path
         }
     }
 

@@ -20,7 +20,7 @@ extension String: HTTPResponseConvertible {
 extension Array: HTTPResponseConvertible where Element == UInt8 {
     /// 200, `application/octet-stream`.
     public func response() throws -> HTTPServerResponse {
-        HTTPServerResponse(status: .ok, headerFields: HTTPFields.octetStreamOnly, body: .bytes(self))
+        HTTPServerResponse(status: .ok, preset: .octetStream, body: .bytes(self))
     }
 }
 
@@ -41,6 +41,6 @@ public struct JSONResponse<Value: Encodable & Sendable>: HTTPResponseConvertible
     /// encoder's error.
     public func response() throws -> HTTPServerResponse {
         HTTPServerResponse(
-            status: status, headerFields: HTTPFields.jsonOnly, body: .bytes(try JSONBytesEncoder().encode(value)))
+            status: status, preset: .json, body: .bytes(try JSONBytesEncoder().encode(value)))
     }
 }

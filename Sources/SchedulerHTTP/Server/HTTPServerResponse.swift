@@ -8,7 +8,26 @@ public struct HTTPServerResponse: Sendable {
     /// The status (code and reason phrase).
     public var status: HTTPResponse.Status
     /// The header fields the handler and middleware set.
-    public var headerFields: HTTPFields
+    public var headerFields: HTTPFields {
+        get { preset?.fields ?? fields }
+        set {
+            fields = newValue
+            preset = nil
+        }
+        _modify {
+            if let preset {
+                fields = preset.fields
+                self.preset = nil
+            }
+            yield &fields
+        }
+    }
+    /// The fields, unless ``preset`` stands for them (then empty: the shared list is not
+    /// retained per response).
+    private var fields: HTTPFields
+    /// Which of the server's ready-made lists the fields are (nil once anyone set them): the
+    /// head is then written from that list's bytes.
+    private(set) var preset: PresetFields?
     /// The body: bytes known in advance, or a stream the handler writes.
     public var body: HTTPResponseBody
     /// For a `101 Switching Protocols` (a WebSocket route's): what takes the connection over
@@ -42,8 +61,25 @@ public struct HTTPServerResponse: Sendable {
         status: HTTPResponse.Status, headerFields: HTTPFields = [:], body: HTTPResponseBody = .empty
     ) {
         self.status = status
-        self.headerFields = headerFields
+        self.fields = headerFields
         self.body = body
+    }
+
+    /// A response holding one of the server's ready-made field lists.
+    init(status: HTTPResponse.Status, preset: PresetFields, body: HTTPResponseBody) {
+        self.status = status
+        self.fields = HTTPFields()
+        self.preset = preset
+        self.body = body
+    }
+
+    /// Appends the head to `out` (see ``ResponseHead``), from the preset's bytes when there is one.
+    func encodeHead(
+        framing: ResponseFraming, keepAlive: Bool, version: HTTPVersion, date: [UInt8], into out: inout [UInt8]
+    ) {
+        ResponseHead.encode(
+            status: status, fields: fields, preset: preset, framing: framing, keepAlive: keepAlive, version: version,
+            date: date, into: &out)
     }
 
     /// The status code (`status.code`).
@@ -52,15 +88,13 @@ public struct HTTPServerResponse: Sendable {
     /// A response from a ready-made head and a body.
     public init(head: HTTPResponse, body: HTTPResponseBody = .empty) {
         self.status = head.status
-        self.headerFields = head.headerFields
+        self.fields = head.headerFields
         self.body = body
     }
 
     /// A `text/plain; charset=utf-8` response.
     public static func text(_ text: String, status: HTTPResponse.Status = .ok) -> HTTPServerResponse {
-        HTTPServerResponse(
-            status: status, headerFields: HTTPFields.plainTextOnly,
-            body: .string(text))
+        HTTPServerResponse(status: status, preset: .plainText, body: .string(text))
     }
 
     /// A response with `status`, no body and `text` as a short plain-text explanation.

@@ -16,25 +16,26 @@ enum ResponseFraming: Equatable {
 /// copy (no growth check per piece).
 enum ResponseHead {
     static func encode(
-        status: HTTPResponse.Status, fields: HTTPFields, framing: ResponseFraming, keepAlive: Bool,
-        version: HTTPVersion, date: [UInt8], into out: inout [UInt8]
+        status: HTTPResponse.Status, fields: HTTPFields, preset: PresetFields?, framing: ResponseFraming,
+        keepAlive: Bool, version: HTTPVersion, date: [UInt8], into out: inout [UInt8]
     ) {
         // Most heads fit in 1 KiB on the stack; a longer one is written again where it fits.
         let written = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1024) { buffer in
-            write(status, fields, framing, keepAlive, version, date, into: buffer, appendingTo: &out)
+            write(status, fields, preset, framing, keepAlive, version, date, into: buffer, appendingTo: &out)
         }
         if written { return }
         var bound = 115 + status.reasonPhrase.utf8.count
         for field in fields { bound += field.name.rawName.utf8.count + field.value.utf8.count + 4 }
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bound) { buffer in
-            _ = write(status, fields, framing, keepAlive, version, date, into: buffer, appendingTo: &out)
+            _ = write(status, fields, preset, framing, keepAlive, version, date, into: buffer, appendingTo: &out)
         }
     }
 
     /// Writes the head into `buffer` and appends it to `out`; false (nothing appended) when it
     /// did not fit.
     private static func write(
-        _ status: HTTPResponse.Status, _ fields: HTTPFields, _ framing: ResponseFraming, _ keepAlive: Bool,
+        _ status: HTTPResponse.Status, _ fields: HTTPFields, _ preset: PresetFields?, _ framing: ResponseFraming,
+        _ keepAlive: Bool,
         _ version: HTTPVersion, _ date: [UInt8], into buffer: UnsafeMutableBufferPointer<UInt8>,
         appendingTo out: inout [UInt8]
     ) -> Bool {
@@ -50,21 +51,10 @@ enum ResponseHead {
             head.write(status.reasonPhrase)
             head.write("\r\n")
         }
-        for field in fields {
-            // The framing fields are the server's (names compared only when the length matches).
-            let name = field.name
-            switch name.canonicalName.utf8.count {
-            case 14 where name == .contentLength, 17 where name == .transferEncoding, 4 where name == .date:
-                continue
-            // A 101's `Connection: Upgrade` is the handler's; other answers get the server's.
-            case 10 where code != 101 && name == .connection:
-                continue
-            default: break
-            }
-            head.write(name.rawName)
-            head.write(": ")
-            head.write(field.value)
-            head.write("\r\n")
+        if let preset {
+            head.write(preset.encoded)
+        } else {
+            writeFields(fields, code: code, into: &head)
         }
         head.write("Date: ")
         date.withUnsafeBytes { head.write($0) }
@@ -90,6 +80,26 @@ enum ResponseHead {
         guard !head.overflowed else { return false }
         out.append(contentsOf: UnsafeBufferPointer(start: buffer.baseAddress, count: head.count))
         return true
+    }
+
+    /// The handler's fields but those the server writes itself.
+    private static func writeFields(_ fields: HTTPFields, code: Int, into head: inout HeadBytes) {
+        for field in fields {
+            // The framing fields are the server's (names compared only when the length matches).
+            let name = field.name
+            switch name.canonicalName.utf8.count {
+            case 14 where name == .contentLength, 17 where name == .transferEncoding, 4 where name == .date:
+                continue
+            // A 101's `Connection: Upgrade` is the handler's; other answers get the server's.
+            case 10 where code != 101 && name == .connection:
+                continue
+            default: break
+            }
+            head.write(name.rawName)
+            head.write(": ")
+            head.write(field.value)
+            head.write("\r\n")
+        }
     }
 
     /// `HTTP/1.1 100 Continue` and the blank line.

@@ -75,7 +75,7 @@ extension ServerConnection {
     /// Queues `response` when its body is known; what is left otherwise.
     func deliver(_ head: InboundHead, _ response: HTTPServerResponse, keepAlive: Bool) -> Answered {
         var keepAlive = keepAlive
-        if response.headerFields.hasSingle(.connection, equalTo: "close") || registry.isDraining {
+        if (response.preset == nil && response.headerFields.hasSingle(.connection, equalTo: "close")) || registry.isDraining {
             keepAlive = false
         }
         switch queue(response, version: head.version, method: head.method, keepAlive: keepAlive) {

@@ -239,14 +239,14 @@ final class ServerConnection {
         let withBody = method != .head && !Self.forbidsBody(code: response.statusCode)
         switch response.body.storage {
         case .bytes(let bytes):
-            ResponseHead.encode(
-                status: response.status, fields: response.headerFields, framing: .length(bytes.count),
-                keepAlive: keepAlive, version: version, date: date.current(), into: &pending)
+            response.encodeHead(
+                framing: .length(bytes.count), keepAlive: keepAlive, version: version, date: date.current(),
+                into: &pending)
             if withBody { pending.append(contentsOf: bytes) }
         case .text(let text):
-            ResponseHead.encode(
-                status: response.status, fields: response.headerFields, framing: .length(text.utf8.count),
-                keepAlive: keepAlive, version: version, date: date.current(), into: &pending)
+            response.encodeHead(
+                framing: .length(text.utf8.count), keepAlive: keepAlive, version: version, date: date.current(),
+                into: &pending)
             if withBody { pending.append(contentsOf: text.utf8) }
         case .stream:
             return .stream
@@ -263,9 +263,8 @@ final class ServerConnection {
             reader.owesContinue = false
             pending.append(contentsOf: ResponseHead.continueHead)
         }
-        ResponseHead.encode(
-            status: response.status, fields: response.headerFields, framing: framing, keepAlive: keepAlive,
-            version: version, date: date.current(), into: &pending)
+        response.encodeHead(
+            framing: framing, keepAlive: keepAlive, version: version, date: date.current(), into: &pending)
         guard await flush() else { throw HTTPServerError.connectionClosed }
         if isHead { return }
         let writer = HTTPBodyWriter(connection: connection, framing: framing, discard: false)
