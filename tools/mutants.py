@@ -293,6 +293,22 @@ MUTANTS = [
         "aKeptRequestKeepsItsHeadWhileLaterOnesArrive", backends=("posix",),
         why="a request head is written over while a handler still holds its request"),
     Mutant(
+        "http-preset-bytes-differ", "Sources/SchedulerHTTP/Server/PresetFields.swift",
+        'case .json: "Content-Type: application/json\\r\\n"', 'case .json: "Content-Type: application/json; charset=utf-8\\r\\n"',
+        "ResponseHeadTests", backends=("posix",),
+        why="a JSON response's ready-made head bytes say other than its fields"),
+    Mutant(
+        "http-preset-kept-after-change", "Sources/SchedulerHTTP/Server/HTTPServerResponse.swift",
+        "            fields = newValue\n            preset = nil", "            fields = newValue",
+        "ResponseHeadTests", backends=("posix",),
+        why="fields a handler sets on a .text response are dropped for the preset's bytes"),
+    Mutant(
+        "http-connect-path-from-target", "Sources/SchedulerHTTP/Parser/LazyRequestHead.swift",
+        "if target.first == UInt8(ascii: \"/\") && !header.pointee.isConnect {",
+        "if target.first == UInt8(ascii: \"/\") {",
+        "LazyRequestHeadTests", backends=("posix",),
+        why="a CONNECT request whose target starts with a slash reads as having a path"),
+    Mutant(
         "http-long-head-dropped", "Sources/SchedulerHTTP/Server/ResponseHead.swift",
         "        if written { return }", "        if written || true { return }",
         "ResponseHeadTests", backends=("posix",),

@@ -1,3 +1,5 @@
+@_spi(SchedulerInternals) import SchedulerPool
+
 /// Cancellation of a waiting receive: per receive, or once for a whole `serve` handler.
 extension ConnectionCore {
     /// Ends a waiting receive with `CancellationError` (with `coveredOnly`, only one made by the

@@ -1,3 +1,4 @@
+@_spi(SchedulerInternals) import SchedulerPool
 import CSchedulerEngine
 
 /// Closing: asked for by the user, done by the loop.

@@ -1,3 +1,4 @@
+@_spi(SchedulerInternals) import SchedulerPool
 import Synchronization
 
 /// Parking: a connection waiting for its next message gives up its task, and a callback starts

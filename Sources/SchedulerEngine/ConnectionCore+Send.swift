@@ -1,3 +1,4 @@
+@_spi(SchedulerInternals) import SchedulerPool
 import CSchedulerEngine
 
 /// Sending: bytes handed to the loop under the lock, counted in ``SendAccounting``.

@@ -1,5 +1,5 @@
 import CSchedulerEngine
-import SchedulerPool
+@_spi(SchedulerInternals) import SchedulerPool
 import Synchronization
 import SystemPackage
 

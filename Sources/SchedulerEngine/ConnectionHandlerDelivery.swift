@@ -1,3 +1,4 @@
+@_spi(SchedulerInternals) import SchedulerPool
 import CSchedulerEngine
 import SystemPackage
 

@@ -1,4 +1,4 @@
-import SchedulerPool
+@_spi(SchedulerInternals) import SchedulerPool
 import Synchronization
 
 /// Counts the loops of a ``TCPEngine`` that have stopped and wakes `wait()` once all have.

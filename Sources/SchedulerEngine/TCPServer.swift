@@ -1,7 +1,7 @@
 import CSchedulerEngine
 import Glibc
 import Logging
-import SchedulerPool
+@_spi(SchedulerInternals) import SchedulerPool
 import SchedulerSocket
 import Synchronization
 

@@ -10,7 +10,8 @@ import CSchedulerAllocator
 /// take a released lock, spins briefly before sleeping, and wakes a sleeper only when there is
 /// one. It keeps the word and the value in one allocation of their own, so a `FutexMutex`
 /// stored in a class or a struct has a stable address; on wasm32 (one thread) it only marks.
-package struct FutexMutex<Value: ~Copyable>: ~Copyable, @unchecked Sendable {
+@_spi(SchedulerInternals)
+public struct FutexMutex<Value: ~Copyable>: ~Copyable, @unchecked Sendable {
     /// The lock word (0 free, 1 held, 2 held with sleepers), at the start of the allocation.
     @usableFromInline let word: UnsafeMutablePointer<UInt32>
     /// The protected value, after the word in the same allocation.
@@ -22,7 +23,7 @@ package struct FutexMutex<Value: ~Copyable>: ~Copyable, @unchecked Sendable {
     }
 
     /// Creates a free lock holding `initialValue`.
-    package init(_ initialValue: consuming sending Value) {
+    public init(_ initialValue: consuming sending Value) {
         let raw = UnsafeMutableRawPointer.allocate(
             byteCount: Self.valueOffset + MemoryLayout<Value>.size,
             alignment: max(MemoryLayout<UInt32>.alignment, MemoryLayout<Value>.alignment))
@@ -38,7 +39,7 @@ package struct FutexMutex<Value: ~Copyable>: ~Copyable, @unchecked Sendable {
 
     /// Runs `body` with exclusive access to the value and returns its result.
     @inlinable @inline(__always)
-    package borrowing func withLock<Result: ~Copyable, E: Error>(
+    public borrowing func withLock<Result: ~Copyable, E: Error>(
         _ body: (inout sending Value) throws(E) -> sending Result
     ) throws(E) -> sending Result {
         cschedlock_lock(word)
@@ -48,7 +49,7 @@ package struct FutexMutex<Value: ~Copyable>: ~Copyable, @unchecked Sendable {
 
     /// Runs `body` with exclusive access if the lock is free now; `nil` without running it if not.
     @inlinable @inline(__always)
-    package borrowing func withLockIfAvailable<Result: ~Copyable, E: Error>(
+    public borrowing func withLockIfAvailable<Result: ~Copyable, E: Error>(
         _ body: (inout sending Value) throws(E) -> sending Result
     ) throws(E) -> sending Result? {
         guard cschedlock_try(word) != 0 else { return nil }

@@ -1,4 +1,4 @@
-import SchedulerPool
+@_spi(SchedulerInternals) import SchedulerPool
 
 extension Socket: CustomStringConvertible {
     /// `"TCP IPv4 socket 5, connected, 127.0.0.1:40000 -> 127.0.0.1:8080"`, for logs.

@@ -1,5 +1,5 @@
 import CSchedulerIO
-import SchedulerPool
+@_spi(SchedulerInternals) import SchedulerPool
 import SystemPackage
 
 extension Socket {

@@ -1,5 +1,5 @@
 import CSchedulerIO
-import SchedulerPool
+@_spi(SchedulerInternals) import SchedulerPool
 
 /// What a call may use while it runs outside the lock.
 struct PinnedCall {

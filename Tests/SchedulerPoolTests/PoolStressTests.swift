@@ -3,7 +3,7 @@ import Synchronization
 import TestSupport
 import Testing
 
-@testable import SchedulerPool
+@_spi(SchedulerInternals) @testable import SchedulerPool
 
 /// 32 threads (16 times the cores here) allocating, releasing and listing on one pool for a
 /// bounded time, then every invariant checked: in memory and durable.

@@ -1,5 +1,5 @@
 import Foundation
-import SchedulerPool
+@_spi(SchedulerInternals) import SchedulerPool
 import Synchronization
 import SystemPackage
 import Testing

@@ -7,7 +7,7 @@
 import Foundation
 import Glibc
 import SchedulerEngine
-import SchedulerPool
+@_spi(SchedulerInternals) import SchedulerPool
 import Synchronization
 
 /// A counter behind a lock, bumped by the handler and by the competing threads.

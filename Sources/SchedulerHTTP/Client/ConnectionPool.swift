@@ -1,4 +1,4 @@
-import SchedulerPool
+@_spi(SchedulerInternals) import SchedulerPool
 import Synchronization
 
 /// Open connections per ``PoolKey``: idle ones kept for reuse, at most `limit` per key in use

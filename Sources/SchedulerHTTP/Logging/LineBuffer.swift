@@ -4,7 +4,7 @@ import Glibc
 import Musl
 #endif
 import Foundation
-import SchedulerPool
+@_spi(SchedulerInternals) import SchedulerPool
 
 /// Lines waiting to be written to one file descriptor, shared by every buffered
 /// ``LineLogHandler`` that writes there, so lines keep their order across loggers.

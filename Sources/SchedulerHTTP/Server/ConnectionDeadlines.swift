@@ -1,4 +1,4 @@
-import SchedulerPool
+@_spi(SchedulerInternals) import SchedulerPool
 import SchedulerEngine
 import Glibc
 import Synchronization

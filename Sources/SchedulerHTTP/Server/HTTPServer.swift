@@ -1,5 +1,5 @@
 public import SchedulerEngine
-public import SchedulerPool
+@_spi(SchedulerInternals) public import SchedulerPool
 public import ServiceLifecycle
 import Synchronization
 

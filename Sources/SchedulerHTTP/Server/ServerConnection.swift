@@ -1,7 +1,7 @@
 import HTTPTypes
 import Synchronization
 import SchedulerEngine
-import SchedulerPool
+@_spi(SchedulerInternals) import SchedulerPool
 
 /// Drives one connection: reads requests in order, calls the responder inline (no task per
 /// request; none at all between synchronous answers, see `serveInline`), writes each response

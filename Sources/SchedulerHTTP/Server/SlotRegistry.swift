@@ -1,4 +1,4 @@
-import SchedulerPool
+@_spi(SchedulerInternals) import SchedulerPool
 
 /// The deadline slots a sweeper looks at (the server's ``ConnectionDeadlines`` and the client's
 /// ``ClientTimeouts``): a slot is added and removed under a lock once per connection, and a

@@ -1,4 +1,4 @@
-import SchedulerPool
+@_spi(SchedulerInternals) import SchedulerPool
 import Synchronization
 
 /// A lock held across suspension points, granted in arrival order: frames of one message and

@@ -1,5 +1,5 @@
 public import SchedulerEngine
-public import SchedulerPool
+@_spi(SchedulerInternals) public import SchedulerPool
 import Synchronization
 
 /// One open WebSocket (RFC 6455), server or client side: messages in as an async sequence

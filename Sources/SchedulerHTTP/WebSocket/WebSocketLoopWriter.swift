@@ -1,5 +1,5 @@
 public import SchedulerEngine
-public import SchedulerPool
+@_spi(SchedulerInternals) public import SchedulerPool
 import Synchronization
 
 /// The sending side of a WebSocket served by a ``WebSocketLoopHandler``: sends queue at once,
