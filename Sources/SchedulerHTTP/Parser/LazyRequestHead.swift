@@ -22,6 +22,8 @@ final class LazyRequestHead: ManagedBuffer<LazyRequestHead.Header, FieldSpan> {
         let fieldCount: Int
         let byteCount: Int
         var built: HTTPRequest? = nil
+        /// Elements the allocation holds (`ManagedBuffer.capacity` asks malloc each time).
+        var room = 0
 
         /// Whether the method is CONNECT (its name's length compared first: no string compare
         /// for the other methods).
@@ -40,16 +42,23 @@ final class LazyRequestHead: ManagedBuffer<LazyRequestHead.Header, FieldSpan> {
     ) -> LazyRequestHead {
         let stride = MemoryLayout<FieldSpan>.stride
         let capacity = spans.count + (length + stride - 1) / stride
-        let header = Header(
+        var header = Header(
             method: method, start: start, hostField: hostField, fieldCount: spans.count, byteCount: length)
         let head: LazyRequestHead
-        if isKnownUniquelyReferenced(&spare), let kept = spare, kept.capacity >= capacity {
+        if isKnownUniquelyReferenced(&spare), let kept = spare, kept.room >= capacity {
             // Only the parser holds it: no thread can read it while it is written.
-            kept.withUnsafeMutablePointerToHeader { $0.pointee = header }
+            kept.withUnsafeMutablePointerToHeader {
+                header.room = $0.pointee.room
+                $0.pointee = header
+            }
             head = kept
         } else {
-            head = unsafeDowncast(create(minimumCapacity: capacity) { _ in header }, to: LazyRequestHead.self)
-            spare = head.capacity <= reusedCapacity ? head : nil
+            head = unsafeDowncast(
+                create(minimumCapacity: capacity) { made in
+                    header.room = made.capacity
+                    return header
+                }, to: LazyRequestHead.self)
+            spare = head.room <= reusedCapacity ? head : nil
         }
         head.withUnsafeMutablePointerToElements { elements in
             for index in 0..<spans.count { (elements + index).initialize(to: spans[index]) }
@@ -59,6 +68,9 @@ final class LazyRequestHead: ManagedBuffer<LazyRequestHead.Header, FieldSpan> {
         }
         return head
     }
+
+    /// Elements the allocation holds.
+    var room: Int { withUnsafeMutablePointerToHeader { $0.pointee.room } }
 
     /// The method (read without building anything).
     var method: HTTPRequest.Method { withUnsafeMutablePointerToHeader { $0.pointee.method } }
