@@ -532,6 +532,15 @@ def med(rows, key):
     return statistics.median(float(r[key]) for r in rows)
 
 
+def paired(rows, peer, key):
+    """The median over rounds of rows[i][key] / peer[i][key] (both measured in round i), then each
+    round's ratio."""
+    ratios = [r[key] / q[key] for r, q in zip(rows, peer) if q[key]]
+    if not ratios:
+        return "-"
+    return "%.2fx (%s)" % (statistics.median(ratios), ", ".join("%.2f" % x for x in ratios))
+
+
 def write_results(saved):
     samples = saved["samples"]
     lines = [
@@ -546,6 +555,9 @@ def write_results(saved):
         "machine was shared with other builds while this ran.",
         "CPU per request is the server process's utime+stime from /proc/PID/stat over the run (nginx: its",
         "worker) divided by the requests wrk counted (clock-tick resolution, 10 ms per read).",
+        "The \"per round\" columns pair each round's run with the peer's run in the same round (minutes",
+        "apart, under about the same load from the rest of the machine) and give the median of those",
+        "ratios, then each round's; the columns before them divide medians taken over all rounds.",
         "",
     ]
     titles = {"plaintext": "Plaintext: `GET /`, 64 connections",
@@ -558,18 +570,19 @@ def write_results(saved):
         ref_rps, ref_cpu = med(data[C], "rps"), med(data[C], "cpu_us_per_req")
         hb_rps, nio_rps = med(data[HB], "rps"), med(data[NIO], "rps")
         lines += ["## " + titles[workload], "",
-                  "| server | requests/s | vs C io_uring | vs Hummingbird 2 | vs NIOHTTP1 | p50 µs | p99 µs | server CPU µs/req | CPU vs C io_uring | user + sys µs | server CPU share | wrk CPU µs/req, share | errors | rounds (req/s) |",
-                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+                  "| server | requests/s | vs C io_uring | vs Hummingbird 2 | vs NIOHTTP1 | p50 µs | p99 µs | server CPU µs/req | CPU vs C io_uring | user + sys µs | server CPU share | wrk CPU µs/req, share | errors | rounds (req/s) | vs C, per round | CPU vs C, per round | vs NIOHTTP1, per round |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- | --- |"]
         for n in names:
             rows = data[n]
             rps, cpu = med(rows, "rps"), med(rows, "cpu_us_per_req")
             errors = sum(r["socket_errors"] + r["non_2xx"] for r in rows)
             wrk_cpu = "%.2f, %.2f" % (med(rows, "wrk_cpu_us_per_req"), med(rows, "wrk_cpu_share")) \
                 if all("wrk_cpu_share" in r for r in rows) else "-"
-            lines.append("| %s | %.0f | %.2fx | %.2fx | %.2fx | %.0f | %.0f | %.2f | %.2fx | %.2f + %.2f | %.2f | %s | %d | %s |" % (
+            lines.append("| %s | %.0f | %.2fx | %.2fx | %.2fx | %.0f | %.0f | %.2f | %.2fx | %.2f + %.2f | %.2f | %s | %d | %s | %s | %s | %s |" % (
                 n, rps, rps / ref_rps, rps / hb_rps, rps / nio_rps, med(rows, "p50_us"), med(rows, "p99_us"), cpu,
                 cpu / ref_cpu, med(rows, "user_us_per_req"), med(rows, "sys_us_per_req"), med(rows, "cpu_share"),
-                wrk_cpu, errors, ", ".join("%.0f" % r["rps"] for r in rows)))
+                wrk_cpu, errors, ", ".join("%.0f" % r["rps"] for r in rows),
+                paired(rows, data[C], "rps"), paired(rows, data[C], "cpu_us_per_req"), paired(rows, data[NIO], "rps")))
         lines.append("")
     alloc = saved.get("allocations", {})
     if alloc:
@@ -606,20 +619,32 @@ def write_results(saved):
     lines += ["## Targets (issue 12)", "",
               "For both of our rows: `%s` (http-server, the whole HTTP.md stack) and `%s` (the same server" % (OURS, CORE),
               "with a plain handler, set up as the peers are: no router, middleware or log line).", ""]
+    def p(n, peer, w, k):
+        ratios = [a[k] / b[k] for a, b in zip(samples[n][w], samples[peer][w]) if b[k]]
+        return statistics.median(ratios) if ratios else float("nan")
+
+    def judged(ratio, paired_ratio, ok):
+        return "%.2fx, %s (paired per round: %.2fx, %s)" % (ratio, verdict(ok(ratio)), paired_ratio, verdict(ok(paired_ratio)))
+
+    lines += ["Each ratio is given twice: between medians over all rounds, and as the median of the ratios",
+              "within each round (see the \"per round\" columns above).", ""]
     for ours in (OURS, CORE):
         if not samples.get(ours):
             continue
         r = m(ours, pt, "rps") / m(C, pt, "rps")
         c = m(ours, pt, "cpu_us_per_req") / m(C, pt, "cpu_us_per_req")
-        lines.append("- %s: plaintext >= 1.0x C io_uring: %.2fx, %s" % (ours, r, verdict(r >= 1.0)))
-        lines.append("- %s: at <= 1.1x its CPU per request: %.2fx, %s" % (ours, c, verdict(c <= 1.1)))
+        lines.append("- %s: plaintext >= 1.0x C io_uring: %s" % (ours, judged(r, p(ours, C, pt, "rps"), lambda x: x >= 1.0)))
+        lines.append("- %s: at <= 1.1x its CPU per request: %s" % (
+            ours, judged(c, p(ours, C, pt, "cpu_us_per_req"), lambda x: x <= 1.1)))
         r = m(ours, "pipelined16", "rps") / m(C, "pipelined16", "rps")
-        lines.append("- %s: pipelined >= 0.8x C io_uring: %.2fx, %s" % (ours, r, verdict(r >= 0.8)))
+        lines.append("- %s: pipelined >= 0.8x C io_uring: %s" % (
+            ours, judged(r, p(ours, C, "pipelined16", "rps"), lambda x: x >= 0.8)))
         for w, _, _ in WORKLOADS:
             rh = m(ours, w, "rps") / m(HB, w, "rps")
             rn = m(ours, w, "rps") / m(NIO, w, "rps")
-            lines.append("- %s: %s >= 3x Hummingbird 2: %.2fx, %s; >= 2x NIOHTTP1: %.2fx, %s" % (
-                ours, w, rh, verdict(rh >= 3), rn, verdict(rn >= 2)))
+            lines.append("- %s: %s >= 3x Hummingbird 2: %s; >= 2x NIOHTTP1: %s" % (
+                ours, w, judged(rh, p(ours, HB, w, "rps"), lambda x: x >= 3),
+                judged(rn, p(ours, NIO, w, "rps"), lambda x: x >= 2)))
     if OURS in alloc:
         a = alloc[OURS]["allocs_per_req"] + alloc[OURS]["reallocs_per_req"]
         lines.append("- <= 4 heap allocations per request (allocations + reallocs): %.2f, %s" % (a, verdict(a <= 4)))
